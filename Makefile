@@ -1,0 +1,37 @@
+# llmdata — `make demo`, `make test`, `make bench`. Each installs missing Debian packages first.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PKGS := libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/release/llmdata
+DATA := .data
+
+.PHONY: deps build debug demo test bench clean
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product llmdata
+
+debug: deps
+	$(SWIFT) build
+
+demo: build
+	@bash scripts/demo.sh $(BIN)
+
+test: deps
+	$(SWIFT) build
+	$(SWIFT) build -c release --product llmdata
+	LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel
+	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/check.sh
+
+bench: build
+	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/bench.sh
+
+clean:
+	rm -rf .build

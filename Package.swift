@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let cxx: [CXXSetting] = [.unsafeFlags(["-O3"], .when(configuration: .release))]
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "llmdata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "llmdata", targets: ["llmdata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims over system libraries. ICU headers stay private to CICUShim (see docs/design-notes.md).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "CICUShim",
+            path: "Sources/CICUShim",
+            cxxSettings: cxx,
+            linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]
+        ),
+        .target(
+            name: "CSimdjsonShim",
+            path: "Sources/CSimdjsonShim",
+            cxxSettings: cxx,
+            linkerSettings: [.linkedLibrary("simdjson")]
+        ),
+
+        // Core: records, readers/writers, the stage protocol, stats, the parallel executor, errors.
+        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CSimdjsonShim"], swiftSettings: fast),
+
+        // One library per stage.
+        .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+
+        // The thin CLI.
+        .executableTarget(
+            name: "llmdata",
+            dependencies: [
+                "LLMDataCore", "LLMDataNormalize",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
+        .testTarget(name: "LLMDataNormalizeTests", dependencies: ["LLMDataNormalize", "LLMDataCore"]),
+        .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,450 @@
+import CSimdjsonShim
+import Foundation
+
+/// Options that govern how inputs become records.
+public struct ReaderOptions: Sendable {
+    public var textField = "text"
+    public var txtMode: TxtMode = .line
+    /// Repair invalid UTF-8 (and lone surrogate escapes) in JSON input to U+FFFD instead of
+    /// rejecting the record. Plain text is always repaired.
+    public var repairUTF8 = false
+    /// Lines longer than this are skipped and reported (they cannot be held in memory).
+    public var maxLineBytes = 1 << 30
+    /// Target bytes per batch handed to a worker.
+    public var chunkBytes = 1 << 20
+    public init() {}
+}
+
+/// A problem the reader found that is not tied to parsing one record (truncated stream,
+/// over-long line, empty file). Reported as `file:line: message`.
+public struct ReaderNotice: Sendable {
+    public var line: Int
+    public var reason: String
+    public var message: String
+}
+
+/// What the records in a chunk are.
+public enum RecordKind: Sendable {
+    case json
+    case text
+}
+
+/// A batch of raw records from one file, in input order.
+public final class Chunk: @unchecked Sendable {
+    public let seq: Int
+    public let fileIndex: Int
+    public let kind: RecordKind
+    /// Record bytes followed by at least LLM_JSON_PADDING bytes of padding.
+    public var data: [UInt8]
+    /// Record spans inside `data` and the line each starts on.
+    public var spans: [(start: Int, end: Int, line: Int)] = []
+    public var notices: [ReaderNotice] = []
+    public var isFirstOfFile = false
+    public var isLastOfFile = false
+    public var bytesIn = 0
+    public var emptyLines = 0
+
+    init(seq: Int, fileIndex: Int, kind: RecordKind, data: [UInt8]) {
+        self.seq = seq
+        self.fileIndex = fileIndex
+        self.kind = kind
+        self.data = data
+    }
+}
+
+/// Turns a list of inputs into a sequence of chunks, one file after another.
+public final class ChunkReader {
+    let files: [InputFile]
+    let options: ReaderOptions
+    var seq = 0
+    let readSize = 1 << 20
+
+    public init(files: [InputFile], options: ReaderOptions) {
+        self.files = files
+        self.options = options
+    }
+
+    /// Reads every input, calling `emit` with each chunk in order. Errors opening a file are
+    /// fatal (thrown); errors inside a stream become notices.
+    public func run(_ emit: (Chunk) throws -> Void) throws {
+        for (i, f) in files.enumerated() {
+            try readFile(index: i, file: f, emit: emit)
+        }
+    }
+
+    func makeChunk(_ fileIndex: Int, _ kind: RecordKind, _ data: [UInt8]) -> Chunk {
+        defer { seq += 1 }
+        return Chunk(seq: seq, fileIndex: fileIndex, kind: kind, data: data)
+    }
+
+    func readFile(index: Int, file: InputFile, emit: (Chunk) throws -> Void) throws {
+        if file.path != "-" {
+            var st = stat()
+            if stat(file.path, &st) == 0 && st.st_size == 0 {
+                let c = makeChunk(index, .json, [UInt8](repeating: 0, count: Int(LLM_JSON_PADDING)))
+                c.isFirstOfFile = true
+                c.isLastOfFile = true
+                c.notices.append(ReaderNotice(line: 0, reason: "empty_file", message: "empty file"))
+                try emit(c)
+                return
+            }
+        }
+        let source = try openByteSource(path: file.path)
+        defer { source.close() }
+        var kind: RecordKind = file.format == .txt ? .text : .json
+        var splitter: Splitter
+        switch file.format {
+        case .jsonl: splitter = LineSplitter(paragraphs: false)
+        case .txt:
+            switch options.txtMode {
+            case .line: splitter = LineSplitter(paragraphs: false)
+            case .paragraph: splitter = LineSplitter(paragraphs: true)
+            case .file: splitter = WholeSplitter()
+            }
+        case .json: splitter = LineSplitter(paragraphs: false)  // replaced after sniffing
+        }
+        kind = file.format == .txt ? .text : .json
+
+        var data: [UInt8] = []
+        data.reserveCapacity(options.chunkBytes + readSize + Int(LLM_JSON_PADDING))
+        var readBuf = [UInt8](repeating: 0, count: readSize)
+        var first = true
+        var atStart = true
+        var sniffed = file.format != .json
+        var eof = false
+        var pendingNotices: [ReaderNotice] = []
+
+        func emitChunk(upTo cut: Int, last: Bool) throws {
+            var body = Array(data[0..<cut])
+            body.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
+            let c = makeChunk(index, kind, body)
+            c.spans = splitter.takeSpans(before: cut)
+            c.notices = pendingNotices
+            pendingNotices = []
+            c.isFirstOfFile = first
+            c.isLastOfFile = last
+            c.bytesIn = cut
+            c.emptyLines = splitter.takeEmptyLines()
+            first = false
+            data.removeSubrange(0..<cut)
+            splitter.shift(by: cut)
+            try emit(c)
+        }
+
+        while !eof {
+            let n: Int
+            do {
+                n = try readBuf.withUnsafeMutableBytes { try source.read(into: $0) }
+            } catch let e as LLMDataError {
+                pendingNotices.append(ReaderNotice(line: splitter.currentLine, reason: "input_error", message: e.message))
+                n = 0
+            }
+            if n == 0 {
+                eof = true
+            } else {
+                var slice = readBuf[0..<n]
+                if atStart {
+                    atStart = false
+                    // A UTF-8 byte order mark at the start of a file is dropped.
+                    if slice.count >= 3, slice[0] == 0xEF, slice[1] == 0xBB, slice[2] == 0xBF {
+                        slice = slice.dropFirst(3)
+                    }
+                }
+                data.append(contentsOf: slice)
+            }
+            if !sniffed {
+                if let firstByte = data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+                    sniffed = true
+                    if firstByte == UInt8(ascii: "[") { splitter = ArraySplitter() }
+                } else if !eof {
+                    continue
+                }
+            }
+            splitter.scan(data, eof: eof, maxLineBytes: options.maxLineBytes)
+            for note in splitter.takeNotices() { pendingNotices.append(note) }
+            if splitter.dropBuffered {
+                // an over-long line is being skipped: keep only complete records
+                let keep = splitter.completeEnd
+                splitter.dropBuffered = false
+                data.removeSubrange(keep..<data.count)
+                splitter.truncate(to: keep)
+            }
+            if eof {
+                try emitChunk(upTo: data.count, last: true)
+            } else if splitter.completeEnd >= options.chunkBytes {
+                try emitChunk(upTo: splitter.completeEnd, last: false)
+            }
+        }
+    }
+}
+
+/// Finds record boundaries in a growing buffer.
+protocol Splitter {
+    /// Scans bytes not yet scanned. With `eof`, the final partial record is completed.
+    mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int)
+    /// End offset of the last complete record (a safe cut point).
+    var completeEnd: Int { get }
+    /// The line the scanner is on (for notices).
+    var currentLine: Int { get }
+    /// Set when an over-long record is being skipped: the buffer beyond `completeEnd` must go.
+    var dropBuffered: Bool { get set }
+    mutating func truncate(to n: Int)
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)]
+    mutating func takeNotices() -> [ReaderNotice]
+    mutating func takeEmptyLines() -> Int
+    mutating func shift(by n: Int)
+}
+
+/// JSON Lines and plain text: records are lines, or blocks of lines separated by blank lines.
+struct LineSplitter: Splitter {
+    let paragraphs: Bool
+    var spans: [(start: Int, end: Int, line: Int)] = []
+    var notices: [ReaderNotice] = []
+    var scanPos = 0
+    var lineStart = 0
+    var line = 1
+    var completeEnd = 0
+    var emptyLines = 0
+    var skipping = false
+    var dropBuffered = false
+    // paragraph state
+    var paraStart = -1
+    var paraEnd = 0
+    var paraLine = 0
+
+    init(paragraphs: Bool) { self.paragraphs = paragraphs }
+
+    var currentLine: Int { line }
+
+    mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int) {
+        data.withUnsafeBufferPointer { buf in
+            let base = buf.baseAddress!
+            var pos = scanPos
+            let n = buf.count
+            while pos < n {
+                let rest = n - pos
+                guard let hit = memchr(base + pos, 0x0A, rest) else {
+                    pos = n
+                    break
+                }
+                let nl = UnsafeRawPointer(hit).assumingMemoryBound(to: UInt8.self) - base
+                finishLine(buf, start: lineStart, end: nl)
+                line += 1
+                lineStart = nl + 1
+                pos = nl + 1
+            }
+            scanPos = pos
+            if eof && lineStart < n {
+                finishLine(buf, start: lineStart, end: n)
+                lineStart = n
+            }
+            if eof && paragraphs { closeParagraph() }
+            if !paragraphs { completeEnd = lineStart } else { completeEnd = paraStart >= 0 ? paraStart : lineStart }
+            if !skipping && n - lineStart > maxLineBytes && !eof {
+                notices.append(ReaderNotice(line: line, reason: "line_too_long",
+                                            message: "line longer than \(maxLineBytes) bytes skipped (raise --max-line-bytes)"))
+                skipping = true
+            }
+            if skipping {
+                dropBuffered = true
+            }
+        }
+    }
+
+    private mutating func finishLine(_ buf: UnsafeBufferPointer<UInt8>, start: Int, end: Int) {
+        if skipping {
+            skipping = false
+            return
+        }
+        var e = end
+        if e > start && buf[e - 1] == 0x0D { e -= 1 }
+        var blank = true
+        var i = start
+        while i < e {
+            let c = buf[i]
+            if c != 0x20 && c != 0x09 && c != 0x0D { blank = false; break }
+            i += 1
+        }
+        if paragraphs {
+            if blank {
+                closeParagraph()
+            } else {
+                if paraStart < 0 { paraStart = start; paraLine = line }
+                paraEnd = e
+            }
+            return
+        }
+        if blank {
+            emptyLines += 1
+            return
+        }
+        spans.append((start, e, line))
+    }
+
+    private mutating func closeParagraph() {
+        if paraStart >= 0 {
+            spans.append((paraStart, paraEnd, paraLine))
+            paraStart = -1
+        }
+    }
+
+    mutating func truncate(to n: Int) {
+        // bytes after n were dropped while skipping an over-long line
+        scanPos = n
+        lineStart = n
+    }
+
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
+        var taken: [(start: Int, end: Int, line: Int)] = []
+        var rest: [(start: Int, end: Int, line: Int)] = []
+        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
+        spans = rest
+        return taken
+    }
+
+    mutating func takeNotices() -> [ReaderNotice] {
+        defer { notices = [] }
+        return notices
+    }
+
+    mutating func takeEmptyLines() -> Int {
+        defer { emptyLines = 0 }
+        return emptyLines
+    }
+
+    mutating func shift(by n: Int) {
+        scanPos -= n
+        lineStart -= n
+        completeEnd -= n
+        if paraStart >= 0 { paraStart -= n; paraEnd -= n }
+        spans = spans.map { ($0.start - n, $0.end - n, $0.line) }
+    }
+}
+
+/// The whole file is one record.
+struct WholeSplitter: Splitter {
+    var spans: [(start: Int, end: Int, line: Int)] = []
+    var completeEnd = 0
+    var currentLine: Int { 1 }
+    var dropBuffered = false
+
+    mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int) {
+        if eof {
+            var end = data.count
+            while end > 0, data[end - 1] == 0x0A || data[end - 1] == 0x0D { end -= 1 }
+            if end > 0 { spans = [(0, end, 1)] }
+            completeEnd = data.count
+        }
+    }
+
+    mutating func truncate(to n: Int) {}
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
+        defer { spans = [] }
+        return spans
+    }
+    mutating func takeNotices() -> [ReaderNotice] { [] }
+    mutating func takeEmptyLines() -> Int { 0 }
+    mutating func shift(by n: Int) { completeEnd -= n }
+}
+
+/// A `.json` file holding a top-level array: each element is a record, numbered by the line
+/// on which it starts.
+struct ArraySplitter: Splitter {
+    var spans: [(start: Int, end: Int, line: Int)] = []
+    var notices: [ReaderNotice] = []
+    var scanPos = 0
+    var line = 1
+    var depth = 0          // 0 before '[', 1 inside the array, >1 inside an element
+    var inString = false
+    var escape = false
+    var elemStart = -1
+    var elemLine = 0
+    var completeEnd = 0
+    var closed = false
+    var dropBuffered = false
+
+    var currentLine: Int { line }
+
+    mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int) {
+        var i = scanPos
+        let n = data.count
+        while i < n {
+            let c = data[i]
+            if c == 0x0A { line += 1 }
+            if inString {
+                if escape { escape = false } else if c == 0x5C { escape = true } else if c == 0x22 { inString = false }
+                i += 1
+                continue
+            }
+            switch c {
+            case 0x22:
+                inString = true
+                if depth == 1 && elemStart < 0 { elemStart = i; elemLine = line }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if depth == 0 {
+                    if c == UInt8(ascii: "[") { depth = 1 }
+                } else {
+                    if depth == 1 && elemStart < 0 { elemStart = i; elemLine = line }
+                    depth += 1
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == 1 {
+                    closeElement(end: i)
+                    depth = 0
+                    closed = true
+                } else if depth > 1 {
+                    depth -= 1
+                }
+            case UInt8(ascii: ","):
+                if depth == 1 { closeElement(end: i) }
+            case 0x20, 0x09, 0x0A, 0x0D:
+                break
+            default:
+                if depth == 1 && elemStart < 0 { elemStart = i; elemLine = line }
+            }
+            i += 1
+        }
+        scanPos = i
+        if eof {
+            if depth != 0 || !closed {
+                notices.append(ReaderNotice(line: line, reason: "invalid_json",
+                                            message: "invalid JSON: the top-level array is not closed"))
+                if elemStart >= 0 { closeElement(end: n) }
+            }
+            completeEnd = n
+        } else {
+            completeEnd = elemStart >= 0 ? elemStart : scanPos
+        }
+    }
+
+    private mutating func closeElement(end: Int) {
+        guard elemStart >= 0 else { return }
+        // trailing whitespace inside an element span is harmless to the JSON parser
+        spans.append((elemStart, end, elemLine))
+        elemStart = -1
+    }
+
+    mutating func truncate(to n: Int) {}
+
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
+        var taken: [(start: Int, end: Int, line: Int)] = []
+        var rest: [(start: Int, end: Int, line: Int)] = []
+        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
+        spans = rest
+        return taken
+    }
+
+    mutating func takeNotices() -> [ReaderNotice] {
+        defer { notices = [] }
+        return notices
+    }
+
+    mutating func takeEmptyLines() -> Int { 0 }
+
+    mutating func shift(by n: Int) {
+        scanPos -= n
+        completeEnd -= n
+        if elemStart >= 0 { elemStart -= n }
+        spans = spans.map { ($0.start - n, $0.end - n, $0.line) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Exit codes shared by every subcommand (docs/protocol.md).
+public enum ExitCode: Int32 {
+    case success = 0
+    /// `--strict` was given and a record or input was bad.
+    case strictViolation = 1
+    /// Bad flags, unreadable input, unwritable output, or another error that stops the run.
+    case fatal = 2
+}
+
+/// A fatal error: printed as `llmdata STAGE: error: MESSAGE` plus an optional hint, exit 2.
+public struct LLMDataError: Error, CustomStringConvertible {
+    public var message: String
+    public var hint: String?
+    public var exitCode: ExitCode
+
+    public init(_ message: String, hint: String? = nil, exitCode: ExitCode = .fatal) {
+        self.message = message
+        self.hint = hint
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}
+
+/// The downstream reader closed the pipe: the stage ends quietly.
+public struct BrokenPipe: Error {}
+
+/// Writes to stderr without buffering surprises.
+public enum Diagnostics {
+    private static let lock = NSLock()
+
+    public static func write(_ s: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        var s = s
+        s.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Foundation.write(2, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+    }
+
+    /// Prints `llmdata STAGE: error: message` and an optional `hint: …` line.
+    public static func error(stage: String, _ message: String, hint: String? = nil) {
+        var s = "llmdata \(stage): error: \(message)\n"
+        if let hint { s += "hint: \(hint)\n" }
+        write(s)
+    }
+
+    public static func warning(stage: String, _ message: String) {
+        write("llmdata \(stage): warning: \(message)\n")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// How a file's content becomes records.
+public enum InputFormat: String, Sendable, CaseIterable {
+    /// One JSON object per line.
+    case jsonl
+    /// `.json`: a top-level array of objects, or JSON Lines when the first byte is not `[`.
+    case json
+    /// Plain text, split according to `TxtMode`.
+    case txt
+}
+
+/// How plain text becomes records.
+public enum TxtMode: String, Sendable, CaseIterable {
+    /// Every non-empty line is a record.
+    case line
+    /// Blocks separated by blank lines are records.
+    case paragraph
+    /// The whole file is one record.
+    case file
+}
+
+/// One input: a file path (or `-` for stdin), the path relative to its root (used for
+/// assigned ids and for mirroring into an output directory), and its format.
+public struct InputFile: Sendable, Equatable {
+    public var path: String
+    public var relativePath: String
+    public var format: InputFormat
+
+    public init(path: String, relativePath: String, format: InputFormat) {
+        self.path = path
+        self.relativePath = relativePath
+        self.format = format
+    }
+
+    /// The file name with container and compression extensions removed (`a/b.jsonl.zst` → `a/b`).
+    public var stem: String {
+        var s = relativePath
+        for ext in [".zst", ".zstd", ".gz"] where s.hasSuffix(ext) { s.removeLast(ext.count) }
+        for ext in [".jsonl", ".json", ".txt"] where s.hasSuffix(ext) {
+            s.removeLast(ext.count)
+            break
+        }
+        return s
+    }
+}
+
+public enum InputDiscovery {
+    /// The format a file name implies, or nil when it is not a record container.
+    public static func format(of name: String) -> InputFormat? {
+        var s = name
+        for ext in [".zst", ".zstd", ".gz"] where s.hasSuffix(ext) { s.removeLast(ext.count) }
+        if s.hasSuffix(".jsonl") || s.hasSuffix(".ndjson") { return .jsonl }
+        if s.hasSuffix(".json") { return .json }
+        if s.hasSuffix(".txt") { return .txt }
+        return nil
+    }
+
+    /// Expands arguments into input files: directories recursively (hidden entries and
+    /// temporary outputs skipped), sorted by relative path in byte order; `-` or nothing is stdin.
+    public static func discover(_ args: [String], formatOverride: InputFormat? = nil) throws -> [InputFile] {
+        if args.isEmpty { return [InputFile(path: "-", relativePath: "stdin", format: formatOverride ?? .jsonl)] }
+        var out: [InputFile] = []
+        let fm = FileManager.default
+        for arg in args {
+            if arg == "-" {
+                out.append(InputFile(path: "-", relativePath: "stdin", format: formatOverride ?? .jsonl))
+                continue
+            }
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: arg, isDirectory: &isDir) else {
+                throw LLMDataError("\(arg): no such file or directory", hint: "inputs are files, directories or - for stdin")
+            }
+            if isDir.boolValue {
+                var found: [String] = []
+                try walk(root: arg, rel: "", into: &found)
+                found.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                for rel in found {
+                    guard let f = formatOverride ?? format(of: rel) else { continue }
+                    out.append(InputFile(path: (arg as NSString).appendingPathComponent(rel), relativePath: rel, format: f))
+                }
+            } else {
+                let name = (arg as NSString).lastPathComponent
+                guard let f = formatOverride ?? format(of: name) else {
+                    throw LLMDataError("\(arg): unknown input format",
+                                       hint: "use .jsonl, .json, .txt (optionally .zst or .gz), or pass --format")
+                }
+                out.append(InputFile(path: arg, relativePath: name, format: f))
+            }
+        }
+        return out
+    }
+
+    static func walk(root: String, rel: String, into out: inout [String]) throws {
+        let dir = rel.isEmpty ? root : (root as NSString).appendingPathComponent(rel)
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: dir)
+        } catch {
+            throw LLMDataError("\(dir): cannot list directory: \(error.localizedDescription)")
+        }
+        for name in entries {
+            if name.hasPrefix(".") || name.contains(".tmp-") { continue }
+            let childRel = rel.isEmpty ? name : rel + "/" + name
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(childRel), isDirectory: &isDir)
+            if isDir.boolValue {
+                try walk(root: root, rel: childRel, into: &out)
+            } else if format(of: name) != nil {
+                out.append(childRel)
+            }
+        }
+    }
+}

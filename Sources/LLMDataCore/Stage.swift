@@ -1,0 +1,320 @@
+import CSimdjsonShim
+import Foundation
+
+/// A record-at-a-time stage (normalize, langid, filter, …). The executor calls `makeWorker()`
+/// once per worker thread; a worker sees records in batch order and decides keep or drop.
+public protocol RecordStage: Sendable {
+    /// The subcommand name used in messages and stats (`normalize`).
+    var name: String { get }
+    func makeWorker() throws -> RecordWorker
+}
+
+public protocol RecordWorker: AnyObject {
+    func process(_ doc: inout Document) -> Verdict
+}
+
+/// Per-batch results, merged in input order by the writer.
+final class ProcessedChunk: @unchecked Sendable {
+    let chunk: Chunk
+    var output: [UInt8] = []
+    var rejected: [UInt8] = []
+    var messages: [String] = []
+    var stats = RunStats()
+    /// First error in this batch (for --strict).
+    var firstError: String?
+
+    init(chunk: Chunk) { self.chunk = chunk }
+}
+
+/// Runs one stage over chunks; one per worker thread.
+final class ChunkProcessor {
+    let stage: RecordStage
+    let worker: RecordWorker
+    let files: [InputFile]
+    let reader: ReaderOptions
+    let writeRejected: Bool
+    let parser: OpaquePointer
+    let textFieldBytes: [CChar]
+    var spans: [llm_field_span]
+    var repairBuf: [UInt8] = []
+
+    init(stage: RecordStage, files: [InputFile], reader: ReaderOptions, writeRejected: Bool) throws {
+        self.stage = stage
+        self.worker = try stage.makeWorker()
+        self.files = files
+        self.reader = reader
+        self.writeRejected = writeRejected
+        self.parser = llm_json_parser_new()
+        self.textFieldBytes = Array(reader.textField.utf8CString)
+        self.spans = [llm_field_span](repeating: llm_field_span(), count: 64)
+    }
+
+    deinit { llm_json_parser_free(parser) }
+
+    func process(_ chunk: Chunk) -> ProcessedChunk {
+        let out = ProcessedChunk(chunk: chunk)
+        let file = files[chunk.fileIndex]
+        out.stats.bytesIn = chunk.bytesIn
+        if chunk.emptyLines > 0 { out.stats.counters.add("empty_lines", chunk.emptyLines) }
+        
+        out.output.reserveCapacity(chunk.bytesIn + chunk.bytesIn / 8)
+        for n in chunk.notices {
+            let where_ = n.line > 0 ? "\(file.path):\(n.line)" : file.path
+            out.messages.append("\(where_): \(n.message)")
+            out.stats.rejected[n.reason, default: 0] += 1
+            if out.firstError == nil { out.firstError = "\(where_): \(n.message)" }
+        }
+        var counters = Counters()
+        chunk.data.withUnsafeBufferPointer { data in
+            for span in chunk.spans {
+                let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
+                out.stats.recordsIn += 1
+                switch chunk.kind {
+                case .json: processJSON(raw, line: span.line, file: file, out: out, counters: &counters)
+                case .text: processText(raw, line: span.line, file: file, out: out, counters: &counters)
+                }
+            }
+        }
+        out.stats.counters.merge(counters)
+        out.stats.bytesOut = out.output.count
+        return out
+    }
+
+    func reject(_ raw: UnsafeBufferPointer<UInt8>, reason: String, message: String, line: Int, file: InputFile, out: ProcessedChunk) {
+        let m = "\(file.path):\(line): \(message)"
+        out.messages.append(m)
+        if out.firstError == nil { out.firstError = m }
+        out.stats.rejected[reason, default: 0] += 1
+        if writeRejected {
+            out.rejected.append(contentsOf: raw)
+            out.rejected.append(0x0A)
+        }
+    }
+
+    func parse(_ raw: UnsafeBufferPointer<UInt8>, _ info: inout llm_record_info) -> Int32 {
+        while true {
+            let st = textFieldBytes.withUnsafeBufferPointer { tf in
+                spans.withUnsafeMutableBufferPointer { sp in
+                    llm_json_parse_record(parser, raw.baseAddress, raw.count, tf.baseAddress, tf.count - 1,
+                                          sp.baseAddress, UInt32(sp.count), &info)
+                }
+            }
+            if Int(st) == LLM_JSON_TOO_MANY_FIELDS {
+                spans = [llm_field_span](repeating: llm_field_span(), count: Int(info.field_count) * 2)
+                continue
+            }
+            return st
+        }
+    }
+
+    func processJSON(_ rawIn: UnsafeBufferPointer<UInt8>, line: Int, file: InputFile, out: ProcessedChunk, counters: inout Counters) {
+        var info = llm_record_info()
+        var raw = rawIn
+        var st = parse(raw, &info)
+        var repaired: [UInt8]? = nil
+        if (Int(st) == LLM_JSON_INVALID_UTF8 || Int(st) == LLM_JSON_BAD_STRING) && reader.repairUTF8 {
+            var fixed = UTF8Repair.repair(rawIn)
+            if Int(st) == LLM_JSON_BAD_STRING { fixed = UTF8Repair.replaceLoneSurrogateEscapes(fixed) }
+            fixed.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
+            repaired = fixed
+            raw = repaired!.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<($0.count - Int(LLM_JSON_PADDING))]) }
+            st = parse(raw, &info)
+            if Int(st) == LLM_JSON_OK { counters.add("utf8_repaired") }
+        }
+        guard Int(st) == LLM_JSON_OK else {
+            let (reason, msg) = Self.describe(st, info, raw: rawIn)
+            reject(rawIn, reason: reason, message: msg, line: line, file: file, out: out)
+            return
+        }
+        withExtendedLifetime(repaired) {
+            let text = UnsafeBufferPointer(start: info.text ?? UnsafePointer(bitPattern: 1), count: info.text_len)
+            var assigned: String? = nil
+            let id: String
+            if let p = info.id {
+                id = String(decoding: UnsafeBufferPointer(start: p, count: info.id_len), as: UTF8.self)
+            } else if info.id_field >= 0 {
+                let f = spans[Int(info.id_field)]
+                id = String(decoding: raw[Int(f.value_start)..<Int(f.value_end)], as: UTF8.self)
+            } else {
+                id = "\(file.relativePath):\(line)"
+                assigned = id
+            }
+            var metaRaw: UnsafeBufferPointer<UInt8>? = nil
+            if info.metadata_field >= 0 {
+                let f = spans[Int(info.metadata_field)]
+                metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
+            }
+            var doc = Document(text: text, id: id, metadataRaw: metaRaw, counters: counters)
+            let verdict = worker.process(&doc)
+            counters = doc.counters
+            let fields = UnsafeBufferPointer(start: spans.withUnsafeBufferPointer { $0.baseAddress }, count: Int(info.field_count))
+            switch verdict {
+            case .keep:
+                out.stats.recordsOut += 1
+                RecordWriter.write(raw: raw, fields: fields, info: info, doc: doc, assignedID: assigned,
+                                   extra: nil, to: &out.output)
+            case .drop(let reason, let annotation):
+                out.stats.dropped[reason, default: 0] += 1
+                if writeRejected {
+                    RecordWriter.write(raw: raw, fields: fields, info: info, doc: doc, assignedID: assigned,
+                                       extra: annotation, to: &out.rejected)
+                }
+            }
+        }
+    }
+
+    func processText(_ raw: UnsafeBufferPointer<UInt8>, line: Int, file: InputFile, out: ProcessedChunk, counters: inout Counters) {
+        var owned: [UInt8]? = nil
+        if llm_utf8_valid(raw.baseAddress, raw.count) == 0 {
+            owned = UTF8Repair.repair(raw)
+            counters.add("utf8_repaired")
+        }
+        // CRLF inside paragraph or whole-file records becomes LF.
+        if (owned.map { $0.contains(0x0D) } ?? raw.contains(0x0D)) {
+            var b = owned ?? Array(raw)
+            var w = 0
+            for r in 0..<b.count {
+                if b[r] == 0x0D && r + 1 < b.count && b[r + 1] == 0x0A { continue }
+                b[w] = b[r]
+                w += 1
+            }
+            b.removeLast(b.count - w)
+            owned = b
+        }
+        let id = file.format == .txt && file.path == "-" ? "stdin:\(line)" : "\(file.relativePath):\(line)"
+        func run(_ text: UnsafeBufferPointer<UInt8>) {
+            var doc = Document(text: text, id: id, metadataRaw: nil, counters: counters)
+            let verdict = worker.process(&doc)
+            counters = doc.counters
+            switch verdict {
+            case .keep:
+                out.stats.recordsOut += 1
+                RecordWriter.writeNew(doc: doc, textField: reader.textField, extra: nil, to: &out.output)
+            case .drop(let reason, let annotation):
+                out.stats.dropped[reason, default: 0] += 1
+                if writeRejected { RecordWriter.writeNew(doc: doc, textField: reader.textField, extra: annotation, to: &out.rejected) }
+            }
+        }
+        if let owned { owned.withUnsafeBufferPointer(run) } else { run(raw) }
+    }
+
+    static func describe(_ st: Int32, _ info: llm_record_info, raw: UnsafeBufferPointer<UInt8>) -> (String, String) {
+        let detail = info.error.map { String(cString: $0) } ?? "unknown error"
+        switch Int(st) {
+        case LLM_JSON_INVALID:
+            return ("invalid_json", "invalid JSON: \(detail)")
+        case LLM_JSON_NOT_OBJECT:
+            return ("not_an_object", "the line is JSON but not an object")
+        case LLM_JSON_MISSING_TEXT:
+            return ("missing_text", "missing text field (hint: --text-field NAME reads another field)")
+        case LLM_JSON_TEXT_NOT_STRING:
+            return ("text_not_string", "the text field is not a string")
+        case LLM_JSON_INVALID_UTF8:
+            return ("invalid_utf8", "invalid UTF-8 (hint: --repair-utf8 replaces bad bytes with U+FFFD)")
+        case LLM_JSON_BAD_STRING:
+            if UTF8Repair.hasSurrogateEscape(raw) {
+                return ("lone_surrogate", "lone surrogate escape in a string (hint: --repair-utf8 replaces it with U+FFFD)")
+            }
+            return ("invalid_json", "invalid JSON: bad string escape")
+        case LLM_JSON_CAPACITY:
+            return ("too_large", "record too large for the JSON parser")
+        default:
+            return ("invalid_json", "invalid JSON: \(detail)")
+        }
+    }
+}
+
+/// Serializes records: unchanged records are copied byte for byte; changed ones are rebuilt
+/// field by field, replacing only what changed.
+public enum RecordWriter {
+    static func write(raw: UnsafeBufferPointer<UInt8>, fields: UnsafeBufferPointer<llm_field_span>, info: llm_record_info,
+                      doc: Document, assignedID: String?, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+        var annotations = doc.annotations
+        if let extra {
+            if let i = annotations.firstIndex(where: { $0.0 == extra.0 }) { annotations[i] = extra } else { annotations.append(extra) }
+        }
+        if doc.newText == nil && annotations.isEmpty && assignedID == nil {
+            out.append(contentsOf: raw)
+            out.append(0x0A)
+            return
+        }
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for (i, f) in fields.enumerated() {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: raw[Int(f.key_start)..<Int(f.key_end)])
+            out.append(UInt8(ascii: ":"))
+            if i == Int(info.text_field), let t = doc.newText {
+                t.withUnsafeBufferPointer { JSONWriter.appendString($0, to: &out) }
+            } else if i == Int(info.metadata_field) && !annotations.isEmpty {
+                mergeMetadata(UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)]), annotations, to: &out)
+            } else {
+                out.append(contentsOf: raw[Int(f.value_start)..<Int(f.value_end)])
+            }
+        }
+        if let assignedID {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: "\"id\":".utf8)
+            JSONWriter.appendString(assignedID, to: &out)
+        }
+        if info.metadata_field < 0 && !annotations.isEmpty {
+            if !first { out.append(UInt8(ascii: ",")) }
+            // a non-object "metadata" is kept; annotations then go to "llmdata_metadata"
+            out.append(contentsOf: (info.metadata_not_object != 0 ? "\"llmdata_metadata\":" : "\"metadata\":").utf8)
+            JSONValue.object(annotations).write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(0x0A)
+    }
+
+    /// Writes the existing metadata object with `annotations` replacing keys in place and
+    /// new keys appended.
+    static func mergeMetadata(_ meta: UnsafeBufferPointer<UInt8>, _ annotations: [(String, JSONValue)], to out: inout [UInt8]) {
+        let fields = ObjectScanner.fields(meta)
+        var used = [Bool](repeating: false, count: annotations.count)
+        let keys = annotations.map { Array("\"\($0.0)\"".utf8) }
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for f in fields {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            let k = meta[Int(f.key_start)..<Int(f.key_end)]
+            out.append(contentsOf: k)
+            out.append(UInt8(ascii: ":"))
+            if let j = keys.firstIndex(where: { k.elementsEqual($0) }) {
+                annotations[j].1.write(to: &out)
+                used[j] = true
+            } else {
+                out.append(contentsOf: meta[Int(f.value_start)..<Int(f.value_end)])
+            }
+        }
+        for (j, a) in annotations.enumerated() where !used[j] {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.appendString(a.0, to: &out)
+            out.append(UInt8(ascii: ":"))
+            a.1.write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A record made from plain text: `{"text":…,"id":…,"metadata":{…}}`.
+    static func writeNew(doc: Document, textField: String, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+        var annotations = doc.annotations
+        if let extra { annotations.append(extra) }
+        out.append(UInt8(ascii: "{"))
+        JSONWriter.appendString(textField, to: &out)
+        out.append(UInt8(ascii: ":"))
+        doc.withText { JSONWriter.appendString($0, to: &out) }
+        out.append(contentsOf: ",\"id\":".utf8)
+        JSONWriter.appendString(doc.id, to: &out)
+        if !annotations.isEmpty {
+            out.append(contentsOf: ",\"metadata\":".utf8)
+            JSONValue.object(annotations).write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(0x0A)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import LLMDataCore
+
+extension InputFormat: ExpressibleByArgument {}
+extension TxtMode: ExpressibleByArgument {}
+extension Compression: ExpressibleByArgument {}
+
+/// Input options shared by every record stage.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Input files or directories (recursive, sorted); - or nothing reads stdin.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("text-field"), help: "The field that holds the text.")
+    var textField = "text"
+
+    @Option(help: "Input format, overriding the file extension (jsonl, json, txt).")
+    var format: InputFormat?
+
+    @Option(name: .customLong("txt-mode"), help: "How plain text becomes records: line, paragraph or file.")
+    var txtMode: TxtMode = .line
+
+    @Flag(name: .customLong("repair-utf8"), help: "Repair invalid UTF-8 and lone surrogate escapes in JSON input to U+FFFD instead of rejecting the record.")
+    var repairUTF8 = false
+
+    @Option(name: .customLong("max-line-bytes"), help: "Skip and report lines longer than this.")
+    var maxLineBytes = 1 << 30
+
+    var reader: ReaderOptions {
+        var r = ReaderOptions()
+        r.textField = textField
+        r.txtMode = txtMode
+        r.repairUTF8 = repairUTF8
+        r.maxLineBytes = maxLineBytes
+        return r
+    }
+}
+
+/// Output and run options shared by every record stage.
+struct RunFlags: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: "Output: - (stdout, default), a file (.jsonl, .jsonl.zst, .jsonl.gz), or a directory (ends in / or exists) that mirrors the input tree.")
+    var output: String?
+
+    @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Write run statistics as JSON to this file.")
+    var stats: String?
+
+    @Option(help: "Write rejected and dropped records to this file (verbatim for unreadable records).")
+    var rejected: String?
+
+    @Flag(help: "Stop with exit code 1 at the first bad record or input.")
+    var strict = false
+
+    @Flag(help: "No progress line and no skip notices.")
+    var quiet = false
+
+    @Flag(help: "In directory mode, rewrite outputs that already exist instead of skipping them.")
+    var overwrite = false
+
+    @Option(name: .customLong("compression"), help: "Compression of directory outputs: zst (default), gz or none.")
+    var compression: Compression = .zst
+
+    @Option(name: .customLong("max-warnings"), help: "Print at most this many per-record warnings; the rest are counted.")
+    var maxWarnings = 100
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    var options: RunOptions {
+        var o = RunOptions()
+        o.jobs = jobs
+        o.output = output
+        o.statsPath = stats
+        o.rejectedPath = rejected
+        o.strict = strict
+        o.quiet = quiet
+        o.overwrite = overwrite
+        o.directoryCompression = compression
+        o.maxWarnings = maxWarnings
+        return o
+    }
+}
+
+/// Turns a runner's exit code into the process exit code.
+func finish(_ code: LLMDataCore.ExitCode) throws {
+    if code != .success { throw ArgumentParser.ExitCode(code.rawValue) }
+}

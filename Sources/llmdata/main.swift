@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import LLMDataCore
+
+struct LLMData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "llmdata",
+        abstract: "Turn raw text corpora into LLM training data.",
+        discussion: """
+        Every stage reads and writes JSON Lines records ({"text", "id", "metadata", …}), so stages \
+        chain in shell pipelines: llmdata normalize in/ | llmdata … See docs/cli.md.
+        """,
+        version: "0.1.0",
+        subcommands: [Normalize.self]
+    )
+}
+
+// Exit codes: argument errors exit 2 (docs/protocol.md), help and version 0.
+do {
+    var command = try LLMData.parseAsRoot()
+    try command.run()
+} catch {
+    let code = LLMData.exitCode(for: error)
+    if code == .success {
+        print(LLMData.fullMessage(for: error))
+        exit(0)
+    }
+    if let e = error as? ArgumentParser.ExitCode {
+        exit(e.rawValue)
+    }
+    let msg = LLMData.fullMessage(for: error)
+    FileHandle.standardError.write(("llmdata: error: " + msg.replacingOccurrences(of: "Error: ", with: "") + "\n").data(using: .utf8)!)
+    exit(LLMDataCore.ExitCode.fatal.rawValue)
+}
