@@ -31,6 +31,9 @@ public struct Document {
     public private(set) var annotations: [(String, JSONValue)] = []
     /// The record's id (existing or assigned).
     public let id: String
+    /// Where the record came from: index into the run's input files, and its line.
+    public internal(set) var fileIndex = 0
+    public internal(set) var line = 0
     /// Counters shared by the stage's worker for this batch.
     public var counters: Counters
     /// Raw JSON of the existing `metadata` object, if any.

@@ -37,6 +37,9 @@ final class ChunkProcessor {
     let textFieldBytes: [CChar]
     var spans: [llm_field_span]
     var repairBuf: [UInt8] = []
+    /// Scans (bpe count, dedup signatures) need no serialized output.
+    var discardOutput = false
+    var chunk_fileIndex = 0
 
     init(stage: RecordStage, files: [InputFile], reader: ReaderOptions, writeRejected: Bool) throws {
         self.stage = stage
@@ -54,6 +57,7 @@ final class ChunkProcessor {
     func process(_ chunk: Chunk) -> ProcessedChunk {
         let out = ProcessedChunk(chunk: chunk)
         let file = files[chunk.fileIndex]
+        chunk_fileIndex = chunk.fileIndex
         out.stats.bytesIn = chunk.bytesIn
         if chunk.emptyLines > 0 { out.stats.counters.add("empty_lines", chunk.emptyLines) }
         
@@ -145,12 +149,15 @@ final class ChunkProcessor {
                 metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
             }
             var doc = Document(text: text, id: id, metadataRaw: metaRaw, counters: counters)
+            doc.fileIndex = chunk_fileIndex
+            doc.line = line
             let verdict = worker.process(&doc)
             counters = doc.counters
             let fields = UnsafeBufferPointer(start: spans.withUnsafeBufferPointer { $0.baseAddress }, count: Int(info.field_count))
             switch verdict {
             case .keep:
                 out.stats.recordsOut += 1
+                if discardOutput { return }
                 RecordWriter.write(raw: raw, fields: fields, info: info, doc: doc, assignedID: assigned,
                                    extra: nil, to: &out.output)
             case .drop(let reason, let annotation):
@@ -184,11 +191,14 @@ final class ChunkProcessor {
         let id = file.format == .txt && file.path == "-" ? "stdin:\(line)" : "\(file.relativePath):\(line)"
         func run(_ text: UnsafeBufferPointer<UInt8>) {
             var doc = Document(text: text, id: id, metadataRaw: nil, counters: counters)
+            doc.fileIndex = chunk_fileIndex
+            doc.line = line
             let verdict = worker.process(&doc)
             counters = doc.counters
             switch verdict {
             case .keep:
                 out.stats.recordsOut += 1
+                if discardOutput { return }
                 RecordWriter.writeNew(doc: doc, textField: reader.textField, extra: nil, to: &out.output)
             case .drop(let reason, let annotation):
                 out.stats.dropped[reason, default: 0] += 1

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A read-only pass over records (word counting, signatures): each worker thread gets its own
+/// visitor; records reach a visitor in input order within a batch, batches are spread over
+/// threads. `doc.fileIndex`/`doc.line` give each record's position for order-sensitive work.
+public protocol RecordVisitor: AnyObject {
+    func visit(_ doc: inout Document)
+}
+
+public enum RecordScanner {
+    final class Adapter: RecordWorker {
+        let visitor: RecordVisitor
+        init(_ v: RecordVisitor) { visitor = v }
+        func process(_ doc: inout Document) -> Verdict {
+            visitor.visit(&doc)
+            return .keep
+        }
+    }
+
+    struct AdapterStage: RecordStage, @unchecked Sendable {
+        let name: String
+        let make: () throws -> RecordVisitor
+        let made: Box
+        func makeWorker() throws -> RecordWorker {
+            let v = try make()
+            made.lock.lock()
+            made.items.append(v)
+            made.lock.unlock()
+            return Adapter(v)
+        }
+    }
+
+    final class Box: @unchecked Sendable {
+        let lock = NSLock()
+        var items: [RecordVisitor] = []
+    }
+
+    /// Reads `files` with `jobs` threads, calling visitors; returns them and the run's stats.
+    /// Bad records are reported to stderr as `file:line: reason` and counted; with `strict`
+    /// the first one is thrown.
+    public static func scan<V: RecordVisitor>(files: [InputFile], reader: ReaderOptions, jobs: Int, stageName: String,
+                                              strict: Bool = false, quiet: Bool = false, maxWarnings: Int = 100,
+                                              make: @escaping () throws -> V) throws -> (visitors: [V], stats: RunStats) {
+        let box = Box()
+        let stage = AdapterStage(name: stageName, make: { try make() }, made: box)
+        let jobs = max(1, jobs)
+        let pipeline = Pipeline(maxInFlight: jobs * 2 + 2)
+        var processors: [ChunkProcessor] = []
+        for _ in 0..<jobs {
+            let p = try ChunkProcessor(stage: stage, files: files, reader: reader, writeRejected: false)
+            p.discardOutput = true
+            processors.append(p)
+        }
+        let readerThread = Thread {
+            let r = ChunkReader(files: files, options: reader)
+            var count = 0
+            var err: Error?
+            do {
+                try r.run { c in
+                    if !pipeline.put(c) { throw CancellationError() }
+                    count += 1
+                }
+            } catch is CancellationError {
+            } catch { err = error }
+            pipeline.finishReading(total: count, error: err)
+        }
+        readerThread.start()
+        let done = DispatchGroup()
+        for p in processors {
+            done.enter()
+            Thread {
+                while let c = pipeline.take() { pipeline.deliver(p.process(c)) }
+                done.leave()
+            }.start()
+        }
+        var stats = RunStats()
+        var warnings = 0
+        var seq = 0
+        var strictError: String?
+        let progress = Progress(stage: stageName, enabled: !quiet && isatty(2) != 0)
+        while let r = pipeline.next(seq) {
+            seq += 1
+            for m in r.messages {
+                warnings += 1
+                if warnings <= maxWarnings { Diagnostics.write("llmdata \(stageName): warning: \(m)\n") }
+            }
+            if strict, let e = r.firstError {
+                strictError = e
+                pipeline.cancel()
+                break
+            }
+            stats.merge(r.stats)
+            if r.chunk.isLastOfFile { stats.filesProcessed += 1 }
+            progress.update(stats)
+        }
+        done.wait()
+        progress.finish(stats)
+        if let e = strictError { throw LLMDataError(e, exitCode: .strictViolation) }
+        if let e = pipeline.readerError { throw e }
+        return (box.items.map { $0 as! V }, stats)
+    }
+}
