@@ -56,13 +56,13 @@ public final class FDSink: ByteSink {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffer.count + bytes.count > bufferLimit {
+        if bytes.count >= 1 << 16 {
+            // large writes (whole batches) skip the buffer
             try flush()
-            if bytes.count >= bufferLimit {
-                try writeAll(bytes)
-                return
-            }
+            try writeAll(bytes)
+            return
         }
+        if buffer.count + bytes.count > bufferLimit { try flush() }
         buffer.append(contentsOf: bytes)
     }
 
