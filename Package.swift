@@ -47,7 +47,6 @@ let package = Package(
         ),
 
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
-        .testTarget(name: "LLMDataNormalizeTests", dependencies: ["LLMDataNormalize", "LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
     ],
     swiftLanguageModes: [.v5],

@@ -57,7 +57,7 @@ public final class ChunkReader {
     let files: [InputFile]
     let options: ReaderOptions
     var seq = 0
-    let readSize = 1 << 20
+    var readSize = 1 << 20
 
     public init(files: [InputFile], options: ReaderOptions) {
         self.files = files
