@@ -160,3 +160,35 @@ struct MetadataTests {
         #expect(rej == #"{"text":"d","id":"4","metadata":{"drop":"yes","language":"xx","score":0.5,"filter_reason":"test:drop"}}"# + "\n")
     }
 }
+
+final class IDCollector: BatchVisitor {
+    var batch: [String] = []
+    func visit(_ doc: inout Document) { batch.append(doc.id) }
+    func finishBatch() -> [String] {
+        defer { batch = [] }
+        return batch
+    }
+}
+
+@Suite("scans")
+struct ScanTests {
+    @Test("an ordered scan hands every batch's payload over in input order, whatever the thread count")
+    func orderedScan() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var text = ""
+        for i in 0..<5000 { text += "{\"id\":\"d\(i)\",\"text\":\"\(String(repeating: "w ", count: i % 50))\"}\n" }
+        try text.write(to: dir.appendingPathComponent("a.jsonl"), atomically: true, encoding: .utf8)
+        try "{\"text\":\"tail\"}\n".write(to: dir.appendingPathComponent("b.jsonl"), atomically: true, encoding: .utf8)
+        var reader = ReaderOptions()
+        reader.chunkBytes = 4096
+        let files = try InputDiscovery.discover([dir.path])
+        for jobs in [1, 3] {
+            var seen: [String] = []
+            let (_, stats) = try RecordScanner.scanOrdered(files: files, reader: reader, jobs: jobs, stageName: "t", quiet: true,
+                                                          make: { IDCollector() }, consume: { ids, _ in seen += ids })
+            #expect(seen == (0..<5000).map { "d\($0)" } + ["b.jsonl:1"])
+            #expect(stats.recordsIn == 5001)
+        }
+    }
+}
