@@ -17,6 +17,8 @@ let package = Package(
         // C shims over system libraries. ICU headers stay private to CICUShim (see docs/design-notes.md).
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         .target(
             name: "CICUShim",
             path: "Sources/CICUShim",
@@ -37,11 +39,15 @@ let package = Package(
         // One library per stage.
         .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim", "CTextKernels"], swiftSettings: fast),
 
+        .target(name: "LLMDataTokenizer", dependencies: ["LLMDataCore", "CPCRE2", "CICUShim"], swiftSettings: fast),
+        .target(name: "LLMDataTokenize", dependencies: ["LLMDataCore", "LLMDataTokenizer", "LLMDataShards"], swiftSettings: fast),
+        .target(name: "LLMDataShards", dependencies: ["LLMDataCore", "CZstd", "CCrypto"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -26,12 +26,16 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: "Skip and report lines longer than this.")
     var maxLineBytes = 1 << 30
 
+    @Option(name: .customLong("batch-bytes"), help: "Input bytes per batch handed to a worker (batches end at record boundaries).")
+    var batchBytes = 1 << 20
+
     var reader: ReaderOptions {
         var r = ReaderOptions()
         r.textField = textField
         r.txtMode = txtMode
         r.repairUTF8 = repairUTF8
         r.maxLineBytes = maxLineBytes
+        r.chunkBytes = max(1, batchBytes)
         return r
     }
 }
