@@ -26,6 +26,7 @@ public final class Encoder {
     var next: [Int32] = []
     var prev: [Int32] = []
     var heap: [(UInt64, Int32)] = []
+    var prios: [UInt64] = []
     var cache: PieceCache
 
     public init(model: BPEModel) throws {
@@ -147,23 +148,33 @@ public final class Encoder {
         ids.removeAll(keepingCapacity: true)
         for b in piece { ids.append(byteToID[Int(b)]) }
         if n <= 48 {
-            // direct scan: find the lowest-priority pair, merge, repeat
+            // Direct scan: the priority of every adjacent pair is looked up once; after a merge
+            // only the two pairs next to it are looked up again.
             var count = n
             let pairs = self.pairs
+            if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
             ids.withUnsafeMutableBufferPointer { p in
-                while count > 1 {
-                    var best = UInt64.max, bestAt = -1
-                    for i in 0..<(count - 1) {
-                        let v = pairs.get(p[i], p[i + 1])
-                        if v < best {
-                            best = v
-                            bestAt = i
+                prios.withUnsafeMutableBufferPointer { q in
+                    for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
+                    while count > 1 {
+                        var best = UInt64.max, at = -1
+                        for i in 0..<(count - 1) where q[i] < best {
+                            best = q[i]
+                            at = i
                         }
+                        if at < 0 { break }
+                        p[at] = UInt32(truncatingIfNeeded: best)
+                        // drop symbol at+1 and the pair (at+1, at+2); later pairs move down
+                        var j = at + 1
+                        while j < count - 1 {
+                            p[j] = p[j + 1]
+                            if j < count - 2 { q[j] = q[j + 1] }
+                            j += 1
+                        }
+                        count -= 1
+                        if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
+                        if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
                     }
-                    if bestAt < 0 { break }
-                    p[bestAt] = UInt32(truncatingIfNeeded: best)
-                    for j in (bestAt + 1)..<(count - 1) { p[j] = p[j + 1] }
-                    count -= 1
                 }
             }
             out.append(contentsOf: ids[0..<count])
