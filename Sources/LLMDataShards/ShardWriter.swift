@@ -94,7 +94,7 @@ public final class ShardWriter {
     public struct Options: Sendable {
         public var frameTokens = 1 << 16
         public var tokensPerShard = 100_000_000
-        public var zstdLevel: Int32 = 3
+        public var zstdLevel: Int32 = 1
         public init() {}
     }
 
@@ -130,7 +130,15 @@ public final class ShardWriter {
         if fm.fileExists(atPath: manifestPath) && !overwrite {
             throw ShardError("\(dir) already holds a complete shard set (manifest.json); pass --overwrite to replace it")
         }
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: dir, isDirectory: &isDir) && !isDir.boolValue {
+            throw ShardError("\(dir) exists and is not a directory (-o names the shard directory)")
+        }
+        do {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ShardError("\(dir): cannot create the shard directory: \(error.localizedDescription)")
+        }
         if overwrite {
             for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix("shard-") || f == "manifest.json" {
                 try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(f))

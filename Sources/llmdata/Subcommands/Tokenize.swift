@@ -40,7 +40,7 @@ struct Tokenize: ParsableCommand {
     var frameTokens = 65_536
 
     @Option(name: .customLong("zstd-level"), help: "zstd compression level of the shards.")
-    var zstdLevel: Int32 = 3
+    var zstdLevel: Int32 = 1
 
     @Flag(help: "Replace an existing shard set in the output directory.")
     var overwrite = false
