@@ -307,13 +307,7 @@ struct LineSplitter: Splitter {
         lineStart = n
     }
 
-    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
-        var taken: [(start: Int, end: Int, line: Int)] = []
-        var rest: [(start: Int, end: Int, line: Int)] = []
-        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
-        spans = rest
-        return taken
-    }
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] { takeSpansBefore(&spans, cut) }
 
     mutating func takeNotices() -> [ReaderNotice] {
         defer { notices = [] }
@@ -442,13 +436,7 @@ struct ArraySplitter: Splitter {
 
     func cutPoint(atLeast n: Int) -> Int { spanCut(spans, atLeast: n, completeEnd: completeEnd) }
 
-    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
-        var taken: [(start: Int, end: Int, line: Int)] = []
-        var rest: [(start: Int, end: Int, line: Int)] = []
-        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
-        spans = rest
-        return taken
-    }
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] { takeSpansBefore(&spans, cut) }
 
     mutating func takeNotices() -> [ReaderNotice] {
         defer { notices = [] }
@@ -475,4 +463,13 @@ func spanCut(_ spans: [(start: Int, end: Int, line: Int)], atLeast n: Int, compl
     }
     if lo + 1 < spans.count && spans[lo + 1].start <= completeEnd { return spans[lo + 1].start }
     return completeEnd
+}
+
+/// Removes and returns the spans that end at or before `cut` (they are in order).
+func takeSpansBefore(_ spans: inout [(start: Int, end: Int, line: Int)], _ cut: Int) -> [(start: Int, end: Int, line: Int)] {
+    var k = 0
+    while k < spans.count && spans[k].end <= cut { k += 1 }
+    let taken = Array(spans[0..<k])
+    spans.removeFirst(k)
+    return taken
 }

@@ -48,23 +48,13 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Encode only and write nothing (to measure encoding alone).")
     var discard = false
 
-    @Option(help: "Worker threads (default: all cores). Shards are identical for any value.")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Write run statistics as JSON to this file.")
-    var stats: String?
-
-    @Flag(help: "Stop with exit code 1 at the first bad record.")
-    var strict = false
-
-    @Flag(help: "No progress line and no summary.")
-    var quiet = false
+    @OptionGroup var worker: WorkerFlags
 
     func validate() throws {
         if (tokenizerJSON == nil) == (tiktoken == nil) {
             throw ValidationError("give exactly one of --tokenizer FILE or --tiktoken FILE")
         }
-        if tokensPerShard < 1 || frameTokens < 1 || jobs < 1 { throw ValidationError("sizes and --jobs must be positive") }
+        if tokensPerShard < 1 || frameTokens < 1 { throw ValidationError("--tokens-per-shard and --frame-tokens must be positive") }
     }
 
     func run() throws {
@@ -79,11 +69,7 @@ struct Tokenize: ParsableCommand {
         o.shards.zstdLevel = zstdLevel
         o.overwrite = overwrite
         o.discard = discard
-        var r = RunOptions()
-        r.jobs = jobs
-        r.statsPath = stats
-        r.strict = strict
-        r.quiet = quiet
+        let r = worker.options
         try finish(TokenizeRunner.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
                                       outDir: output, run: r))
     }
