@@ -132,3 +132,43 @@ void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, siz
 #endif
     minhash_update_generic(sig, a, b, n, xs, count);
 }
+
+/* Dedup key of ASCII text: letters lower-cased, digits kept (or 0), punctuation and symbols
+   dropped, runs of white space and control characters collapsed to one space (none at the start;
+   a trailing one may remain). `*pending` carries an unwritten space between calls.
+   Returns the number of bytes written to dst (capacity >= n + 1). */
+size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending) {
+    /* 0 drop, 1 space, else the byte to write; a second table maps digits to '0' */
+    static uint8_t maps[2][128];
+    static int ready = 0;
+    if (!ready) {
+        for (int z = 0; z < 2; z++) {
+            for (int c = 0; c < 128; c++) {
+                uint8_t m = 0;
+                if (c >= 'a' && c <= 'z') m = (uint8_t)c;
+                else if (c >= 'A' && c <= 'Z') m = (uint8_t)(c | 0x20);
+                else if (c >= '0' && c <= '9') m = z ? '0' : (uint8_t)c;
+                else if (c <= 0x20 || c == 0x7F) m = 1;
+                maps[z][c] = m;
+            }
+        }
+        ready = 1;
+    }
+    const uint8_t *map = maps[digits_to_zero ? 1 : 0];
+    size_t o = written;
+    size_t p = (size_t)*pending;
+    /* branch-free: a space is written when one is pending before a kept byte (not at the start),
+       the byte itself is written always and kept only when it is a key byte */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t m = map[src[i] & 0x7F];
+        size_t keep = m > 1;
+        size_t sp = p & keep & (o > 0);
+        dst[o] = ' ';
+        o += sp;
+        dst[o] = m;
+        o += keep;
+        p = (m == 1) | (p & (m == 0));
+    }
+    *pending = (int)p;
+    return o - written;
+}

@@ -1,4 +1,5 @@
 import CICUShim
+import CTextKernels
 import CXXHash
 import LLMDataCore
 
@@ -55,7 +56,12 @@ public final class KeyNormalizer {
         var ascii = true
         for b in text where b >= 0x80 { ascii = false; break }
         if ascii {
-            pass(text, lower: true)
+            key.append(contentsOf: repeatElement(0, count: text.count + 1))
+            var pending: Int32 = 0
+            let n = key.withUnsafeMutableBufferPointer { k in
+                llm_key_ascii(text.baseAddress, text.count, k.baseAddress, 0, options.digitsToZero ? 1 : 0, &pending)
+            }
+            key.removeLast(key.count - n)
         } else {
             var out: UnsafePointer<UInt8>? = nil
             let n = llm_normalize_utf8(casefold, text.baseAddress, text.count, &out)
