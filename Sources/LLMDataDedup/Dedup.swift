@@ -233,15 +233,10 @@ public enum DedupRunner {
     static func decide(files: [InputFile], reader: ReaderOptions, options: DedupOptions, run: RunOptions) throws -> Decisions {
         let d = Decisions()
         let perms = options.minhash.permutations
-        let rows = options.minhash.rows
         // exact
         var first: [HashKey: (UInt64, String)] = [:]
         // minhash
-        var positions: [UInt64] = []
-        var ids: [String] = []
-        var signatures: [UInt32] = []
-        var buckets = [[UInt64: [UInt32]]](repeating: [:], count: options.minhash.bands)
-        var uf = UnionFind()
+        let index = MinHashIndex(options: options.minhash)
         // lines
         var lineDocs: [UInt64: UInt32] = [:]
         _ = try RecordScanner.scanOrdered(
@@ -262,31 +257,8 @@ public enum DedupRunner {
                     }
                 case .minhash:
                     for k in 0..<f.positions.count {
-                        let ord = uf.add()
-                        positions.append(f.positions[k])
-                        ids.append(f.ids[k])
-                        signatures.append(contentsOf: f.signatures[(k * perms)..<((k + 1) * perms)])
-                        if f.empty[k] { continue }
-                        for band in 0..<options.minhash.bands {
-                            let bandKey: UInt64 = signatures.withUnsafeBytes { raw in
-                                XXH3_64bits(raw.baseAddress! + 4 * (ord * perms + band * rows), 4 * rows)
-                            }
-                            if var members = buckets[band][bandKey] {
-                                for m in members where uf.find(Int(m)) != uf.find(ord) {
-                                    d.candidatePairs += 1
-                                    if estimatedJaccard(signatures, Int(m), ord, perms) >= options.minhash.threshold {
-                                        d.verifiedPairs += 1
-                                        uf.union(Int(m), ord)
-                                    }
-                                }
-                                if members.count < 8 {
-                                    members.append(UInt32(ord))
-                                    buckets[band][bandKey] = members
-                                }
-                            } else {
-                                buckets[band][bandKey] = [UInt32(ord)]
-                            }
-                        }
+                        index.add(position: f.positions[k], id: f.ids[k], empty: f.empty[k],
+                                  signature: f.signatures[(k * perms)..<((k + 1) * perms)])
                     }
                 case .lines:
                     var off = 0
@@ -300,30 +272,13 @@ public enum DedupRunner {
         case .exact:
             d.clusters = Set(d.removed.values).count
         case .minhash:
-            var clusterRoots = Set<Int>()
-            for ord in 0..<positions.count {
-                let root = uf.find(ord)
-                if root != ord {
-                    d.removed[positions[ord]] = ids[root]
-                    d.cluster[positions[root]] = ids[root]
-                    clusterRoots.insert(root)
-                }
-            }
-            d.clusters = clusterRoots.count
+            index.resolve(into: d)
         case .lines:
             for (h, c) in lineDocs where Int(c) >= options.lineMinDocuments { d.boilerplate.insert(h) }
         }
         return d
     }
 
-    static func estimatedJaccard(_ s: [UInt32], _ x: Int, _ y: Int, _ perms: Int) -> Double {
-        var same = 0
-        s.withUnsafeBufferPointer { p in
-            let a = x * perms, b = y * perms
-            for i in 0..<perms where p[a + i] == p[b + i] { same += 1 }
-        }
-        return Double(same) / Double(perms)
-    }
 }
 
 struct HashKey: Hashable {

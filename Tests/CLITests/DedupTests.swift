@@ -93,4 +93,39 @@ struct DedupTests {
         #expect(b.lines.count == 1)
         #expect(b.stderr.contains("\(f.path):2: invalid JSON"))
     }
+
+    @Test("the map/reduce steps (signatures per shard, clusters split by band, apply) give the same output as the single-process mode")
+    func scaleOutEqualsSingleProcess() throws {
+        let en = try String(contentsOfFile: CLI.fixture("sample/en.jsonl"), encoding: .utf8).split(separator: "\n").map { CLI.json(String($0)) }
+        let dir = try CLI.tempDir()
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        // three files; the last repeats edited copies of documents from the first two
+        for part in 0..<3 {
+            var lines: [String] = []
+            for (i, r) in en.enumerated() where i % 3 == part || (part == 2 && i % 10 == 0) {
+                var t = r["text"] as! String
+                if part == 2 && i % 10 == 0 { t = t.replacingOccurrences(of: " the ", with: " a ", options: [], range: t.range(of: " the ")) }
+                let o: [String: Any] = ["id": "p\(part)-\(i)", "text": t]
+                lines.append(String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self))
+            }
+            try (lines.joined(separator: "\n") + "\n").write(to: input.appendingPathComponent("part-\(part).jsonl"), atomically: true, encoding: .utf8)
+        }
+        let single = dir.appendingPathComponent("single.jsonl").path
+        let r = try CLI.run(["dedup", "--mode", "minhash", input.path, "-o", single])
+        #expect(r.status == 0, "\(r.stderr)")
+        let work = dir.appendingPathComponent("work").path
+        for i in 0..<2 {
+            #expect(try CLI.run(["dedup", "signatures", input.path, "--shard-index", "\(i)", "--shard-count", "2", "-o", work, "--quiet"]).status == 0)
+        }
+        #expect(try CLI.run(["dedup", "clusters", work, "--band-start", "0", "--band-count", "7"]).status == 0)
+        #expect(try CLI.run(["dedup", "clusters", work, "--band-start", "7", "--band-count", "7"]).status == 0)
+        let c = try CLI.run(["dedup", "clusters", work])
+        #expect(c.status == 0, "\(c.stderr)")
+        let applied = dir.appendingPathComponent("applied.jsonl").path
+        #expect(try CLI.run(["dedup", "apply", input.path, "--decisions", work, "-o", applied]).status == 0)
+        let a = try String(contentsOfFile: single, encoding: .utf8), b = try String(contentsOfFile: applied, encoding: .utf8)
+        #expect(a == b)
+        #expect(a.split(separator: "\n").count < en.count + 12)  // something was removed
+    }
 }
