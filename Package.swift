@@ -35,12 +35,14 @@ let package = Package(
 
         // One library per stage.
         .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+        .target(name: "CPCRE2Shim", path: "Sources/CPCRE2Shim", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))], linkerSettings: [.linkedLibrary("pcre2-8")]),
+        .target(name: "LLMDataBPE", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
 
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataBPE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "LLMDataNormalizeTests", dependencies: ["LLMDataNormalize", "LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
+        .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,0 +1,473 @@
+import Foundation
+import LLMDataCore
+
+/// Options of `BPETrainer` (the HF tokenizers BpeTrainer settings this project supports).
+public struct BPETrainerOptions: Sendable {
+    /// Target vocabulary size, special tokens and the 256 byte-level characters included.
+    public var vocabSize = 30000
+    /// A pair needs at least this count to be merged (HF: `min_frequency`, default 0).
+    public var minFrequency: UInt64 = 0
+    /// Special tokens, given ids 0, 1, … in this order (as HF's BpeTrainer does).
+    public var specialTokens: [String] = []
+    /// Progress line on stderr.
+    public var progress = false
+    public init() {}
+}
+
+/// A trained byte-level BPE model in HF tokenizers' id space.
+public struct BPEModel: Sendable {
+    /// Token strings by id: special tokens verbatim, everything else as byte-level strings (UTF-8).
+    public var vocab: [[UInt8]]
+    /// Merges as HF writes them: pairs of ids in rank order (a pair merged twice keeps its last rank).
+    public var merges: [(UInt32, UInt32)]
+    /// The special tokens (ids 0 ..< count).
+    public var specialTokens: [String]
+    /// Merges performed by the trainer, duplicates included.
+    public var mergeSteps = 0
+
+    public init(vocab: [[UInt8]], merges: [(UInt32, UInt32)], specialTokens: [String]) {
+        self.vocab = vocab
+        self.merges = merges
+        self.specialTokens = specialTokens
+    }
+
+    /// A token's raw bytes (nil for special tokens).
+    public func tokenBytes(_ id: Int) -> [UInt8]? {
+        if id < specialTokens.count { return nil }
+        return ByteLevel.decode(String(decoding: vocab[id], as: UTF8.self))
+    }
+}
+
+/// Seconds spent in each phase and the sizes seen (for --stats).
+public struct BPETrainStats: Sendable {
+    public var phases: [(String, Double)] = []
+    public var uniqueWords = 0
+    public var words: UInt64 = 0
+    public var pairs = 0
+    public var mergeSteps = 0
+    public init() {}
+}
+
+/// An open-addressing map from a pair (left id << 32 | right id) to a dense pair index.
+struct PairIndex {
+    var keys: [UInt64]
+    var vals: [Int32]
+    var mask: Int
+    var count = 0
+
+    init(capacity: Int) {
+        var cap = 1024
+        while cap < capacity * 2 { cap <<= 1 }
+        keys = [UInt64](repeating: .max, count: cap)
+        vals = [Int32](repeating: -1, count: cap)
+        mask = cap - 1
+    }
+
+    @inline(__always) static func slot(_ k: UInt64, _ mask: Int) -> Int {
+        var h = k &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The index of `key`, or a new index `next` when absent (then `inserted` is true).
+    @inline(__always)
+    mutating func index(_ key: UInt64, next: Int32, inserted: inout Bool) -> Int32 {
+        var i = PairIndex.slot(key, mask)
+        while true {
+            let k = keys[i]
+            if k == key { inserted = false; return vals[i] }
+            if k == .max {
+                keys[i] = key
+                vals[i] = next
+                count += 1
+                inserted = true
+                if count * 2 > keys.count { grow() }
+                return next
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func grow() {
+        let cap = keys.count * 2
+        var nk = [UInt64](repeating: .max, count: cap)
+        var nv = [Int32](repeating: -1, count: cap)
+        let m = cap - 1
+        for i in 0..<keys.count where keys[i] != .max {
+            var j = PairIndex.slot(keys[i], m)
+            while nk[j] != .max { j = (j + 1) & m }
+            nk[j] = keys[i]
+            nv[j] = vals[i]
+        }
+        keys = nk
+        vals = nv
+        mask = m
+    }
+}
+
+/// A queue entry as in HF's BpeTrainer: the pair, the count it had when pushed, and the words
+/// (`pool[posStart ..< posStart + posLen]`) to merge it in.
+struct QueueEntry {
+    var count: UInt64
+    var pair: UInt64
+    var posStart: Int
+    var posLen: Int
+
+    /// HF's order: higher count first; on equal counts the smaller (left id, right id) first.
+    @inline(__always) static func before(_ a: QueueEntry, _ b: QueueEntry) -> Bool {
+        a.count != b.count ? a.count > b.count : a.pair < b.pair
+    }
+}
+
+struct MaxHeap {
+    var items: [QueueEntry] = []
+
+    mutating func heapify() {
+        if items.count < 2 { return }
+        var i = items.count / 2 - 1
+        while i >= 0 {
+            siftDown(i)
+            i -= 1
+        }
+    }
+
+    mutating func push(_ e: QueueEntry) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if !QueueEntry.before(items[i], items[p]) { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> QueueEntry? {
+        guard let last = items.popLast() else { return nil }
+        if items.isEmpty { return last }
+        let top = items[0]
+        items[0] = last
+        siftDown(0)
+        return top
+    }
+
+    mutating func siftDown(_ start: Int) {
+        var i = start
+        let n = items.count
+        while true {
+            let l = 2 * i + 1
+            if l >= n { break }
+            var c = l
+            if l + 1 < n && QueueEntry.before(items[l + 1], items[l]) { c = l + 1 }
+            if !QueueEntry.before(items[c], items[i]) { break }
+            items.swapAt(i, c)
+            i = c
+        }
+    }
+}
+
+/// Byte-level BPE training with the same phases and the same result as HF tokenizers' BpeTrainer
+/// (see docs/bpe.md): special tokens, alphabet, words as symbol ids, pair counts with a
+/// where-to-update index, then merges from a max-heap whose stale counts are refreshed lazily.
+public final class BPETrainer {
+    public let options: BPETrainerOptions
+    public private(set) var stats = BPETrainStats()
+
+    public init(options: BPETrainerOptions) {
+        self.options = options
+    }
+
+    public func train(words wc: WordCounts) -> BPEModel {
+        var t0 = Clock.now()
+        func phase(_ name: String) {
+            let t = Clock.now()
+            stats.phases.append((name, t - t0))
+            t0 = t
+        }
+        stats.uniqueWords = wc.count
+        stats.words = wc.total
+
+        // Phase 1: special tokens take ids 0, 1, … (duplicates skipped).
+        var vocab: [[UInt8]] = []
+        var w2id: [[UInt8]: UInt32] = [:]
+        for s in options.specialTokens {
+            let b = Array(s.utf8)
+            if w2id[b] == nil {
+                w2id[b] = UInt32(vocab.count)
+                vocab.append(b)
+            }
+        }
+        let specials = vocab.map { String(decoding: $0, as: UTF8.self) }
+
+        // Phase 2: the alphabet, all 256 byte-level characters in code point order.
+        var byteID = [UInt32](repeating: 0, count: 256)
+        for b in ByteLevel.bytesInAlphabetOrder {
+            let s = ByteLevel.utf8ForByte[Int(b)]
+            if let id = w2id[s] {
+                byteID[Int(b)] = id
+            } else {
+                let id = UInt32(vocab.count)
+                w2id[s] = id
+                vocab.append(s)
+                byteID[Int(b)] = id
+            }
+        }
+
+        // Phase 3: words as symbol ids. Words of one symbol form no pair and are left out.
+        var symbols: [UInt32] = []
+        symbols.reserveCapacity(wc.arena.count)
+        var wordStart: [Int] = []
+        var wordLen: [Int32] = []
+        var wordCount: [Int32] = []  // HF multiplies by `count as i32`
+        wc.arena.withUnsafeBufferPointer { a in
+            for e in 0..<wc.count {
+                let s = wc.starts[e], t = wc.starts[e + 1]
+                if t - s < 2 { continue }
+                wordStart.append(symbols.count)
+                wordLen.append(Int32(t - s))
+                wordCount.append(Int32(truncatingIfNeeded: wc.counts[e]))
+                for i in s..<t { symbols.append(byteID[Int(a[i])]) }
+            }
+        }
+        let nWords = wordStart.count
+        phase("tokenize_words")
+
+        // Phase 4: pair counts and where each pair occurs.
+        var index = PairIndex(capacity: 1 << 16)
+        var pairKey: [UInt64] = []
+        var pairCount: [Int32] = []
+        var lastWord: [Int32] = []
+        var occ: [Int32] = []
+        var pairAt = [Int32](repeating: -1, count: symbols.count)
+        for w in 0..<nWords {
+            let s = wordStart[w], n = Int(wordLen[w])
+            let c = wordCount[w]
+            for i in s..<(s + n - 1) {
+                let key = UInt64(symbols[i]) << 32 | UInt64(symbols[i + 1])
+                var ins = false
+                let p = Int(index.index(key, next: Int32(pairKey.count), inserted: &ins))
+                if ins {
+                    pairKey.append(key)
+                    pairCount.append(0)
+                    lastWord.append(-1)
+                    occ.append(0)
+                }
+                pairCount[p] &+= c
+                if lastWord[p] != Int32(w) {
+                    lastWord[p] = Int32(w)
+                    occ[p] += 1
+                    pairAt[i] = Int32(p)
+                }
+            }
+        }
+        // where-to-update lists, laid out pair after pair in one pool
+        var pool: [UInt32] = []
+        var poolStart = [Int](repeating: 0, count: pairKey.count)
+        var total = 0
+        for p in 0..<pairKey.count {
+            poolStart[p] = total
+            total += Int(occ[p])
+        }
+        pool = [UInt32](repeating: 0, count: total)
+        var fill = poolStart
+        for w in 0..<nWords {
+            let s = wordStart[w], n = Int(wordLen[w])
+            for i in s..<(s + n - 1) where pairAt[i] >= 0 {
+                let p = Int(pairAt[i])
+                pool[fill[p]] = UInt32(w)
+                fill[p] += 1
+            }
+        }
+        pairAt = []
+        lastWord = []
+        var heap = MaxHeap()
+        heap.items.reserveCapacity(pairKey.count)
+        for p in 0..<pairKey.count where pairCount[p] > 0 {
+            heap.items.append(QueueEntry(count: UInt64(pairCount[p]), pair: pairKey[p], posStart: poolStart[p], posLen: Int(occ[p])))
+        }
+        occ = []
+        poolStart = []
+        fill = []
+        heap.heapify()
+        stats.pairs = pairKey.count
+        phase("count_pairs")
+
+        // Phase 5: merges.
+        var mergeList: [(UInt64, UInt32)] = []
+        var stepSlot = [Int32](repeating: -1, count: pairKey.count)
+        var touched: [Int32] = []
+        var tupleSlot: [Int32] = []
+        var tupleWord: [UInt32] = []
+        var slotFill: [Int] = []
+        let baseVocab = vocab.count
+        let progress = BPEProgress(enabled: options.progress, total: max(0, options.vocabSize - baseVocab))
+        let target = options.vocabSize
+        let minFreq = options.minFrequency
+
+        while vocab.count < target {
+            guard var top = heap.pop() else { break }
+            var ins = false
+            let tp = Int(index.index(top.pair, next: -1, inserted: &ins))
+            let current = UInt64(bitPattern: Int64(pairCount[tp]))
+            if top.count != current {
+                top.count = current
+                heap.push(top)
+                continue
+            }
+            if top.count < 1 || minFreq > top.count { break }
+
+            let a = UInt32(truncatingIfNeeded: top.pair >> 32), b = UInt32(truncatingIfNeeded: top.pair)
+            let newToken = vocab[Int(a)] + vocab[Int(b)]
+            let newID: UInt32
+            if let id = w2id[newToken] {
+                newID = id
+            } else {
+                newID = UInt32(vocab.count)
+                w2id[newToken] = newID
+                vocab.append(newToken)
+            }
+            mergeList.append((top.pair, newID))
+
+            touched.removeAll(keepingCapacity: true)
+            tupleSlot.removeAll(keepingCapacity: true)
+            tupleWord.removeAll(keepingCapacity: true)
+
+            @inline(__always) func change(_ key: UInt64, _ delta: Int32, _ w: Int, _ c: Int32) {
+                var ins = false
+                let p = Int(index.index(key, next: Int32(pairKey.count), inserted: &ins))
+                if ins {
+                    pairKey.append(key)
+                    pairCount.append(0)
+                    stepSlot.append(-1)
+                }
+                pairCount[p] &+= delta &* c
+                if delta > 0 {
+                    var s = stepSlot[p]
+                    if s < 0 {
+                        s = Int32(touched.count)
+                        stepSlot[p] = s
+                        touched.append(Int32(p))
+                    }
+                    tupleSlot.append(s)
+                    tupleWord.append(UInt32(w))
+                }
+            }
+
+            let posStart = top.posStart, posLen = top.posLen
+            for k in 0..<posLen {
+                let w = Int(pool[posStart + k])
+                let s = wordStart[w]
+                let n = Int(wordLen[w])
+                let c = wordCount[w]
+                var r = s, o = s
+                let end = s + n
+                while r < end {
+                    let x = symbols[r]
+                    if x == a && r + 1 < end && symbols[r + 1] == b {
+                        if o > s {
+                            let prev = UInt64(symbols[o - 1])
+                            change(prev << 32 | UInt64(a), -1, w, c)
+                            change(prev << 32 | UInt64(newID), 1, w, c)
+                        }
+                        if r + 2 < end {
+                            let next = UInt64(symbols[r + 2])
+                            change(UInt64(b) << 32 | next, -1, w, c)
+                            change(UInt64(newID) << 32 | next, 1, w, c)
+                        }
+                        symbols[o] = newID
+                        o += 1
+                        r += 2
+                    } else {
+                        symbols[o] = x
+                        o += 1
+                        r += 1
+                    }
+                }
+                wordLen[w] = Int32(o - s)
+            }
+
+            // Group the new positions by pair (in processing order, one entry per word) and
+            // queue every pair that gained occurrences, as HF drains `where_to_update`.
+            let nSlots = touched.count
+            if nSlots > 0 {
+                slotFill.removeAll(keepingCapacity: true)
+                slotFill.append(contentsOf: repeatElement(0, count: nSlots + 1))
+                for s in tupleSlot { slotFill[Int(s) + 1] += 1 }
+                for i in 0..<nSlots { slotFill[i + 1] += slotFill[i] }
+                let base = pool.count
+                pool.append(contentsOf: repeatElement(0, count: tupleWord.count))
+                var cursor = Array(slotFill[0..<nSlots])
+                for i in 0..<tupleSlot.count {
+                    let s = Int(tupleSlot[i])
+                    pool[base + cursor[s]] = tupleWord[i]
+                    cursor[s] += 1
+                }
+                // compact each slot's run, dropping repeats of the same word
+                var out = base
+                for s in 0..<nSlots {
+                    let p = Int(touched[s])
+                    stepSlot[p] = -1
+                    let from = base + slotFill[s], to = base + slotFill[s + 1]
+                    let runStart = out
+                    var last: UInt32 = .max
+                    for i in from..<to {
+                        let w = pool[i]
+                        if w != last {
+                            pool[out] = w
+                            out += 1
+                            last = w
+                        }
+                    }
+                    let cnt = pairCount[p]
+                    if cnt > 0 {
+                        heap.push(QueueEntry(count: UInt64(cnt), pair: pairKey[p], posStart: runStart, posLen: out - runStart))
+                    }
+                }
+                pool.removeLast(pool.count - out)
+            }
+            progress.update(done: vocab.count - baseVocab, merges: mergeList.count)
+        }
+        progress.finish()
+        phase("merges")
+
+        // HF keeps merges in a map from pair to (rank, id): a pair merged twice keeps its last rank.
+        var lastRank: [UInt64: Int] = [:]
+        for (i, m) in mergeList.enumerated() { lastRank[m.0] = i }
+        var merges: [(UInt32, UInt32)] = []
+        merges.reserveCapacity(lastRank.count)
+        for (i, m) in mergeList.enumerated() where lastRank[m.0] == i {
+            merges.append((UInt32(truncatingIfNeeded: m.0 >> 32), UInt32(truncatingIfNeeded: m.0)))
+        }
+        stats.mergeSteps = mergeList.count
+        var model = BPEModel(vocab: vocab, merges: merges, specialTokens: specials)
+        model.mergeSteps = mergeList.count
+        return model
+    }
+}
+
+/// Progress on stderr: phase, merges done of total, ETA.
+final class BPEProgress {
+    let enabled: Bool
+    let total: Int
+    let start = Clock.now()
+    var last = 0.0
+
+    init(enabled: Bool, total: Int) {
+        self.enabled = enabled
+        self.total = total
+    }
+
+    func update(done: Int, merges: Int) {
+        guard enabled else { return }
+        let now = Clock.now()
+        if now - last < 0.5 { return }
+        last = now
+        let el = now - start
+        let eta = done > 0 ? el * Double(total - done) / Double(done) : 0
+        Diagnostics.write(String(format: "\r\u{1B}[Kbpe train: merges %d/%d, %.1f s, ETA %.0f s", done, total, el, eta))
+    }
+
+    func finish() {
+        if enabled && last > 0 { Diagnostics.write("\n") }
+    }
+}
