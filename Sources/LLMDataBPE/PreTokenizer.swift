@@ -4,7 +4,10 @@ import CPCRE2Shim
 public enum SplitPattern: String, CaseIterable, Sendable {
     /// GPT-2's pattern, as HF tokenizers' `ByteLevel(use_regex: true)` applies it.
     case gpt2
-    /// GPT-4's cl100k_base pattern, as tiktoken writes it.
+    /// GPT-4's cl100k_base pattern. tiktoken writes `\p{N}{1,3}+` (possessive); that is the same
+    /// match here (nothing follows it in its alternative), but HF tokenizers' Oniguruma reads
+    /// `{1,3}+` as "one or more runs of 1-3 digits". We write `\p{N}{1,3}`, which means the same
+    /// in Python's `regex`, PCRE2 and Oniguruma, so tokenizer.json behaves as tiktoken's pattern.
     case cl100k
     /// GPT-4o's o200k_base pattern, as tiktoken writes it.
     case o200k
@@ -15,7 +18,7 @@ public enum SplitPattern: String, CaseIterable, Sendable {
         case .gpt2:
             return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
         case .cl100k:
-            return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+            return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
         case .o200k:
             return [
                 #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
