@@ -1,7 +1,7 @@
 # llmdata — `make demo`, `make test`, `make bench`. Each installs missing Debian packages first.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PKGS := time libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv
+APT_PKGS := time bc libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/llmdata
 DATA := .data

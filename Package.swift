@@ -23,6 +23,7 @@ let package = Package(
             cxxSettings: cxx,
             linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]
         ),
+        .target(name: "CTextKernels", path: "Sources/CTextKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(
             name: "CSimdjsonShim",
             path: "Sources/CSimdjsonShim",
@@ -31,10 +32,10 @@ let package = Package(
         ),
 
         // Core: records, readers/writers, the stage protocol, stats, the parallel executor, errors.
-        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CSimdjsonShim"], swiftSettings: fast),
+        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CSimdjsonShim", "CTextKernels"], swiftSettings: fast),
 
         // One library per stage.
-        .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+        .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim", "CTextKernels"], swiftSettings: fast),
         .target(name: "CPCRE2Shim", path: "Sources/CPCRE2Shim", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))], linkerSettings: [.linkedLibrary("pcre2-8")]),
         .target(name: "LLMDataBPE", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
 
@@ -48,7 +49,6 @@ let package = Package(
         ),
 
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
-        .testTarget(name: "LLMDataNormalizeTests", dependencies: ["LLMDataNormalize", "LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
     ],

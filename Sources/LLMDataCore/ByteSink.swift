@@ -37,7 +37,30 @@ public final class FDSink: ByteSink {
     }
 
     /// A file written atomically: `PATH.tmp-PID` first, renamed to PATH by `finish()`.
-    public init(path: String) throws {
+    public init(path requested: String) throws {
+        var path = requested
+        var st = stat()
+        let special = requested.hasPrefix("/dev/") || requested.hasPrefix("/proc/")
+        if special || (stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR) {
+            // Devices, FIFOs and /dev/stdout-style links are written in place (appending), never
+            // replaced by a rename.
+            let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+            if fd < 0 {
+                throw LLMDataError("\(path): cannot open: \(String(cString: strerror(errno)))")
+            }
+            self.fd = fd
+            ownsFD = true
+            tmpPath = nil
+            finalPath = path
+            buffer.reserveCapacity(bufferLimit)
+            return
+        }
+        var lst = stat()
+        if lstat(path, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK, let real = realpath(path, nil) {
+            // a symlinked output: replace the file it points to, keep the link
+            path = String(cString: real)
+            free(real)
+        }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -56,13 +79,13 @@ public final class FDSink: ByteSink {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffer.count + bytes.count > bufferLimit {
+        if bytes.count >= 1 << 16 {
+            // large writes (whole batches) skip the buffer
             try flush()
-            if bytes.count >= bufferLimit {
-                try writeAll(bytes)
-                return
-            }
+            try writeAll(bytes)
+            return
         }
+        if buffer.count + bytes.count > bufferLimit { try flush() }
         buffer.append(contentsOf: bytes)
     }
 
@@ -89,7 +112,9 @@ public final class FDSink: ByteSink {
         if done { return }
         done = true
         try flush()
-        if ownsFD {
+        if ownsFD && tmpPath == nil {
+            _ = close(fd)
+        } else if ownsFD {
             if fsync(fd) != 0 && errno != EINVAL {
                 throw LLMDataError("\(finalPath!): fsync failed: \(String(cString: strerror(errno)))")
             }
@@ -105,7 +130,7 @@ public final class FDSink: ByteSink {
         done = true
         if ownsFD {
             _ = close(fd)
-            unlink(tmpPath!)
+            if let tmpPath { unlink(tmpPath) }
         }
     }
 }

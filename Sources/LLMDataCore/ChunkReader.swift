@@ -57,7 +57,7 @@ public final class ChunkReader {
     let files: [InputFile]
     let options: ReaderOptions
     var seq = 0
-    let readSize = 1 << 20
+    var readSize = 1 << 20
 
     public init(files: [InputFile], options: ReaderOptions) {
         self.files = files
@@ -115,9 +115,14 @@ public final class ChunkReader {
         var pendingNotices: [ReaderNotice] = []
 
         func emitChunk(upTo cut: Int, last: Bool) throws {
-            var body = Array(data[0..<cut])
-            body.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
-            let c = makeChunk(index, kind, body)
+            // The buffer itself becomes the chunk; only the partial record after `cut` is copied.
+            var carry = [UInt8]()
+            carry.reserveCapacity(options.chunkBytes + readSize + Int(LLM_JSON_PADDING))
+            carry.append(contentsOf: data[cut...])
+            data.removeSubrange(cut...)
+            data.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
+            let c = makeChunk(index, kind, data)
+            data = carry
             c.spans = splitter.takeSpans(before: cut)
             c.notices = pendingNotices
             pendingNotices = []
@@ -126,7 +131,6 @@ public final class ChunkReader {
             c.bytesIn = cut
             c.emptyLines = splitter.takeEmptyLines()
             first = false
-            data.removeSubrange(0..<cut)
             splitter.shift(by: cut)
             try emit(c)
         }

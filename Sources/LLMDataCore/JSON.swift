@@ -1,3 +1,4 @@
+import CTextKernels
 import Foundation
 
 /// A JSON value that a stage writes into `metadata`. Numbers are written in a fixed,
@@ -73,12 +74,14 @@ public enum JSONWriter {
         var runStart = 0
         let n = bytes.count
         var i = 0
+        guard let base = bytes.baseAddress else {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         while i < n {
+            i += llm_json_escape_scan(base + i, n - i)
+            if i >= n { break }
             let c = bytes[i]
-            if c >= 0x20 && c != 0x22 && c != 0x5C {
-                i += 1
-                continue
-            }
             if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             out.append(0x5C)
             switch c {

@@ -7,6 +7,13 @@ public protocol RecordVisitor: AnyObject {
     func visit(_ doc: inout Document)
 }
 
+/// A visitor whose per-batch results must be consumed in input order (token shards, dedup
+/// decisions): `finishBatch()` is called after the last record of every batch.
+public protocol BatchVisitor: RecordVisitor {
+    associatedtype Payload
+    func finishBatch() -> Payload
+}
+
 public enum RecordScanner {
     final class Adapter: RecordWorker {
         let visitor: RecordVisitor
@@ -41,6 +48,27 @@ public enum RecordScanner {
     public static func scan<V: RecordVisitor>(files: [InputFile], reader: ReaderOptions, jobs: Int, stageName: String,
                                               strict: Bool = false, quiet: Bool = false, maxWarnings: Int = 100,
                                               make: @escaping () throws -> V) throws -> (visitors: [V], stats: RunStats) {
+        try run(files: files, reader: reader, jobs: jobs, stageName: stageName, strict: strict, quiet: quiet,
+                maxWarnings: maxWarnings, make: make, after: nil, consume: nil)
+    }
+
+    /// Like `scan`, but each batch's payload is handed to `consume` in input order, on the
+    /// calling thread, together with the batch's stats.
+    public static func scanOrdered<V: BatchVisitor>(files: [InputFile], reader: ReaderOptions, jobs: Int, stageName: String,
+                                                    strict: Bool = false, quiet: Bool = false, maxWarnings: Int = 100,
+                                                    make: @escaping () throws -> V,
+                                                    consume: @escaping (V.Payload, RunStats) throws -> Void) throws -> (visitors: [V], stats: RunStats) {
+        try run(files: files, reader: reader, jobs: jobs, stageName: stageName, strict: strict, quiet: quiet,
+                maxWarnings: maxWarnings, make: make,
+                after: { v, chunk in chunk.payload = (v as! V).finishBatch() },
+                consume: { chunk in try consume(chunk.payload as! V.Payload, chunk.stats) })
+    }
+
+    static func run<V: RecordVisitor>(files: [InputFile], reader: ReaderOptions, jobs: Int, stageName: String,
+                                      strict: Bool, quiet: Bool, maxWarnings: Int,
+                                      make: @escaping () throws -> V,
+                                      after: ((RecordVisitor, ProcessedChunk) -> Void)?,
+                                      consume: ((ProcessedChunk) throws -> Void)?) throws -> (visitors: [V], stats: RunStats) {
         let box = Box()
         let stage = AdapterStage(name: stageName, make: { try make() }, made: box)
         let jobs = max(1, jobs)
@@ -49,6 +77,10 @@ public enum RecordScanner {
         for _ in 0..<jobs {
             let p = try ChunkProcessor(stage: stage, files: files, reader: reader, writeRejected: false)
             p.discardOutput = true
+            if let after {
+                let v = (p.worker as! Adapter).visitor
+                p.afterChunk = { after(v, $0) }
+            }
             processors.append(p)
         }
         let readerThread = Thread {
@@ -88,6 +120,13 @@ public enum RecordScanner {
                 strictError = e
                 pipeline.cancel()
                 break
+            }
+            if let consume {
+                do { try consume(r) } catch {
+                    pipeline.cancel()
+                    done.wait()
+                    throw error
+                }
             }
             stats.merge(r.stats)
             if r.chunk.isLastOfFile { stats.filesProcessed += 1 }

@@ -22,6 +22,8 @@ final class ProcessedChunk: @unchecked Sendable {
     var stats = RunStats()
     /// First error in this batch (for --strict).
     var firstError: String?
+    /// What an ordered scan's visitor produced for this batch.
+    var payload: Any?
 
     init(chunk: Chunk) { self.chunk = chunk }
 }
@@ -40,6 +42,8 @@ final class ChunkProcessor {
     /// Scans (bpe count, dedup signatures) need no serialized output.
     var discardOutput = false
     var chunk_fileIndex = 0
+    /// Called after each batch (ordered scans collect their visitor's payload here).
+    var afterChunk: ((ProcessedChunk) -> Void)?
 
     init(stage: RecordStage, files: [InputFile], reader: ReaderOptions, writeRejected: Bool) throws {
         self.stage = stage
@@ -81,6 +85,7 @@ final class ChunkProcessor {
         }
         out.stats.counters.merge(counters)
         out.stats.bytesOut = out.output.count
+        afterChunk?(out)
         return out
     }
 

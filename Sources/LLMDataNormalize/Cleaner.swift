@@ -1,4 +1,5 @@
 import CICUShim
+import CTextKernels
 import Glibc
 import LLMDataCore
 
@@ -78,10 +79,20 @@ struct Cleaner {
         guard let src = t.baseAddress else { return nil }
         while i < n {
             let b = src[i]
+            if b >= 0x21 && b < 0x7F && pendingNewlines == 0 && wsChars == 0 {
+                // Fast path: a run of printable ASCII with single spaces between words is copied
+                // as it is. Most web text is this.
+                let j = i + llm_simple_ascii_prefix(src + i, n - i)
+                (dst + o).update(from: src + i, count: j - i)
+                o += j - i
+                i = j
+                anyContent = true
+                atLineStart = false
+                continue
+            }
             var len = 1
             var cls: CharClass
             if b >= 0x21 && b < 0x7F {
-                // fast path: printable ASCII
                 cls = .other
             } else if b < 0x80 {
                 switch b {

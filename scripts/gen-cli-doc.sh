@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Regenerates docs/cli.md from the binary's own --help (so the reference never drifts).
+# Usage: scripts/gen-cli-doc.sh [LLMDATA_BIN]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/release/llmdata}
+{
+  echo "# Command-line reference"
+  echo
+  echo "Generated from \`llmdata … --help\` by \`scripts/gen-cli-doc.sh\`. The record protocol, exit codes"
+  echo "and \`--stats\` format are in [protocol.md](protocol.md)."
+  echo
+  echo "## Options every record stage shares"
+  echo
+  echo "| option | meaning |"
+  echo "|---|---|"
+  echo "| \`INPUT...\` | files or directories (recursive, sorted); \`-\` or nothing reads stdin |"
+  echo "| \`--text-field NAME\` | the field holding the text (default \`text\`) |"
+  echo "| \`--format jsonl\|json\|txt\`, \`--txt-mode line\|paragraph\|file\` | how inputs become records |"
+  echo "| \`--repair-utf8\` | repair invalid UTF-8 / lone surrogates to U+FFFD instead of rejecting |"
+  echo "| \`--max-line-bytes N\` | skip and report longer lines (default 1 GiB) |"
+  echo "| \`-o, --output\` | \`-\` (stdout), a file (\`.jsonl[.zst\|.gz]\`), or a directory mirroring the input tree |"
+  echo "| \`--jobs N\` | worker threads, default all cores; output identical for any N |"
+  echo "| \`--stats FILE\` | run statistics as JSON |"
+  echo "| \`--rejected FILE\` | rejected (verbatim) and dropped (annotated) records |"
+  echo "| \`--strict\` | the first bad record is fatal (exit 1) |"
+  echo "| \`--quiet\` | no progress line, no skip notices |"
+  echo "| \`--overwrite\` | directory mode: rewrite existing outputs instead of skipping them |"
+  echo "| \`--compression zst\|gz\|none\` | compression of directory outputs (default zst) |"
+  echo "| \`--max-warnings N\` | print at most N per-record warnings (default 100) |"
+  echo
+  subs=$("$BIN" --help | awk '/^SUBCOMMANDS:/{f=1;next} f&&/^  [a-z]/{print $1}')
+  for s in $subs; do
+    echo "## llmdata $s"
+    echo
+    echo '```'
+    "$BIN" "$s" --help 2>&1 | sed 's/(default: [0-9]*) *$//; s/Identical for any value. (default: [0-9]*)/Identical for any value./'
+    echo '```'
+    echo
+    nested=$("$BIN" "$s" --help | awk '/^SUBCOMMANDS:/{f=1;next} f&&/^  [a-z]/{print $1}')
+    for n in $nested; do
+      echo "### llmdata $s $n"
+      echo
+      echo '```'
+      "$BIN" "$s" "$n" --help 2>&1
+      echo '```'
+      echo
+    done
+  done
+} > docs/cli.md
+echo "wrote docs/cli.md"
