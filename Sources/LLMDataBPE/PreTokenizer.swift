@@ -50,13 +50,48 @@ public final class PreTokenizer: @unchecked Sendable {
     public init(regex: String) throws {
         pattern = regex
         var err = [CChar](repeating: 0, count: 256)
-        guard let r = llm_re_compile(regex, &err, err.count) else {
+        guard let r = llm_re_compile(PreTokenizer.pcreForm(regex), &err, err.count) else {
             throw PreTokenizerError(description: "bad split pattern: " + String(cString: err))
         }
         re = r
     }
 
     deinit { llm_re_free(re) }
+
+    /// The Unicode White_Space property, which `\s` means in Python's `regex` and in Oniguruma.
+    /// PCRE2 10.42's `\s` also matches U+180E (a space before Unicode 6.3), so `\s` and `\S`
+    /// are spelled out for PCRE2.
+    static let whiteSpace = #"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
+
+    /// `pattern` with `\s` / `\S` replaced by explicit White_Space classes.
+    static func pcreForm(_ pattern: String) -> String {
+        var out = ""
+        var inClass = false
+        var it = Array(pattern.unicodeScalars)[...]
+        while let c = it.popFirst() {
+            if c == "\\", let n = it.popFirst() {
+                if n == "s" {
+                    out += inClass ? whiteSpace : "[" + whiteSpace + "]"
+                } else if n == "S" && !inClass {
+                    out += "[^" + whiteSpace + "]"
+                } else {
+                    out.unicodeScalars.append(c)
+                    out.unicodeScalars.append(n)
+                }
+                continue
+            }
+            if c == "[" && !inClass {
+                inClass = true
+                out += "["
+                if it.first == "^" { out += "^"; it.removeFirst() }
+                if it.first == "]" { out += "]"; it.removeFirst() }
+                continue
+            }
+            if c == "]" && inClass { inClass = false }
+            out.unicodeScalars.append(c)
+        }
+        return out
+    }
 
     public func makeSplitter() -> Splitter { Splitter(self) }
 

@@ -12,3 +12,11 @@ PATTERNS = {
         r"""\s+""",
     ]),
 }
+
+# The patterns exactly as tiktoken ships them (tiktoken_ext/openai_public.py): our pieces must
+# equal `regex.findall` of these. gpt2 is also compared with GPT-2's original pattern above.
+TIKTOKEN_PATTERNS = {
+    "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s""",
+    "cl100k": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+    "o200k": PATTERNS["o200k"],
+}

@@ -9,7 +9,7 @@ import json
 def records(paths):
     for path in paths:
         if path.endswith(".jsonl"):
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8", newline="\n") as f:
                 for line in f:
                     if line.strip(" \t\r\n"):
                         yield json.loads(line)["text"]
