@@ -3,6 +3,7 @@ import LLMDataCore
 
 /// Counts pre-tokenized words in records; one per worker thread.
 final class WordCountVisitor: RecordVisitor {
+    static let placeholder = WordCounts(capacity: 1)
     var counts = WordCounts(capacity: 1 << 16)
     let splitter: PreTokenizer.Splitter
     let shardIndex: Int
@@ -19,13 +20,18 @@ final class WordCountVisitor: RecordVisitor {
 
     func visit(_ doc: inout Document) {
         if byRecord && (doc.fileIndex + doc.line) % shardCount != shardIndex { return }
+        // Count into a local table (moved out and back, so it stays uniquely referenced and
+        // the per-word adds need no exclusivity checks on the class property).
+        var local = counts
+        counts = WordCountVisitor.placeholder
         doc.withText { t in
             do {
-                try splitter.forEachPiece(t) { counts.add($0) }
+                try splitter.forEachPiece(t) { local.add($0) }
             } catch {
                 if failure == nil { failure = "record \(doc.id): \(error)" }
             }
         }
+        counts = local
     }
 }
 
@@ -35,6 +41,8 @@ public struct CountOptions: Sendable {
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var shardIndex = 0
     public var shardCount = 1
+    /// Reader batch size: small batches keep the bytes in flight (jobs * 2 + 2 batches) low.
+    public var chunkBytes = 256 << 10
     public var strict = false
     public var quiet = false
     public var maxWarnings = 100
@@ -66,11 +74,14 @@ public enum BPECounting {
                 byRecord = true
             }
         }
+        var reader = reader
+        reader.chunkBytes = min(reader.chunkBytes, options.chunkBytes)
         let (visitors, stats) = try RecordScanner.scan(files: files, reader: reader, jobs: options.jobs, stageName: "bpe",
                                                        strict: options.strict, quiet: options.quiet, maxWarnings: options.maxWarnings) {
             WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)
         }
         for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
+        if ProcessInfo.processInfo.environment["BPE_DEBUG"] != nil { for v in visitors { Diagnostics.write("table: \(v.counts.count) words, \(v.counts.memoryBytes) bytes, rss \(peakRSSBytes())\n") } }
         // merge per-thread tables into the largest
         var sorted = visitors.sorted { $0.counts.count > $1.counts.count }
         var total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
@@ -115,12 +126,14 @@ public enum BPETrainRun {
             if words.count == 0 { words = part } else { words.merge(part) }
         }
         let readCounts = Clock.now() - tc
+        let countPeak = peakRSSBytes()
         var topt = options.trainer
         topt.progress = options.trainer.progress && !options.count.quiet && isatty(2) != 0
         let trainer = BPETrainer(options: topt)
-        let model = trainer.train(words: words)
+        let model = trainer.train(words: &words)
         var stats = trainer.stats
         stats.phases.insert(("count_words", countSeconds), at: 0)
+        stats.phasePeakRSS.insert(("count_words", countPeak), at: 0)
         if !options.countsFiles.isEmpty { stats.phases.insert(("read_counts", readCounts), at: 1) }
         let tw = Clock.now()
         try write(TokenizerJSON.serialize(model, pattern: options.count.pattern), to: options.output)
@@ -133,9 +146,12 @@ public enum BPETrainRun {
                 ("unique_words", .int(stats.uniqueWords)),
                 ("pairs", .int(stats.pairs)),
                 ("merge_steps", .int(stats.mergeSteps)),
+                ("pairs_created", .int(stats.pairsCreated)),
+                ("queue_max", .int(stats.heapMax)),
                 ("merges", .int(model.merges.count)),
                 ("vocab_size", .int(model.vocab.count)),
                 ("phase_seconds", .object(stats.phases.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) })),
+                ("phase_peak_rss_bytes", .object(stats.phasePeakRSS.map { ($0.0, .int($0.1)) })),
                 ("peak_rss_bytes", .int(peakRSSBytes())),
             ]
             try write(Array((runStats.json(stage: "bpe train", seconds: Clock.now() - t0, extra: extra)).utf8), to: sp)

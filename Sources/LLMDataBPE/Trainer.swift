@@ -41,10 +41,15 @@ public struct BPEModel: Sendable {
 /// Seconds spent in each phase and the sizes seen (for --stats).
 public struct BPETrainStats: Sendable {
     public var phases: [(String, Double)] = []
+    /// Peak resident memory (VmHWM) at the end of each phase.
+    public var phasePeakRSS: [(String, Int)] = []
     public var uniqueWords = 0
     public var words: UInt64 = 0
     public var pairs = 0
     public var mergeSteps = 0
+    /// Distinct pairs ever counted, and the largest queue size.
+    public var pairsCreated = 0
+    public var heapMax = 0
     public init() {}
 }
 
@@ -81,7 +86,7 @@ struct PairIndex {
                 vals[i] = next
                 count += 1
                 inserted = true
-                if count * 2 > keys.count { grow() }
+                if count * 4 > keys.count * 3 { grow() }
                 return next
             }
             i = (i + 1) & mask
@@ -108,14 +113,20 @@ struct PairIndex {
 /// A queue entry as in HF's BpeTrainer: the pair, the count it had when pushed, and the words
 /// (`pool[posStart ..< posStart + posLen]`) to merge it in.
 struct QueueEntry {
-    var count: UInt64
-    var pair: UInt64
-    var posStart: Int
-    var posLen: Int
+    /// The pair's count when pushed (HF keeps an i32 count and compares it as u64).
+    var count: Int32
+    var left: UInt32
+    var right: UInt32
+    var posStart: UInt32
+    var posLen: UInt32
+
+    var pair: UInt64 { UInt64(left) << 32 | UInt64(right) }
+    @inline(__always) var countU64: UInt64 { UInt64(bitPattern: Int64(count)) }
 
     /// HF's order: higher count first; on equal counts the smaller (left id, right id) first.
     @inline(__always) static func before(_ a: QueueEntry, _ b: QueueEntry) -> Bool {
-        a.count != b.count ? a.count > b.count : a.pair < b.pair
+        if a.count != b.count { return a.countU64 > b.countU64 }
+        return a.left != b.left ? a.left < b.left : a.right < b.right
     }
 }
 
@@ -177,11 +188,14 @@ public final class BPETrainer {
         self.options = options
     }
 
-    public func train(words wc: WordCounts) -> BPEModel {
+    /// Trains on word counts; `wc` is emptied once the words are turned into symbol ids, so its
+    /// memory is released before the pair index is built.
+    public func train(words wc: inout WordCounts) -> BPEModel {
         var t0 = Clock.now()
         func phase(_ name: String) {
             let t = Clock.now()
             stats.phases.append((name, t - t0))
+            stats.phasePeakRSS.append((name, peakRSSBytes()))
             t0 = t
         }
         stats.uniqueWords = wc.count
@@ -221,7 +235,7 @@ public final class BPETrainer {
         var wordCount: [Int32] = []  // HF multiplies by `count as i32`
         wc.arena.withUnsafeBufferPointer { a in
             for e in 0..<wc.count {
-                let s = wc.starts[e], t = wc.starts[e + 1]
+                let s = Int(wc.starts[e]), t = Int(wc.starts[e + 1])
                 if t - s < 2 { continue }
                 wordStart.append(symbols.count)
                 wordLen.append(Int32(t - s))
@@ -230,6 +244,7 @@ public final class BPETrainer {
             }
         }
         let nWords = wordStart.count
+        wc.removeAll()
         phase("tokenize_words")
 
         // Phase 4: pair counts and where each pair occurs.
@@ -238,7 +253,6 @@ public final class BPETrainer {
         var pairCount: [Int32] = []
         var lastWord: [Int32] = []
         var occ: [Int32] = []
-        var pairAt = [Int32](repeating: -1, count: symbols.count)
         for w in 0..<nWords {
             let s = wordStart[w], n = Int(wordLen[w])
             let c = wordCount[w]
@@ -256,7 +270,6 @@ public final class BPETrainer {
                 if lastWord[p] != Int32(w) {
                     lastWord[p] = Int32(w)
                     occ[p] += 1
-                    pairAt[i] = Int32(p)
                 }
             }
         }
@@ -272,18 +285,21 @@ public final class BPETrainer {
         var fill = poolStart
         for w in 0..<nWords {
             let s = wordStart[w], n = Int(wordLen[w])
-            for i in s..<(s + n - 1) where pairAt[i] >= 0 {
-                let p = Int(pairAt[i])
-                pool[fill[p]] = UInt32(w)
-                fill[p] += 1
+            for i in s..<(s + n - 1) {
+                var ins = false
+                let p = Int(index.index(UInt64(symbols[i]) << 32 | UInt64(symbols[i + 1]), next: -1, inserted: &ins))
+                if lastWord[p] != Int32(~w) {  // second pass: mark words with ~w
+                    lastWord[p] = Int32(~w)
+                    pool[fill[p]] = UInt32(w)
+                    fill[p] += 1
+                }
             }
         }
-        pairAt = []
         lastWord = []
         var heap = MaxHeap()
         heap.items.reserveCapacity(pairKey.count)
         for p in 0..<pairKey.count where pairCount[p] > 0 {
-            heap.items.append(QueueEntry(count: UInt64(pairCount[p]), pair: pairKey[p], posStart: poolStart[p], posLen: Int(occ[p])))
+            heap.items.append(QueueEntry(count: pairCount[p], left: UInt32(truncatingIfNeeded: pairKey[p] >> 32), right: UInt32(truncatingIfNeeded: pairKey[p]), posStart: UInt32(poolStart[p]), posLen: UInt32(occ[p])))
         }
         occ = []
         poolStart = []
@@ -304,19 +320,20 @@ public final class BPETrainer {
         let target = options.vocabSize
         let minFreq = options.minFrequency
 
+        var heapMax = 0
+        var live = heap.items.reduce(0) { $0 + Int($1.posLen) }  // positions referenced by queued entries
         while vocab.count < target {
             guard var top = heap.pop() else { break }
             var ins = false
             let tp = Int(index.index(top.pair, next: -1, inserted: &ins))
-            let current = UInt64(bitPattern: Int64(pairCount[tp]))
-            if top.count != current {
-                top.count = current
+            if top.count != pairCount[tp] {
+                top.count = pairCount[tp]
                 heap.push(top)
                 continue
             }
-            if top.count < 1 || minFreq > top.count { break }
+            if top.countU64 < 1 || minFreq > top.countU64 { break }
 
-            let a = UInt32(truncatingIfNeeded: top.pair >> 32), b = UInt32(truncatingIfNeeded: top.pair)
+            let a = top.left, b = top.right
             let newToken = vocab[Int(a)] + vocab[Int(b)]
             let newID: UInt32
             if let id = w2id[newToken] {
@@ -353,7 +370,7 @@ public final class BPETrainer {
                 }
             }
 
-            let posStart = top.posStart, posLen = top.posLen
+            let posStart = Int(top.posStart), posLen = Int(top.posLen)
             for k in 0..<posLen {
                 let w = Int(pool[posStart + k])
                 let s = wordStart[w]
@@ -420,11 +437,27 @@ public final class BPETrainer {
                     }
                     let cnt = pairCount[p]
                     if cnt > 0 {
-                        heap.push(QueueEntry(count: UInt64(cnt), pair: pairKey[p], posStart: runStart, posLen: out - runStart))
+                        heap.push(QueueEntry(count: cnt, left: UInt32(truncatingIfNeeded: pairKey[p] >> 32), right: UInt32(truncatingIfNeeded: pairKey[p]), posStart: UInt32(runStart), posLen: UInt32(out - runStart)))
+                        live += out - runStart
                     }
                 }
                 pool.removeLast(pool.count - out)
             }
+            // Positions of popped entries are garbage: compact the pool when it is mostly garbage.
+            live -= posLen
+            if pool.count > 1 << 20 && pool.count > 2 * live {
+                var np: [UInt32] = []
+                np.reserveCapacity(live + live / 2)
+                for i in 0..<heap.items.count {
+                    let e = heap.items[i]
+                    let s = Int(e.posStart)
+                    heap.items[i].posStart = UInt32(np.count)
+                    np.append(contentsOf: pool[s..<s + Int(e.posLen)])
+                }
+                pool = np
+                live = pool.count
+            }
+            if heap.items.count > heapMax { heapMax = heap.items.count }
             progress.update(done: vocab.count - baseVocab, merges: mergeList.count)
         }
         progress.finish()
@@ -439,6 +472,8 @@ public final class BPETrainer {
             merges.append((UInt32(truncatingIfNeeded: m.0 >> 32), UInt32(truncatingIfNeeded: m.0)))
         }
         stats.mergeSteps = mergeList.count
+        stats.pairsCreated = pairKey.count
+        stats.heapMax = heapMax
         var model = BPEModel(vocab: vocab, merges: merges, specialTokens: specials)
         model.mergeSteps = mergeList.count
         return model

@@ -33,9 +33,8 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
 public struct WordCounts {
     /// Word i is `arena[starts[i] ..< starts[i + 1]]`.
     public private(set) var arena: [UInt8] = []
-    public private(set) var starts: [Int] = [0]
+    public private(set) var starts: [UInt32] = [0]
     public private(set) var counts: [UInt64] = []
-    var hashes: [UInt64] = []
     var slots: [Int32]
     var mask: Int
 
@@ -55,7 +54,7 @@ public struct WordCounts {
     @inline(__always)
     public func withWord<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         arena.withUnsafeBufferPointer { a in
-            body(UnsafeBufferPointer(rebasing: a[starts[i]..<starts[i + 1]]))
+            body(UnsafeBufferPointer(rebasing: a[Int(starts[i])..<Int(starts[i + 1])]))
         }
     }
 
@@ -63,7 +62,7 @@ public struct WordCounts {
     @inline(__always)
     public mutating func add(_ word: UnsafeBufferPointer<UInt8>, _ n: UInt64 = 1) {
         let len = word.count
-        let h = hashBytes(word.baseAddress!, len)
+        let h = len > 0 ? hashBytes(word.baseAddress!, len) : hashBytes(UnsafePointer(bitPattern: 1)!, 0)
         add(word, hash: h, n)
     }
 
@@ -73,18 +72,14 @@ public struct WordCounts {
         var i = Int(truncatingIfNeeded: h) & mask
         let found: Int32 = slots.withUnsafeBufferPointer { sl in
             arena.withUnsafeBufferPointer { ar in
-                hashes.withUnsafeBufferPointer { hs in
-                    starts.withUnsafeBufferPointer { st in
-                        while true {
-                            let s = sl[i]
-                            if s < 0 { return -1 - Int32(i) }
-                            let e = Int(s)
-                            if hs[e] == h {
-                                let a = st[e], b = st[e + 1]
-                                if b - a == len && (len == 0 || memcmp(ar.baseAddress! + a, word.baseAddress!, len) == 0) { return s }
-                            }
-                            i = (i + 1) & mask
-                        }
+                starts.withUnsafeBufferPointer { st in
+                    while true {
+                        let s = sl[i]
+                        if s < 0 { return -1 - Int32(i) }
+                        let e = Int(s)
+                        let a = Int(st[e]), b = Int(st[e + 1])
+                        if b - a == len && (len == 0 || memcmp(ar.baseAddress! + a, word.baseAddress!, len) == 0) { return s }
+                        i = (i + 1) & mask
                     }
                 }
             }
@@ -97,9 +92,9 @@ public struct WordCounts {
         let idx = counts.count
         slots[slot] = Int32(idx)
         arena.append(contentsOf: word)
-        starts.append(arena.count)
+        precondition(arena.count <= Int(UInt32.max), "more than 4 GiB of unique words")
+        starts.append(UInt32(arena.count))
         counts.append(n)
-        hashes.append(h)
         if counts.count * 2 > slots.count { grow() }
     }
 
@@ -107,10 +102,14 @@ public struct WordCounts {
         let cap = slots.count * 2
         var ns = [Int32](repeating: -1, count: cap)
         let m = cap - 1
-        for (e, h) in hashes.enumerated() {
+        arena.withUnsafeBufferPointer { a in
+        for e in 0..<counts.count {
+            let s = Int(starts[e]), t = Int(starts[e + 1])
+            let h = t > s ? hashBytes(a.baseAddress! + s, t - s) : hashBytes(UnsafePointer(bitPattern: 1)!, 0)
             var i = Int(truncatingIfNeeded: h) & m
             while ns[i] >= 0 { i = (i + 1) & m }
             ns[i] = Int32(e)
+        }
         }
         slots = ns
         mask = m
@@ -120,14 +119,17 @@ public struct WordCounts {
     public mutating func merge(_ other: WordCounts) {
         other.arena.withUnsafeBufferPointer { a in
             for e in 0..<other.count {
-                let w = UnsafeBufferPointer(rebasing: a[other.starts[e]..<other.starts[e + 1]])
-                add(w, hash: other.hashes[e], other.counts[e])
+                let w = UnsafeBufferPointer(rebasing: a[Int(other.starts[e])..<Int(other.starts[e + 1])])
+                add(w, other.counts[e])
             }
         }
     }
 
     /// Bytes held by the table (for --stats).
-    public var memoryBytes: Int { arena.capacity + starts.capacity * 8 + counts.capacity * 8 + hashes.capacity * 8 + slots.capacity * 4 }
+    public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + counts.capacity * 8 + slots.capacity * 4 }
+
+    /// Releases the table's memory.
+    public mutating func removeAll() { self = WordCounts(capacity: 1) }
 }
 
 // MARK: - counts files
@@ -155,7 +157,7 @@ public enum CountsFile {
             u64(UInt64(wc.count))
             for e in 0..<wc.count {
                 u64(wc.counts[e])
-                let a = wc.starts[e], b = wc.starts[e + 1]
+                let a = Int(wc.starts[e]), b = Int(wc.starts[e + 1])
                 u32(UInt32(b - a))
                 buf.append(contentsOf: wc.arena[a..<b])
                 if buf.count >= 1 << 20 {
