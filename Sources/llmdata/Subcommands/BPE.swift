@@ -13,6 +13,17 @@ struct BPE: ParsableCommand {
     )
 }
 
+/// Runs `body`; an LLMDataError is printed as `llmdata bpe: error: …` and exits with its code
+/// (1 for --strict violations, 2 otherwise).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as LLMDataError {
+        Diagnostics.write("llmdata bpe: error: \(e.message)\n")
+        throw ArgumentParser.ExitCode(e.exitCode.rawValue)
+    }
+}
+
 /// Options shared by the bpe subcommands.
 struct BPECommon: ParsableArguments {
     @Option(help: "Split pattern: gpt2, cl100k or o200k.")
@@ -87,10 +98,12 @@ struct BPETrain: ParsableCommand {
         o.tiktokenPath = tiktoken
         o.countsFiles = counts
         o.statsPath = common.stats
-        let (model, stats) = try BPETrainRun.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o)
-        if !common.quiet {
-            let phases = stats.phases.map { String(format: "%@ %.2fs", $0.0, $0.1) }.joined(separator: ", ")
-            Diagnostics.write("llmdata bpe train: \(stats.words) words, \(stats.uniqueWords) unique, vocab \(model.vocab.count), \(model.merges.count) merges (\(phases))\n")
+        try reportingErrors {
+            let (model, stats) = try BPETrainRun.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o)
+            if !common.quiet {
+                let phases = stats.phases.map { String(format: "%@ %.2fs", $0.0, $0.1) }.joined(separator: ", ")
+                Diagnostics.write("llmdata bpe train: \(stats.words) words, \(stats.uniqueWords) unique, vocab \(model.vocab.count), \(model.merges.count) merges (\(phases))\n")
+            }
         }
     }
 }
@@ -118,10 +131,12 @@ struct BPECount: ParsableCommand {
         var o = common.countOptions
         o.shardIndex = shardIndex
         o.shardCount = shardCount
-        let r = try BPETrainRun.count(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
-                                      output: output, statsPath: common.stats)
-        if !common.quiet {
-            Diagnostics.write("llmdata bpe count: shard \(shardIndex)/\(shardCount): \(r.counts.total) words, \(r.counts.count) unique\n")
+        try reportingErrors {
+            let r = try BPETrainRun.count(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
+                                          output: output, statsPath: common.stats)
+            if !common.quiet {
+                Diagnostics.write("llmdata bpe count: shard \(shardIndex)/\(shardCount): \(r.counts.total) words, \(r.counts.count) unique\n")
+            }
         }
     }
 }
@@ -139,6 +154,8 @@ struct BPEPretokenize: ParsableCommand {
     var pattern: SplitPattern = .cl100k
 
     func run() throws {
-        try PretokenizeDump.run(inputs: input.inputs, format: input.format, reader: input.reader, pattern: pattern)
+        try reportingErrors {
+            try PretokenizeDump.run(inputs: input.inputs, format: input.format, reader: input.reader, pattern: pattern)
+        }
     }
 }
