@@ -4,6 +4,15 @@
 #include <string.h>
 #include <stdio.h>
 #include "CPCRE2Shim.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void llm_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 struct llm_re {
     pcre2_code *code;

@@ -1,3 +1,4 @@
+import CPCRE2Shim
 import Foundation
 import LLMDataCore
 
@@ -81,7 +82,6 @@ public enum BPECounting {
             WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)
         }
         for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
-        if ProcessInfo.processInfo.environment["BPE_DEBUG"] != nil { for v in visitors { Diagnostics.write("table: \(v.counts.count) words, \(v.counts.memoryBytes) bytes, rss \(peakRSSBytes())\n") } }
         // merge per-thread tables into the largest
         var sorted = visitors.sorted { $0.counts.count > $1.counts.count }
         var total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
@@ -89,6 +89,7 @@ public enum BPECounting {
             total.merge(v.counts)
             v.counts = WordCounts(capacity: 1)
         }
+        llm_release_free_memory()
         return CountResult(counts: total, stats: stats, seconds: Clock.now() - t0)
     }
 }

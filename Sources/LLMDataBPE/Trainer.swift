@@ -1,3 +1,4 @@
+import CPCRE2Shim
 import Foundation
 import LLMDataCore
 
@@ -245,6 +246,7 @@ public final class BPETrainer {
         }
         let nWords = wordStart.count
         wc.removeAll()
+        releaseFreeMemory()
         phase("tokenize_words")
 
         // Phase 4: pair counts and where each pair occurs.
@@ -478,6 +480,12 @@ public final class BPETrainer {
         model.mergeSteps = mergeList.count
         return model
     }
+}
+
+/// Returns freed heap memory (the counting threads' arenas, the word table) to the system, so
+/// the merge phase's peak does not stack on memory that is no longer used.
+func releaseFreeMemory() {
+    llm_release_free_memory()
 }
 
 /// Progress on stderr: phase, merges done of total, ETA.

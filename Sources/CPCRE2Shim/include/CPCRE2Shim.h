@@ -26,6 +26,9 @@ void llm_re_ctx_free(llm_re_ctx *ctx);
 /// end. Returns -1 on a matching error, -2 on an empty match. `text` must be valid UTF-8.
 int64_t llm_re_split(llm_re_ctx *ctx, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap);
 
+/// Returns freed heap memory of every malloc arena to the system (glibc malloc_trim; no-op elsewhere).
+void llm_release_free_memory(void);
+
 #ifdef __cplusplus
 }
 #endif
