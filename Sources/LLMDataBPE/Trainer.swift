@@ -132,7 +132,7 @@ struct QueueEntry {
 }
 
 struct MaxHeap {
-    var items: [QueueEntry] = []
+    let items = RawVec<QueueEntry>()
 
     mutating func heapify() {
         if items.count < 2 { return }
@@ -149,14 +149,17 @@ struct MaxHeap {
         while i > 0 {
             let p = (i - 1) / 2
             if !QueueEntry.before(items[i], items[p]) { break }
-            items.swapAt(i, p)
+            let t = items[i]
+            items[i] = items[p]
+            items[p] = t
             i = p
         }
     }
 
     mutating func pop() -> QueueEntry? {
-        guard let last = items.popLast() else { return nil }
-        if items.isEmpty { return last }
+        if items.count == 0 { return nil }
+        let last = items.removeLast()
+        if items.count == 0 { return last }
         let top = items[0]
         items[0] = last
         siftDown(0)
@@ -172,7 +175,9 @@ struct MaxHeap {
             var c = l
             if l + 1 < n && QueueEntry.before(items[l + 1], items[l]) { c = l + 1 }
             if !QueueEntry.before(items[c], items[i]) { break }
-            items.swapAt(i, c)
+            let t = items[i]
+            items[i] = items[c]
+            items[c] = t
             i = c
         }
     }
@@ -251,8 +256,8 @@ public final class BPETrainer {
 
         // Phase 4: pair counts and where each pair occurs.
         var index = PairIndex(capacity: 1 << 16)
-        var pairKey: [UInt64] = []
-        var pairCount: [Int32] = []
+        let pairKey = RawVec<UInt64>(capacity: 1 << 16)
+        let pairCount = RawVec<Int32>(capacity: 1 << 16)
         var lastWord: [Int32] = []
         var occ: [Int32] = []
         for w in 0..<nWords {
@@ -276,14 +281,15 @@ public final class BPETrainer {
             }
         }
         // where-to-update lists, laid out pair after pair in one pool
-        var pool: [UInt32] = []
+        let pool = RawVec<UInt32>()
         var poolStart = [Int](repeating: 0, count: pairKey.count)
         var total = 0
         for p in 0..<pairKey.count {
             poolStart[p] = total
             total += Int(occ[p])
         }
-        pool = [UInt32](repeating: 0, count: total)
+        pool.reserve(total + total / 4)
+        pool.append(repeating: 0, count: total)
         var fill = poolStart
         for w in 0..<nWords {
             let s = wordStart[w], n = Int(wordLen[w])
@@ -299,7 +305,7 @@ public final class BPETrainer {
         }
         lastWord = []
         var heap = MaxHeap()
-        heap.items.reserveCapacity(pairKey.count)
+        heap.items.reserve(pairKey.count * 4)
         for p in 0..<pairKey.count where pairCount[p] > 0 {
             heap.items.append(QueueEntry(count: pairCount[p], left: UInt32(truncatingIfNeeded: pairKey[p] >> 32), right: UInt32(truncatingIfNeeded: pairKey[p]), posStart: UInt32(poolStart[p]), posLen: UInt32(occ[p])))
         }
@@ -312,7 +318,8 @@ public final class BPETrainer {
 
         // Phase 5: merges.
         var mergeList: [(UInt64, UInt32)] = []
-        var stepSlot = [Int32](repeating: -1, count: pairKey.count)
+        let stepSlot = RawVec<Int32>(capacity: pairKey.count * 4)
+        stepSlot.append(repeating: -1, count: pairKey.count)
         var touched: [Int32] = []
         var tupleSlot: [Int32] = []
         var tupleWord: [UInt32] = []
@@ -323,7 +330,8 @@ public final class BPETrainer {
         let minFreq = options.minFrequency
 
         var heapMax = 0
-        var live = heap.items.reduce(0) { $0 + Int($1.posLen) }  // positions referenced by queued entries
+        var live = 0  // positions referenced by queued entries
+        for i in 0..<heap.items.count { live += Int(heap.items[i].posLen) }
         while vocab.count < target {
             guard var top = heap.pop() else { break }
             var ins = false
@@ -413,8 +421,13 @@ public final class BPETrainer {
                 slotFill.append(contentsOf: repeatElement(0, count: nSlots + 1))
                 for s in tupleSlot { slotFill[Int(s) + 1] += 1 }
                 for i in 0..<nSlots { slotFill[i + 1] += slotFill[i] }
+                // Positions of popped entries are garbage: before the pool would have to grow,
+                // slide the live lists down over the garbage, in place.
+                if pool.count + tupleWord.count > pool.capacity && pool.count - live > live / 8 {
+                    compact(pool, heap, live)
+                }
                 let base = pool.count
-                pool.append(contentsOf: repeatElement(0, count: tupleWord.count))
+                pool.append(repeating: 0, count: tupleWord.count)
                 var cursor = Array(slotFill[0..<nSlots])
                 for i in 0..<tupleSlot.count {
                     let s = Int(tupleSlot[i])
@@ -443,22 +456,9 @@ public final class BPETrainer {
                         live += out - runStart
                     }
                 }
-                pool.removeLast(pool.count - out)
+                pool.truncate(to: out)
             }
-            // Positions of popped entries are garbage: compact the pool when it is mostly garbage.
             live -= posLen
-            if pool.count > 1 << 20 && pool.count > 2 * live {
-                var np: [UInt32] = []
-                np.reserveCapacity(live + live / 2)
-                for i in 0..<heap.items.count {
-                    let e = heap.items[i]
-                    let s = Int(e.posStart)
-                    heap.items[i].posStart = UInt32(np.count)
-                    np.append(contentsOf: pool[s..<s + Int(e.posLen)])
-                }
-                pool = np
-                live = pool.count
-            }
             if heap.items.count > heapMax { heapMax = heap.items.count }
             progress.update(done: vocab.count - baseVocab, merges: mergeList.count)
         }
@@ -480,6 +480,32 @@ public final class BPETrainer {
         model.mergeSteps = mergeList.count
         return model
     }
+}
+
+/// Moves every queued entry's word list down to the start of the pool, in pool order, dropping
+/// the lists of popped entries.
+func compact(_ pool: RawVec<UInt32>, _ heap: MaxHeap, _ live: Int) {
+    var order = [(UInt32, Int32)]()
+    order.reserveCapacity(heap.items.count)
+    for i in 0..<heap.items.count { order.append((heap.items[i].posStart, Int32(i))) }
+    order.sort { $0.0 < $1.0 }
+    var cursor = 0
+    var lastStart = -1, lastNew = 0
+    for (start, i) in order {
+        let e = heap.items[Int(i)]
+        let s = Int(start)
+        if s == lastStart {  // entries re-pushed with a new count share their list
+            heap.items[Int(i)].posStart = UInt32(lastNew)
+            continue
+        }
+        pool.move(from: s, to: cursor, count: Int(e.posLen))
+        heap.items[Int(i)].posStart = UInt32(cursor)
+        lastStart = s
+        lastNew = cursor
+        cursor += Int(e.posLen)
+    }
+    pool.truncate(to: cursor)
+    pool.shrinkToFit()
 }
 
 /// Returns freed heap memory (the counting threads' arenas, the word table) to the system, so
