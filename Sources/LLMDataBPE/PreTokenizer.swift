@@ -42,13 +42,22 @@ public struct PreTokenizerError: Error, CustomStringConvertible {
 public final class PreTokenizer: @unchecked Sendable {
     public let pattern: String
     let re: OpaquePointer
+    /// The built-in pattern's ASCII fast path (0 gpt2, 1 cl100k, 2 o200k), or -1 for PCRE2 only.
+    let fastKind: Int32
 
-    public convenience init(_ pattern: SplitPattern) throws {
-        try self.init(regex: pattern.regex)
+    /// A built-in pattern. `fastPath: false` matches every piece with PCRE2 (tests compare both).
+    public convenience init(_ pattern: SplitPattern, fastPath: Bool = true) throws {
+        try self.init(regex: pattern.regex, fastKind: fastPath ? Int32(SplitPattern.allCases.firstIndex(of: pattern)!) : -1)
     }
 
-    public init(regex: String) throws {
+    /// Any regex (PCRE2 syntax), matched with PCRE2 only.
+    public convenience init(regex: String) throws {
+        try self.init(regex: regex, fastKind: -1)
+    }
+
+    init(regex: String, fastKind: Int32) throws {
         pattern = regex
+        self.fastKind = fastKind
         var err = [CChar](repeating: 0, count: 256)
         guard let r = llm_re_compile(PreTokenizer.pcreForm(regex), &err, err.count) else {
             throw PreTokenizerError(description: "bad split pattern: " + String(cString: err))
@@ -117,7 +126,9 @@ public final class PreTokenizer: @unchecked Sendable {
             var start = 0
             try ends.withUnsafeMutableBufferPointer { eb in
                 while start < len {
-                    let n = llm_re_split(ctx, base, len, start, eb.baseAddress, eb.count)
+                    let kind = owner.fastKind
+                    let n = kind >= 0 ? llm_re_split_fast(ctx, kind, base, len, start, eb.baseAddress, eb.count)
+                                      : llm_re_split(ctx, base, len, start, eb.baseAddress, eb.count)
                     if n < 0 { throw PreTokenizerError(description: n == -2 ? "split pattern matched an empty string" : "split pattern failed to match (PCRE2 error)") }
                     var i = 0
                     while i < Int(n) {

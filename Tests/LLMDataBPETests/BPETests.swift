@@ -119,6 +119,31 @@ struct PreTokenizerTests {
         #expect(try s.pieces(digits).count == 1000)
     }
 
+    @Test("the ASCII fast path gives PCRE2's pieces on random text full of edge cases", arguments: SplitPattern.allCases)
+    func fastPathEqualsPCRE(_ p: SplitPattern) throws {
+        let fast = try PreTokenizer(p).makeSplitter()
+        let slow = try PreTokenizer(p, fastPath: false).makeSplitter()
+        let alphabet = ["a", "Z", "q", "'", "s", "S", "t", "l", "L", "e", "E", "v", "r", "R", "d", "m", "1", "2", "3", " ", " ", "\t",
+                        "\n", "\r", "\u{0B}", "!", "/", ".", "\u{7F}", "\u{1F}", "é", "ſ", "\u{A0}", "\u{85}", "٣", "²", "中",
+                        "\u{301}", "\u{2028}", "\u{180E}", "É", "ǅ", "ʰ"].map { Array($0.utf8) }
+        var seed: UInt64 = 0x5EED
+        func next() -> UInt64 {  // deterministic (splitmix64)
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var mismatches = 0
+        for _ in 0..<20000 {
+            let n = Int(next() % 24)
+            var t: [UInt8] = []
+            for _ in 0..<n { t += alphabet[Int(next() % UInt64(alphabet.count))] }
+            if try fast.pieces(t) != slow.pieces(t) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("the PCRE2 form spells out \\s and \\S")
     func pcreForm() {
         let f = PreTokenizer.pcreForm(#"\s+(?!\S)|[^\s\p{L}]|\\s"#)

@@ -6,7 +6,7 @@ For every record of the inputs (read as llmdata reads them), the pieces llmdata 
 regex.findall() with the pattern as tiktoken ships it and with the pattern we write into
 tokenizer.json, and HF tokenizers' Split with that pattern (Oniguruma). With --all-codepoints a
 generated input also puts every code point assigned in Python's Unicode database into a few
-contexts. Exits 1 on any difference and prints the first few.
+contexts, and 30,000 random strings of edge-case characters test the ASCII fast path. Exits 1 on any difference and prints the first few.
 """
 import json
 import os
@@ -40,12 +40,29 @@ def all_codepoints_file(d):
     return path
 
 
+def fuzz_file(d):
+    """30,000 random strings over characters that sit on the patterns' decision points (ASCII
+    letters of the contractions, digits, spaces, CR/LF, punctuation, and non-ASCII letters,
+    marks, digits and spaces next to them): exercises the ASCII fast path's hand-over to PCRE2."""
+    import random
+    alpha = ["a", "Z", "q", "'", "s", "S", "t", "l", "L", "e", "E", "v", "r", "R", "d", "m", "1", "2", "3", " ", " ",
+             "\t", "\n", "\r", "\x0b", "!", "/", ".", "\x7f", "\x1f", "é", "ſ", "\xa0", "\x85", "٣", "²", "中",
+             "\u0301", "\u2028", "\u180e", "É", "ǅ", "ʰ"]
+    rnd = random.Random(7)
+    path = os.path.join(d, "fuzz.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(30000):
+            t = "".join(rnd.choice(alpha) for _ in range(rnd.randrange(1, 30)))
+            f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+    return path
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     bin_, pattern, inputs = args[0], args[1], args[2:]
     with tempfile.TemporaryDirectory() as d:
         if "--all-codepoints" in sys.argv:
-            inputs = inputs + [all_codepoints_file(d)]
+            inputs = inputs + [all_codepoints_file(d), fuzz_file(d)]
         refs = {"regex(tiktoken pattern)": regex.compile(TIKTOKEN_PATTERNS[pattern]),
                 "regex(written pattern)": regex.compile(PATTERNS[pattern])}
         hf = pre_tokenizers.Split(Regex(PATTERNS[pattern]), behavior="isolated", invert=False)

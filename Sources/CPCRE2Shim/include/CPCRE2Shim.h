@@ -26,6 +26,12 @@ void llm_re_ctx_free(llm_re_ctx *ctx);
 /// end. Returns -1 on a matching error, -2 on an empty match. `text` must be valid UTF-8.
 int64_t llm_re_split(llm_re_ctx *ctx, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap);
 
+/// Like llm_re_split, for one of the built-in patterns (`kind` 0 = gpt2, 1 = cl100k, 2 = o200k,
+/// compiled into `ctx`'s regex): pieces that start on ASCII are matched by a hand-written
+/// matcher that gives up, and lets PCRE2 match at that position, as soon as its decision would
+/// depend on a non-ASCII character. Same pieces as llm_re_split.
+int64_t llm_re_split_fast(llm_re_ctx *ctx, int kind, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap);
+
 /// Returns freed heap memory of every malloc arena to the system (glibc malloc_trim; no-op elsewhere).
 void llm_release_free_memory(void);
 
