@@ -55,6 +55,17 @@ final class RawVec<T> {
 
     func truncate(to n: Int) { count = min(count, n) }
 
+    /// Counts `n` more elements, already written past `count` (after `reserve`).
+    @inline(__always) func advance(by n: Int) { count += n }
+
+    /// Frees the storage; the vector is empty afterwards.
+    func release() {
+        free(base)
+        capacity = 16
+        base = RawVec.allocate(capacity)
+        count = 0
+    }
+
     /// Gives back the memory above `count + count / 8` (large blocks shrink in place).
     func shrinkToFit() {
         let c = max(16, count + count / 8)

@@ -4,8 +4,7 @@ import LLMDataCore
 
 /// Counts pre-tokenized words in records; one per worker thread.
 final class WordCountVisitor: RecordVisitor {
-    static let placeholder = WordCounts(capacity: 1)
-    var counts = WordCounts(capacity: 1 << 16)
+    let counts = WordCounts(capacity: 1 << 16)
     let splitter: PreTokenizer.Splitter
     let shardIndex: Int
     let shardCount: Int
@@ -21,18 +20,14 @@ final class WordCountVisitor: RecordVisitor {
 
     func visit(_ doc: inout Document) {
         if byRecord && (doc.fileIndex + doc.line) % shardCount != shardIndex { return }
-        // Count into a local table (moved out and back, so it stays uniquely referenced and
-        // the per-word adds need no exclusivity checks on the class property).
-        var local = counts
-        counts = WordCountVisitor.placeholder
+        let table = counts
         doc.withText { t in
             do {
-                try splitter.forEachPiece(t) { local.add($0) }
+                try splitter.forEachPiece(t) { table.add($0) }
             } catch {
                 if failure == nil { failure = "record \(doc.id): \(error)" }
             }
         }
-        counts = local
     }
 }
 
@@ -84,10 +79,10 @@ public enum BPECounting {
         for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
         // merge per-thread tables into the largest
         var sorted = visitors.sorted { $0.counts.count > $1.counts.count }
-        var total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
+        let total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
         for v in sorted {
             total.merge(v.counts)
-            v.counts = WordCounts(capacity: 1)
+            v.counts.removeAll()
         }
         llm_release_free_memory()
         return CountResult(counts: total, stats: stats, seconds: Clock.now() - t0)
@@ -119,8 +114,8 @@ public enum BPETrainRun {
         }
         let tc = Clock.now()
         for f in options.countsFiles {
-            var part = WordCounts(capacity: 1 << 16)
-            let name = try CountsFile.read(path: f, into: &part)
+            let part = WordCounts(capacity: 1 << 16)
+            let name = try CountsFile.read(path: f, into: part)
             if name != options.count.pattern.rawValue {
                 throw LLMDataError("\(f): counted with --pattern \(name), not \(options.count.pattern.rawValue)")
             }
@@ -131,7 +126,7 @@ public enum BPETrainRun {
         var topt = options.trainer
         topt.progress = options.trainer.progress && !options.count.quiet && isatty(2) != 0
         let trainer = BPETrainer(options: topt)
-        let model = trainer.train(words: &words)
+        let model = trainer.train(words: words, releaseWords: true)
         var stats = trainer.stats
         stats.phases.insert(("count_words", countSeconds), at: 0)
         stats.phasePeakRSS.insert(("count_words", countPeak), at: 0)

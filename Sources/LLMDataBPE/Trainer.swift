@@ -194,9 +194,9 @@ public final class BPETrainer {
         self.options = options
     }
 
-    /// Trains on word counts; `wc` is emptied once the words are turned into symbol ids, so its
-    /// memory is released before the pair index is built.
-    public func train(words wc: inout WordCounts) -> BPEModel {
+    /// Trains on word counts. With `releaseWords`, `wc` is emptied once the words are turned into
+    /// symbol ids, so its memory is released before the pair index is built.
+    public func train(words wc: WordCounts, releaseWords: Bool = false) -> BPEModel {
         var t0 = Clock.now()
         func phase(_ name: String) {
             let t = Clock.now()
@@ -239,19 +239,19 @@ public final class BPETrainer {
         var wordStart: [Int] = []
         var wordLen: [Int32] = []
         var wordCount: [Int32] = []  // HF multiplies by `count as i32`
-        wc.arena.withUnsafeBufferPointer { a in
-            for e in 0..<wc.count {
-                let s = Int(wc.starts[e]), t = Int(wc.starts[e + 1])
-                if t - s < 2 { continue }
-                wordStart.append(symbols.count)
-                wordLen.append(Int32(t - s))
-                wordCount.append(Int32(truncatingIfNeeded: wc.counts[e]))
-                for i in s..<t { symbols.append(byteID[Int(a[i])]) }
-            }
+        for e in 0..<wc.count {
+            let w = wc.word(e)
+            if w.count < 2 { continue }
+            wordStart.append(symbols.count)
+            wordLen.append(Int32(w.count))
+            wordCount.append(Int32(truncatingIfNeeded: wc.count(of: e)))
+            for b in w { symbols.append(byteID[Int(b)]) }
         }
         let nWords = wordStart.count
-        wc.removeAll()
-        releaseFreeMemory()
+        if releaseWords {
+            wc.removeAll()
+            releaseFreeMemory()
+        }
         phase("tokenize_words")
 
         // Phase 4: pair counts and where each pair occurs.

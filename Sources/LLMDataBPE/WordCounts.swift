@@ -27,109 +27,139 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
     return h ^ (h >> 32)
 }
 
+/// Compares `n` bytes (short words: 8 bytes at a time, no call).
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
+
 /// Counts of pre-tokenized words (raw bytes, before byte-level mapping). An open-addressing hash
 /// table over an append-only byte arena: memory grows with the number of unique words, not with
-/// the amount of text counted.
-public struct WordCounts {
+/// the amount of text counted. A reference type: one table per counting thread.
+public final class WordCounts {
     /// Word i is `arena[starts[i] ..< starts[i + 1]]`.
-    public private(set) var arena: [UInt8] = []
-    public private(set) var starts: [UInt32] = [0]
-    public private(set) var counts: [UInt64] = []
-    var slots: [Int32]
+    let arena: RawVec<UInt8>
+    let starts: RawVec<UInt32>
+    let counts: RawVec<UInt64>
+    var slots: RawVec<Int32>
     var mask: Int
 
     public init(capacity: Int = 1 << 16) {
         var cap = 16
         while cap < capacity * 2 { cap <<= 1 }
-        slots = [Int32](repeating: -1, count: cap)
+        slots = RawVec(capacity: cap)
+        slots.append(repeating: -1, count: cap)
         mask = cap - 1
+        arena = RawVec(capacity: capacity * 8)
+        starts = RawVec(capacity: capacity + 1)
+        starts.append(0)
+        counts = RawVec(capacity: capacity)
     }
 
     /// Number of unique words.
     public var count: Int { counts.count }
     /// Sum of all counts.
-    public var total: UInt64 { counts.reduce(0, &+) }
-
-    /// Calls `body` with word `i`'s bytes.
-    @inline(__always)
-    public func withWord<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        arena.withUnsafeBufferPointer { a in
-            body(UnsafeBufferPointer(rebasing: a[Int(starts[i])..<Int(starts[i + 1])]))
-        }
+    public var total: UInt64 {
+        var t: UInt64 = 0
+        for i in 0..<counts.count { t &+= counts[i] }
+        return t
     }
+
+    /// Word `i`'s bytes (valid until the table changes).
+    @inline(__always)
+    public func word(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let a = Int(starts[i])
+        return UnsafeBufferPointer(start: arena.base + a, count: Int(starts[i + 1]) - a)
+    }
+
+    /// Word `i`'s count.
+    @inline(__always)
+    public func count(of i: Int) -> UInt64 { counts[i] }
 
     /// Adds `n` occurrences of `word`.
     @inline(__always)
-    public mutating func add(_ word: UnsafeBufferPointer<UInt8>, _ n: UInt64 = 1) {
+    public func add(_ word: UnsafeBufferPointer<UInt8>, _ n: UInt64 = 1) {
         let len = word.count
-        let h = len > 0 ? hashBytes(word.baseAddress!, len) : hashBytes(UnsafePointer(bitPattern: 1)!, 0)
-        add(word, hash: h, n)
-    }
-
-    @inline(__always)
-    mutating func add(_ word: UnsafeBufferPointer<UInt8>, hash h: UInt64, _ n: UInt64) {
-        let len = word.count
+        guard let w = word.baseAddress, len > 0 else { return addEmpty(n) }
+        let h = hashBytes(w, len)
         var i = Int(truncatingIfNeeded: h) & mask
-        let found: Int32 = slots.withUnsafeBufferPointer { sl in
-            arena.withUnsafeBufferPointer { ar in
-                starts.withUnsafeBufferPointer { st in
-                    while true {
-                        let s = sl[i]
-                        if s < 0 { return -1 - Int32(i) }
-                        let e = Int(s)
-                        let a = Int(st[e]), b = Int(st[e + 1])
-                        if b - a == len && (len == 0 || memcmp(ar.baseAddress! + a, word.baseAddress!, len) == 0) { return s }
-                        i = (i + 1) & mask
-                    }
-                }
+        let sl = slots.base, st = starts.base, ar = arena.base
+        while true {
+            let s = sl[i]
+            if s < 0 { break }
+            let e = Int(s)
+            let a = Int(st[e])
+            if Int(st[e + 1]) - a == len && bytesEqual(ar + a, w, len) {
+                counts[e] &+= n
+                return
             }
+            i = (i + 1) & mask
         }
-        if found >= 0 {
-            counts[Int(found)] &+= n
-            return
-        }
-        let slot = Int(-1 - found)
         let idx = counts.count
-        slots[slot] = Int32(idx)
-        arena.append(contentsOf: word)
+        slots[i] = Int32(idx)
+        arena.reserve(arena.count + len)
+        (arena.base + arena.count).update(from: w, count: len)
+        arena.advance(by: len)
         precondition(arena.count <= Int(UInt32.max), "more than 4 GiB of unique words")
         starts.append(UInt32(arena.count))
         counts.append(n)
         if counts.count * 2 > slots.count { grow() }
     }
 
-    mutating func grow() {
+    /// The empty word (never produced by the pre-tokenizer; kept so counts files round-trip).
+    private func addEmpty(_ n: UInt64) {
+        for e in 0..<count where starts[e] == starts[e + 1] {
+            counts[e] &+= n
+            return
+        }
+        starts.append(UInt32(arena.count))
+        counts.append(n)
+    }
+
+    func grow() {
         let cap = slots.count * 2
-        var ns = [Int32](repeating: -1, count: cap)
+        let ns = RawVec<Int32>(capacity: cap)
+        ns.append(repeating: -1, count: cap)
         let m = cap - 1
-        arena.withUnsafeBufferPointer { a in
         for e in 0..<counts.count {
-            let s = Int(starts[e]), t = Int(starts[e + 1])
-            let h = t > s ? hashBytes(a.baseAddress! + s, t - s) : hashBytes(UnsafePointer(bitPattern: 1)!, 0)
-            var i = Int(truncatingIfNeeded: h) & m
+            let w = word(e)
+            if w.isEmpty { continue }
+            var i = Int(truncatingIfNeeded: hashBytes(w.baseAddress!, w.count)) & m
             while ns[i] >= 0 { i = (i + 1) & m }
             ns[i] = Int32(e)
-        }
         }
         slots = ns
         mask = m
     }
 
     /// Adds every word of `other` (the merge of per-thread or per-shard counts).
-    public mutating func merge(_ other: WordCounts) {
-        other.arena.withUnsafeBufferPointer { a in
-            for e in 0..<other.count {
-                let w = UnsafeBufferPointer(rebasing: a[Int(other.starts[e])..<Int(other.starts[e + 1])])
-                add(w, other.counts[e])
-            }
-        }
+    public func merge(_ other: WordCounts) {
+        for e in 0..<other.count { add(other.word(e), other.counts[e]) }
     }
 
     /// Bytes held by the table (for --stats).
     public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + counts.capacity * 8 + slots.capacity * 4 }
 
     /// Releases the table's memory.
-    public mutating func removeAll() { self = WordCounts(capacity: 1) }
+    public func removeAll() {
+        arena.release()
+        starts.release()
+        counts.release()
+        slots = RawVec(capacity: 16)
+        slots.append(repeating: -1, count: 16)
+        mask = 15
+        starts.append(0)
+    }
 }
 
 // MARK: - counts files
@@ -156,10 +186,10 @@ public enum CountsFile {
             buf.append(contentsOf: name)
             u64(UInt64(wc.count))
             for e in 0..<wc.count {
-                u64(wc.counts[e])
-                let a = Int(wc.starts[e]), b = Int(wc.starts[e + 1])
-                u32(UInt32(b - a))
-                buf.append(contentsOf: wc.arena[a..<b])
+                u64(wc.count(of: e))
+                let w = wc.word(e)
+                u32(UInt32(w.count))
+                buf.append(contentsOf: w)
                 if buf.count >= 1 << 20 {
                     try sink.write(buf)
                     buf.removeAll(keepingCapacity: true)
@@ -175,7 +205,7 @@ public enum CountsFile {
 
     /// Reads a counts file, adding its words into `into`; returns the pattern name it was made with.
     @discardableResult
-    public static func read(path: String, into wc: inout WordCounts) throws -> String {
+    public static func read(path: String, into wc: WordCounts) throws -> String {
         let src = try openByteSource(path: path)
         defer { src.close() }
         var data: [UInt8] = []

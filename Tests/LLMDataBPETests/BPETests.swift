@@ -20,7 +20,7 @@ enum Repo {
 }
 
 func counts(_ words: [(String, UInt64)]) -> WordCounts {
-    var wc = WordCounts()
+    let wc = WordCounts()
     for (w, n) in words { Array(w.utf8).withUnsafeBufferPointer { wc.add($0, n) } }
     return wc
 }
@@ -40,8 +40,7 @@ func train(_ wc: WordCounts, vocab: Int, specials: [String] = [], minFrequency: 
     o.vocabSize = vocab
     o.specialTokens = specials
     o.minFrequency = minFrequency
-    var w = wc
-    return BPETrainer(options: o).train(words: &w)
+    return BPETrainer(options: o).train(words: wc)
 }
 
 func str(_ b: [UInt8]) -> String { String(decoding: b, as: UTF8.self) }
@@ -233,13 +232,13 @@ struct CountsTests {
         let dir = try Repo.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let whole = try countInputs(Repo.sampleInputs, .cl100k)
-        var merged = WordCounts()
+        let merged = WordCounts()
         for i in 0..<3 {
             let part = try countInputs(Repo.sampleInputs, .cl100k, shard: (i, 3))
             #expect(part.count > 0 && part.count < whole.count)
             let path = dir.appendingPathComponent("c\(i).bin.zst").path
             try CountsFile.write(part, pattern: "cl100k", to: path)
-            #expect(try CountsFile.read(path: path, into: &merged) == "cl100k")
+            #expect(try CountsFile.read(path: path, into: merged) == "cl100k")
         }
         #expect(merged.total == whole.total && merged.count == whole.count)
         let a = TokenizerJSON.serialize(train(whole, vocab: 800), pattern: .cl100k)
@@ -256,7 +255,7 @@ struct CountsTests {
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         data.removeLast(3)
         try data.write(to: URL(fileURLWithPath: path))
-        var wc = WordCounts()
-        #expect(throws: LLMDataError.self) { try CountsFile.read(path: path, into: &wc) }
+        let wc = WordCounts()
+        #expect(throws: LLMDataError.self) { try CountsFile.read(path: path, into: wc) }
     }
 }
