@@ -56,16 +56,18 @@ public struct BPETrainStats: Sendable {
 
 /// An open-addressing map from a pair (left id << 32 | right id) to a dense pair index.
 struct PairIndex {
-    var keys: [UInt64]
-    var vals: [Int32]
+    var keys: RawVec<UInt64>
+    var vals: RawVec<Int32>
     var mask: Int
     var count = 0
 
     init(capacity: Int) {
         var cap = 1024
         while cap < capacity * 2 { cap <<= 1 }
-        keys = [UInt64](repeating: .max, count: cap)
-        vals = [Int32](repeating: -1, count: cap)
+        keys = RawVec(capacity: cap)
+        keys.append(repeating: .max, count: cap)
+        vals = RawVec(capacity: cap)
+        vals.append(repeating: -1, count: cap)
         mask = cap - 1
     }
 
@@ -96,8 +98,10 @@ struct PairIndex {
 
     mutating func grow() {
         let cap = keys.count * 2
-        var nk = [UInt64](repeating: .max, count: cap)
-        var nv = [Int32](repeating: -1, count: cap)
+        let nk = RawVec<UInt64>(capacity: cap)
+        nk.append(repeating: .max, count: cap)
+        let nv = RawVec<Int32>(capacity: cap)
+        nv.append(repeating: -1, count: cap)
         let m = cap - 1
         for i in 0..<keys.count where keys[i] != .max {
             var j = PairIndex.slot(keys[i], m)
@@ -234,11 +238,10 @@ public final class BPETrainer {
         }
 
         // Phase 3: words as symbol ids. Words of one symbol form no pair and are left out.
-        var symbols: [UInt32] = []
-        symbols.reserveCapacity(wc.arena.count)
-        var wordStart: [Int] = []
-        var wordLen: [Int32] = []
-        var wordCount: [Int32] = []  // HF multiplies by `count as i32`
+        let symbols = RawVec<UInt32>(capacity: wc.arena.count)
+        let wordStart = RawVec<Int>(capacity: wc.count)
+        let wordLen = RawVec<Int32>(capacity: wc.count)
+        let wordCount = RawVec<Int32>(capacity: wc.count)  // HF multiplies by `count as i32`
         for e in 0..<wc.count {
             let w = wc.word(e)
             if w.count < 2 { continue }
@@ -321,8 +324,8 @@ public final class BPETrainer {
         let stepSlot = RawVec<Int32>(capacity: pairKey.count * 4)
         stepSlot.append(repeating: -1, count: pairKey.count)
         var touched: [Int32] = []
-        var tupleSlot: [Int32] = []
-        var tupleWord: [UInt32] = []
+        let tupleSlot = RawVec<Int32>(capacity: 1 << 12)
+        let tupleWord = RawVec<UInt32>(capacity: 1 << 12)
         var slotFill: [Int] = []
         let baseVocab = vocab.count
         let progress = BPEProgress(enabled: options.progress, total: max(0, options.vocabSize - baseVocab))
@@ -356,8 +359,8 @@ public final class BPETrainer {
             mergeList.append((top.pair, newID))
 
             touched.removeAll(keepingCapacity: true)
-            tupleSlot.removeAll(keepingCapacity: true)
-            tupleWord.removeAll(keepingCapacity: true)
+            tupleSlot.truncate(to: 0)
+            tupleWord.truncate(to: 0)
 
             @inline(__always) func change(_ key: UInt64, _ delta: Int32, _ w: Int, _ c: Int32) {
                 var ins = false
@@ -419,7 +422,7 @@ public final class BPETrainer {
             if nSlots > 0 {
                 slotFill.removeAll(keepingCapacity: true)
                 slotFill.append(contentsOf: repeatElement(0, count: nSlots + 1))
-                for s in tupleSlot { slotFill[Int(s) + 1] += 1 }
+                for i in 0..<tupleSlot.count { slotFill[Int(tupleSlot[i]) + 1] += 1 }
                 for i in 0..<nSlots { slotFill[i + 1] += slotFill[i] }
                 // Positions of popped entries are garbage: before the pool would have to grow,
                 // slide the live lists down over the garbage, in place.
