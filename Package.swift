@@ -17,6 +17,8 @@ let package = Package(
         // C shims over system libraries. ICU headers stay private to CICUShim (see docs/design-notes.md).
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         .target(
             name: "CICUShim",
             path: "Sources/CICUShim",
@@ -39,11 +41,15 @@ let package = Package(
         .target(name: "CPCRE2Shim", path: "Sources/CPCRE2Shim", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))], linkerSettings: [.linkedLibrary("pcre2-8")]),
         .target(name: "LLMDataBPE", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
 
+        .target(name: "LLMDataTokenizer", dependencies: ["LLMDataCore", "CPCRE2", "CICUShim"], swiftSettings: fast),
+        .target(name: "LLMDataTokenize", dependencies: ["LLMDataCore", "LLMDataTokenizer", "LLMDataShards"], swiftSettings: fast),
+        .target(name: "LLMDataShards", dependencies: ["LLMDataCore", "CZstd", "CCrypto"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataBPE",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

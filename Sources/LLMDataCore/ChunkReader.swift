@@ -173,10 +173,14 @@ public final class ChunkReader {
                 data.removeSubrange(keep..<data.count)
                 splitter.truncate(to: keep)
             }
+            // Batches of about `chunkBytes`, cut at record boundaries.
+            while splitter.completeEnd >= options.chunkBytes {
+                let cut = splitter.cutPoint(atLeast: options.chunkBytes)
+                if eof && cut >= data.count { break }  // the rest goes out as the file's last batch
+                try emitChunk(upTo: cut, last: false)
+            }
             if eof {
                 try emitChunk(upTo: data.count, last: true)
-            } else if splitter.completeEnd >= options.chunkBytes {
-                try emitChunk(upTo: splitter.completeEnd, last: false)
             }
         }
     }
@@ -193,6 +197,9 @@ protocol Splitter {
     /// Set when an over-long record is being skipped: the buffer beyond `completeEnd` must go.
     var dropBuffered: Bool { get set }
     mutating func truncate(to n: Int)
+    /// A record boundary at or after `n` and at most `completeEnd` (the start of the first record
+    /// that ends at or after `n`'s successor), or `completeEnd`.
+    func cutPoint(atLeast n: Int) -> Int
     mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)]
     mutating func takeNotices() -> [ReaderNotice]
     mutating func takeEmptyLines() -> Int
@@ -292,19 +299,15 @@ struct LineSplitter: Splitter {
         }
     }
 
+    func cutPoint(atLeast n: Int) -> Int { spanCut(spans, atLeast: n, completeEnd: completeEnd) }
+
     mutating func truncate(to n: Int) {
         // bytes after n were dropped while skipping an over-long line
         scanPos = n
         lineStart = n
     }
 
-    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
-        var taken: [(start: Int, end: Int, line: Int)] = []
-        var rest: [(start: Int, end: Int, line: Int)] = []
-        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
-        spans = rest
-        return taken
-    }
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] { takeSpansBefore(&spans, cut) }
 
     mutating func takeNotices() -> [ReaderNotice] {
         defer { notices = [] }
@@ -342,6 +345,7 @@ struct WholeSplitter: Splitter {
     }
 
     mutating func truncate(to n: Int) {}
+    func cutPoint(atLeast n: Int) -> Int { completeEnd }
     mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
         defer { spans = [] }
         return spans
@@ -430,13 +434,9 @@ struct ArraySplitter: Splitter {
 
     mutating func truncate(to n: Int) {}
 
-    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] {
-        var taken: [(start: Int, end: Int, line: Int)] = []
-        var rest: [(start: Int, end: Int, line: Int)] = []
-        for s in spans { if s.end <= cut { taken.append(s) } else { rest.append(s) } }
-        spans = rest
-        return taken
-    }
+    func cutPoint(atLeast n: Int) -> Int { spanCut(spans, atLeast: n, completeEnd: completeEnd) }
+
+    mutating func takeSpans(before cut: Int) -> [(start: Int, end: Int, line: Int)] { takeSpansBefore(&spans, cut) }
 
     mutating func takeNotices() -> [ReaderNotice] {
         defer { notices = [] }
@@ -451,4 +451,25 @@ struct ArraySplitter: Splitter {
         if elemStart >= 0 { elemStart -= n }
         spans = spans.map { ($0.start - n, $0.end - n, $0.line) }
     }
+}
+
+/// The first boundary after the record that reaches `n`: the next record's start, or `completeEnd`.
+func spanCut(_ spans: [(start: Int, end: Int, line: Int)], atLeast n: Int, completeEnd: Int) -> Int {
+    // spans are in order; find the first whose end reaches n
+    var lo = 0, hi = spans.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if spans[mid].end < n { lo = mid + 1 } else { hi = mid }
+    }
+    if lo + 1 < spans.count && spans[lo + 1].start <= completeEnd { return spans[lo + 1].start }
+    return completeEnd
+}
+
+/// Removes and returns the spans that end at or before `cut` (they are in order).
+func takeSpansBefore(_ spans: inout [(start: Int, end: Int, line: Int)], _ cut: Int) -> [(start: Int, end: Int, line: Int)] {
+    var k = 0
+    while k < spans.count && spans[k].end <= cut { k += 1 }
+    let taken = Array(spans[0..<k])
+    spans.removeFirst(k)
+    return taken
 }

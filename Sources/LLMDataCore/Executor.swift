@@ -87,6 +87,37 @@ final class Pipeline: @unchecked Sendable {
         cond.broadcast()
         cond.unlock()
     }
+
+    /// Starts the reader thread and one thread per processor; the returned group is left when
+    /// every worker has stopped. The caller takes results in order with `next(_:)`.
+    func start(files: [InputFile], reader: ReaderOptions, processors: [ChunkProcessor]) -> DispatchGroup {
+        let readerThread = Thread { [self] in
+            let r = ChunkReader(files: files, options: reader)
+            var count = 0
+            var err: Error?
+            do {
+                try r.run { c in
+                    if !put(c) { throw CancellationError() }
+                    count += 1
+                }
+            } catch is CancellationError {
+            } catch { err = error }
+            finishReading(total: count, error: err)
+        }
+        readerThread.stackSize = 8 << 20
+        readerThread.start()
+        let done = DispatchGroup()
+        for p in processors {
+            done.enter()
+            let t = Thread { [self] in
+                while let c = take() { deliver(p.process(c)) }
+                done.leave()
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        return done
+    }
 }
 
 public enum StageRunner {
@@ -136,34 +167,7 @@ public enum StageRunner {
                 processors.append(try ChunkProcessor(stage: stage, files: work, reader: reader,
                                                      writeRejected: rejectedSink != nil))
             }
-            let workFiles = work
-            let readerThread = Thread {
-                let r = ChunkReader(files: workFiles, options: reader)
-                var count = 0
-                var err: Error?
-                do {
-                    try r.run { c in
-                        if !pipeline.put(c) { throw CancellationError() }
-                        count += 1
-                    }
-                } catch is CancellationError {
-                } catch { err = error }
-                pipeline.finishReading(total: count, error: err)
-            }
-            readerThread.stackSize = 8 << 20
-            readerThread.start()
-            var workerThreads: [Thread] = []
-            let done = DispatchGroup()
-            for p in processors {
-                done.enter()
-                let t = Thread {
-                    while let c = pipeline.take() { pipeline.deliver(p.process(c)) }
-                    done.leave()
-                }
-                t.stackSize = 8 << 20
-                workerThreads.append(t)
-                t.start()
-            }
+            let done = pipeline.start(files: work, reader: reader, processors: processors)
 
             let progress = Progress(stage: stage.name, enabled: options.progress ?? (!options.quiet && isatty(2) != 0))
             var seq = 0

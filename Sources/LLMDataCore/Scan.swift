@@ -83,28 +83,7 @@ public enum RecordScanner {
             }
             processors.append(p)
         }
-        let readerThread = Thread {
-            let r = ChunkReader(files: files, options: reader)
-            var count = 0
-            var err: Error?
-            do {
-                try r.run { c in
-                    if !pipeline.put(c) { throw CancellationError() }
-                    count += 1
-                }
-            } catch is CancellationError {
-            } catch { err = error }
-            pipeline.finishReading(total: count, error: err)
-        }
-        readerThread.start()
-        let done = DispatchGroup()
-        for p in processors {
-            done.enter()
-            Thread {
-                while let c = pipeline.take() { pipeline.deliver(p.process(c)) }
-                done.leave()
-            }.start()
-        }
+        let done = pipeline.start(files: files, reader: reader, processors: processors)
         var stats = RunStats()
         var warnings = 0
         var seq = 0

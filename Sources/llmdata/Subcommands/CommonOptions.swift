@@ -26,41 +26,33 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: "Skip and report lines longer than this.")
     var maxLineBytes = 1 << 30
 
+    @Option(name: .customLong("batch-bytes"), help: "Input bytes per batch handed to a worker (batches end at record boundaries).")
+    var batchBytes = 1 << 20
+
     var reader: ReaderOptions {
         var r = ReaderOptions()
         r.textField = textField
         r.txtMode = txtMode
         r.repairUTF8 = repairUTF8
         r.maxLineBytes = maxLineBytes
+        r.chunkBytes = max(1, batchBytes)
         return r
     }
 }
 
-/// Output and run options shared by every record stage.
-struct RunFlags: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: "Output: - (stdout, default), a file (.jsonl, .jsonl.zst, .jsonl.gz), or a directory (ends in / or exists) that mirrors the input tree.")
-    var output: String?
-
+/// Worker, statistics and strictness options shared by every stage.
+struct WorkerFlags: ParsableArguments {
     @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Write run statistics as JSON to this file.")
     var stats: String?
 
-    @Option(help: "Write rejected and dropped records to this file (verbatim for unreadable records).")
-    var rejected: String?
-
     @Flag(help: "Stop with exit code 1 at the first bad record or input.")
     var strict = false
 
     @Flag(help: "No progress line and no skip notices.")
     var quiet = false
-
-    @Flag(help: "In directory mode, rewrite outputs that already exist instead of skipping them.")
-    var overwrite = false
-
-    @Option(name: .customLong("compression"), help: "Compression of directory outputs: zst (default), gz or none.")
-    var compression: Compression = .zst
 
     @Option(name: .customLong("max-warnings"), help: "Print at most this many per-record warnings; the rest are counted.")
     var maxWarnings = 100
@@ -72,14 +64,42 @@ struct RunFlags: ParsableArguments {
     var options: RunOptions {
         var o = RunOptions()
         o.jobs = jobs
-        o.output = output
         o.statsPath = stats
-        o.rejectedPath = rejected
         o.strict = strict
         o.quiet = quiet
+        o.maxWarnings = maxWarnings
+        return o
+    }
+}
+
+/// Output and run options shared by every record stage that writes records.
+struct RunFlags: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: "Output: - (stdout, default), a file (.jsonl, .jsonl.zst, .jsonl.gz), or a directory (ends in / or exists) that mirrors the input tree.")
+    var output: String?
+
+    @Option(help: "Write rejected and dropped records to this file (verbatim for unreadable records).")
+    var rejected: String?
+
+    @Flag(help: "In directory mode, rewrite outputs that already exist instead of skipping them.")
+    var overwrite = false
+
+    @Option(name: .customLong("compression"), help: "Compression of directory outputs: zst (default), gz or none.")
+    var compression: Compression = .zst
+
+    @OptionGroup var worker: WorkerFlags
+
+    var jobs: Int { worker.jobs }
+    var stats: String? { worker.stats }
+    var strict: Bool { worker.strict }
+    var quiet: Bool { worker.quiet }
+    var maxWarnings: Int { worker.maxWarnings }
+
+    var options: RunOptions {
+        var o = worker.options
+        o.output = output
+        o.rejectedPath = rejected
         o.overwrite = overwrite
         o.directoryCompression = compression
-        o.maxWarnings = maxWarnings
         return o
     }
 }

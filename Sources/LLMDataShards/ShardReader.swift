@@ -1,0 +1,228 @@
+import CZstd
+import Foundation
+import LLMDataCore
+
+/// A parsed shard index.
+public struct ShardIndex: Sendable {
+    public var bytesPerToken: Int
+    /// D+1 offsets: document i is tokens [docOffsets[i], docOffsets[i+1]) (EOS included).
+    public var docOffsets: [UInt64]
+    public var tokens: UInt64
+    public var frames: [FrameEntry]
+
+    public var documents: Int { docOffsets.count - 1 }
+
+    public init(bytes: [UInt8], path: String) throws {
+        func bad(_ why: String) -> ShardError { ShardError("\(path): invalid shard index: \(why)") }
+        guard bytes.count >= ShardIndexLayout.headerSize else { throw bad("shorter than its header") }
+        let parsed: ShardIndex? = try bytes.withUnsafeBytes { b -> ShardIndex? in
+            guard Array(b[0..<8]) == ShardIndexLayout.magic else { throw bad("bad magic") }
+            let version: UInt32 = readLE(b, 8, as: UInt32.self)
+            guard version == ShardIndexLayout.version else { throw bad("unknown version \(version)") }
+            let bpt = Int(readLE(b, 12, as: UInt32.self) as UInt32)
+            guard bpt == 2 || bpt == 4 else { throw bad("bytes per token \(bpt)") }
+            let d = Int(readLE(b, 16, as: UInt64.self) as UInt64)
+            let t: UInt64 = readLE(b, 24, as: UInt64.self)
+            let f = Int(readLE(b, 32, as: UInt64.self) as UInt64)
+            let need = ShardIndexLayout.headerSize + 8 * (d + 1) + 24 * f
+            guard d >= 0, f >= 0, bytes.count == need else { throw bad("size \(bytes.count), expected \(need)") }
+            var offs = [UInt64](repeating: 0, count: d + 1)
+            var p = ShardIndexLayout.headerSize
+            for i in 0...d { offs[i] = readLE(b, p, as: UInt64.self); p += 8 }
+            var frames: [FrameEntry] = []
+            frames.reserveCapacity(f)
+            for _ in 0..<f {
+                frames.append(FrameEntry(byteOffset: readLE(b, p, as: UInt64.self), firstToken: readLE(b, p + 8, as: UInt64.self),
+                                         firstDocument: readLE(b, p + 16, as: UInt64.self)))
+                p += 24
+            }
+            return ShardIndex(bytesPerToken: bpt, docOffsets: offs, tokens: t, frames: frames)
+        }
+        self = parsed!
+    }
+
+    init(bytesPerToken: Int, docOffsets: [UInt64], tokens: UInt64, frames: [FrameEntry]) {
+        self.bytesPerToken = bytesPerToken
+        self.docOffsets = docOffsets
+        self.tokens = tokens
+        self.frames = frames
+    }
+}
+
+/// Reads a shard directory: documents by number (seeking to their frame), whole shards, checks.
+public final class ShardReader {
+    public let dir: String
+    public let manifest: Manifest
+    var indexCache: [Int: ShardIndex] = [:]
+
+    public init(dir: String) throws {
+        self.dir = dir
+        manifest = try Manifest.load(dir: dir)
+    }
+
+    func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+
+    public func index(shard i: Int) throws -> ShardIndex {
+        if let c = indexCache[i] { return c }
+        let p = path(manifest.shards[i].index)
+        guard let data = FileManager.default.contents(atPath: p) else { throw ShardError("\(p): missing") }
+        let idx = try ShardIndex(bytes: Array(data), path: p)
+        indexCache[i] = idx
+        return idx
+    }
+
+    /// Decompresses frame `f` of shard `i` into token ids.
+    public func frameTokens(shard i: Int, frame f: Int, compressed: [UInt8]? = nil) throws -> [UInt32] {
+        let idx = try index(shard: i)
+        let p = path(manifest.shards[i].file)
+        let start = idx.frames[f].byteOffset
+        let end = f + 1 < idx.frames.count ? idx.frames[f + 1].byteOffset : UInt64(manifest.shards[i].bytes)
+        let bytes: [UInt8]
+        if let compressed {
+            bytes = Array(compressed[Int(start)..<Int(end)])
+        } else {
+            guard let fh = FileHandle(forReadingAtPath: p) else { throw ShardError("\(p): cannot open") }
+            defer { try? fh.close() }
+            try fh.seek(toOffset: start)
+            bytes = Array(try fh.read(upToCount: Int(end - start)) ?? Data())
+        }
+        let firstNext = f + 1 < idx.frames.count ? idx.frames[f + 1].firstToken : idx.tokens
+        let count = Int(firstNext - idx.frames[f].firstToken)
+        var raw = [UInt8](repeating: 0, count: count * idx.bytesPerToken)
+        let n = bytes.withUnsafeBytes { src in
+            raw.withUnsafeMutableBytes { dst in ZSTD_decompress(dst.baseAddress, dst.count, src.baseAddress, src.count) }
+        }
+        if ZSTD_isError(n) != 0 {
+            throw ShardError("\(p): frame \(f) at byte \(start): \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        guard n == raw.count else { throw ShardError("\(p): frame \(f) holds \(n) bytes, index says \(raw.count)") }
+        return raw.withUnsafeBytes { b in
+            (0..<count).map { k in
+                idx.bytesPerToken == 2 ? UInt32(readLE(b, 2 * k, as: UInt16.self) as UInt16) : readLE(b, 4 * k, as: UInt32.self)
+            }
+        }
+    }
+
+    /// The tokens of document `n` (counting across shards), EOS included.
+    public func document(_ n: Int) throws -> [UInt32] {
+        var rest = n
+        for (i, s) in manifest.shards.enumerated() {
+            if rest < s.documents {
+                let idx = try index(shard: i)
+                let start = idx.docOffsets[rest], end = idx.docOffsets[rest + 1]
+                // the frame holding the document: the last one starting at or before it
+                var lo = 0, hi = idx.frames.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if idx.frames[mid].firstToken <= start { lo = mid } else { hi = mid - 1 }
+                }
+                let toks = try frameTokens(shard: i, frame: lo)
+                let base = idx.frames[lo].firstToken
+                return Array(toks[Int(start - base)..<Int(end - base)])
+            }
+            rest -= s.documents
+        }
+        throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))")
+    }
+
+    public struct VerifyReport: Sendable {
+        public var shards = 0
+        public var documents = 0
+        public var tokens = 0
+        public var problems: [String] = []
+    }
+
+    /// Checks sizes, SHA-256 of every file, the index against the data, EOS placement and ids
+    /// against the vocabulary size.
+    public func verify() -> VerifyReport {
+        var r = VerifyReport()
+        let fm = FileManager.default
+        for (i, s) in manifest.shards.enumerated() {
+            r.shards += 1
+            let tp = path(s.file), ip = path(s.index)
+            guard let data = fm.contents(atPath: tp) else { r.problems.append("\(tp): missing"); continue }
+            guard let idxData = fm.contents(atPath: ip) else { r.problems.append("\(ip): missing"); continue }
+            if data.count != s.bytes { r.problems.append("\(tp): \(data.count) bytes, manifest says \(s.bytes)") }
+            let bytes = Array(data)
+            if SHA256.hex(of: bytes) != s.sha256 { r.problems.append("\(tp): SHA-256 does not match the manifest") }
+            if SHA256.hex(of: Array(idxData)) != s.index_sha256 { r.problems.append("\(ip): SHA-256 does not match the manifest") }
+            let idx: ShardIndex
+            do { idx = try index(shard: i) } catch { r.problems.append("\(error)"); continue }
+            if idx.documents != s.documents || Int(idx.tokens) != s.tokens || idx.frames.count != s.frames {
+                r.problems.append("\(ip): counts differ from the manifest")
+            }
+            if idx.bytesPerToken != manifest.dtype.size { r.problems.append("\(ip): token width differs from the manifest's dtype") }
+            var all: [UInt32] = []
+            all.reserveCapacity(Int(idx.tokens))
+            for f in 0..<idx.frames.count {
+                do { all += try frameTokens(shard: i, frame: f, compressed: bytes) } catch { r.problems.append("\(error)"); break }
+            }
+            if all.count != Int(idx.tokens) { r.problems.append("\(tp): \(all.count) tokens, index says \(idx.tokens)"); continue }
+            if let bad = all.firstIndex(where: { Int($0) >= manifest.vocab_size }) {
+                r.problems.append("\(tp): token \(bad) is id \(all[bad]), beyond vocab size \(manifest.vocab_size)")
+            }
+            if let eos = manifest.eos_id {
+                for d in 0..<idx.documents {
+                    let end = Int(idx.docOffsets[d + 1])
+                    if end == 0 || all[end - 1] != UInt32(eos) {
+                        r.problems.append("\(tp): document \(d) does not end with EOS \(eos)")
+                        break
+                    }
+                }
+            }
+            r.documents += idx.documents
+            r.tokens += Int(idx.tokens)
+        }
+        if r.documents != manifest.documents || r.tokens != manifest.tokens {
+            r.problems.append("\(dir): totals \(r.documents) documents / \(r.tokens) tokens differ from the manifest's \(manifest.documents) / \(manifest.tokens)")
+        }
+        return r
+    }
+
+    /// Writes Megatron-LM's indexed dataset (`PREFIX.bin` + `PREFIX.idx`, MMIDIDX version 1):
+    /// one sequence per document (EOS included), dtype code 8 (uint16) or 4 (int32).
+    public func exportMegatron(prefix: String) throws -> (sequences: Int, tokens: Int) {
+        let bin = try FDSink(path: prefix + ".bin")
+        var sizes: [Int32] = []
+        var tokensOut = 0
+        let code: UInt8 = manifest.dtype == .uint16 ? 8 : 4
+        let width = manifest.dtype == .uint16 ? 2 : 4
+        do {
+            for (i, s) in manifest.shards.enumerated() {
+                let idx = try index(shard: i)
+                let data = Array(FileManager.default.contents(atPath: path(s.file)) ?? Data())
+                for f in 0..<idx.frames.count {
+                    let toks = try frameTokens(shard: i, frame: f, compressed: data)
+                    var out: [UInt8] = []
+                    out.reserveCapacity(toks.count * width)
+                    for t in toks {
+                        if width == 2 { appendLE(UInt16(t), to: &out) } else { appendLE(Int32(bitPattern: t), to: &out) }
+                    }
+                    try bin.write(out)
+                    tokensOut += toks.count
+                }
+                for d in 0..<idx.documents { sizes.append(Int32(idx.docOffsets[d + 1] - idx.docOffsets[d])) }
+            }
+            var idxBytes: [UInt8] = Array("MMIDIDX\0\0".utf8)
+            appendLE(UInt64(1), to: &idxBytes)
+            idxBytes.append(code)
+            appendLE(UInt64(sizes.count), to: &idxBytes)
+            appendLE(UInt64(sizes.count + 1), to: &idxBytes)
+            for s in sizes { appendLE(s, to: &idxBytes) }
+            var pointer: Int64 = 0
+            for s in sizes {
+                appendLE(pointer, to: &idxBytes)
+                pointer += Int64(s) * Int64(width)
+            }
+            for d in 0...sizes.count { appendLE(Int64(d), to: &idxBytes) }
+            let idxSink = try FDSink(path: prefix + ".idx")
+            try idxSink.write(idxBytes)
+            try bin.finish()
+            try idxSink.finish()
+        } catch {
+            bin.abort()
+            throw error
+        }
+        return (sizes.count, tokensOut)
+    }
+}

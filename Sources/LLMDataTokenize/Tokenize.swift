@@ -1,0 +1,149 @@
+import Foundation
+import LLMDataCore
+import LLMDataShards
+import LLMDataTokenizer
+
+public struct TokenizeOptions: Sendable {
+    /// A HF `tokenizer.json`, or
+    public var tokenizerJSON: String?
+    /// a tiktoken ranks file with its split pattern.
+    public var tiktoken: String?
+    public var pattern: SplitPattern = .cl100k
+    /// The EOS written after every document: a token string, a numeric id, `none`, or nil for the
+    /// tokenizer's default.
+    public var eos: String?
+    public var allowSpecial = false
+    public var shards = ShardWriter.Options()
+    public var overwrite = false
+    /// Encode only and write nothing (measures encoding alone in benchmarks).
+    public var discard = false
+    public init() {}
+}
+
+/// Loads the tokenizer named by the options and describes it for the manifest.
+public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo) {
+    if let p = o.tokenizerJSON {
+        let m = try BPEModel.loadTokenizerJSON(path: p)
+        return (m, .init(name: (p as NSString).lastPathComponent, kind: "tokenizer.json", sha256: try SHA256.hex(ofFile: p),
+                         pattern: nil, path: absolute(p)))
+    }
+    if let p = o.tiktoken {
+        let m = try BPEModel.loadTiktoken(path: p, pattern: o.pattern)
+        return (m, .init(name: (p as NSString).lastPathComponent, kind: "tiktoken", sha256: try SHA256.hex(ofFile: p),
+                         pattern: o.pattern.rawValue, path: absolute(p)))
+    }
+    throw LLMDataError("no tokenizer given", hint: "pass --tokenizer tokenizer.json, or --tiktoken FILE --pattern gpt2|cl100k|o200k")
+}
+
+func absolute(_ p: String) -> String {
+    p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
+}
+
+/// Resolves `--eos`: nil → the tokenizer's default, `none` → no separator.
+public func resolveEOS(_ spec: String?, model: BPEModel) throws -> Int? {
+    guard let spec else {
+        guard let (_, id) = model.defaultEOS else {
+            throw LLMDataError("the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
+                               hint: "pass --eos TOKEN, --eos ID or --eos none")
+        }
+        return Int(id)
+    }
+    if spec == "none" { return nil }
+    if let id = model.specials[spec] { return Int(id) }
+    if let n = Int(spec), n >= 0, n < max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1) { return n }
+    throw LLMDataError("--eos \(spec) is neither a special token of the tokenizer nor an id in range")
+}
+
+/// Encodes the records of a batch and packs them into compressed frames (or only counts tokens
+/// with `discard`).
+final class TokenizeVisitor: BatchVisitor {
+    let encoder: Encoder
+    let frames: FrameEncoder?
+    let eos: Bool
+    var tokens: [UInt32] = []
+    var counted = (documents: 0, tokens: 0)
+
+    init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool) throws {
+        encoder = try Encoder(model: model)
+        encoder.allowSpecial = allowSpecial
+        self.frames = frames
+        self.eos = eos
+    }
+
+    func visit(_ doc: inout Document) {
+        tokens.removeAll(keepingCapacity: true)
+        doc.withText { encoder.encode($0, into: &tokens) }
+        if let frames {
+            tokens.withUnsafeBufferPointer { frames.add(document: $0) }
+        }
+        counted.documents += 1
+        counted.tokens += tokens.count + (eos ? 1 : 0)
+    }
+
+    func finishBatch() -> (EncodedBatch, Int, Int) {
+        defer { counted = (0, 0) }
+        return (frames?.finishBatch() ?? EncodedBatch(), counted.documents, counted.tokens)
+    }
+}
+
+public enum TokenizeRunner {
+    /// `llmdata tokenize`: records → token shards in `outDir`.
+    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TokenizeOptions,
+                           outDir: String, run: RunOptions) -> ExitCode {
+        let start = Clock.now()
+        var writer: ShardWriter?
+        do {
+            let (model, info) = try loadModel(options)
+            let loadSeconds = Clock.now() - start
+            let eos = try resolveEOS(options.eos, model: model)
+            let vocab = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
+            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, tokenizer: info,
+                                                             options: options.shards, overwrite: options.overwrite)
+            writer = w
+            var discarded = (documents: 0, tokens: 0)
+            let files = try InputDiscovery.discover(inputs, formatOverride: format)
+            let (_, stats) = try RecordScanner.scanOrdered(
+                files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
+                maxWarnings: run.maxWarnings,
+                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(), eos: eos != nil) },
+                consume: { result, _ in
+                    let (batch, documents, tokens) = result
+                    if let w {
+                        try w.add(batch)
+                    } else {
+                        discarded.documents += documents
+                        discarded.tokens += tokens
+                    }
+                })
+            let manifest = try w?.finish()
+            let seconds = Clock.now() - start
+            let documents = manifest?.documents ?? discarded.documents
+            let tokenCount = manifest?.tokens ?? discarded.tokens
+            if !run.quiet {
+                Diagnostics.write("llmdata tokenize: \(documents) documents, \(tokenCount) tokens" + (manifest.map { " (\($0.dtype.rawValue)) in \($0.shards.count) shard(s) -> \(outDir)" } ?? " (discarded)") + "\n")
+            }
+            if let sp = run.statsPath {
+                var s = stats
+                s.bytesOut = manifest?.shards.reduce(0) { $0 + $1.bytes } ?? 0
+                let json = s.json(stage: "tokenize", seconds: seconds, extra: [
+                    ("documents", .int(documents)), ("tokens", .int(tokenCount)),
+                    ("shards", .int(manifest?.shards.count ?? 0)),
+                    ("load_seconds", .double((loadSeconds * 1000).rounded() / 1000)),
+                    ("bytes_per_token", .double(tokenCount > 0 ? (Double(stats.bytesIn) / Double(tokenCount) * 1000).rounded() / 1000 : 0)),
+                ])
+                let sink = try openByteSink(path: sp)
+                try sink.write(Array(json.utf8))
+                try sink.finish()
+            }
+            return .success
+        } catch let e as LLMDataError {
+            writer?.abort()
+            Diagnostics.error(stage: "tokenize", e.message, hint: e.hint)
+            return e.exitCode
+        } catch {
+            writer?.abort()
+            Diagnostics.error(stage: "tokenize", "\(error)")
+            return .fatal
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// A byte-level BPE vocabulary in the form the encoder needs: token bytes, the id of each single
+/// byte, and a pair table (left id, right id) → (priority, merged id). Loaded from a HF
+/// `tokenizer.json` (priority = merge rank) or a tiktoken ranks file (priority = rank of the
+/// merged token, which reproduces tiktoken's lowest-rank-first merging exactly).
+public final class BPEModel: @unchecked Sendable {
+    public enum Kind: String, Sendable { case tokenizerJSON = "tokenizer.json", tiktoken }
+
+    public let kind: Kind
+    /// Bytes of every id (nil for ids not in use).
+    public let tokenBytes: [[UInt8]?]
+    public let byteToID: [UInt32]
+    let pairs: PairTable
+    /// Whole-piece lookup (tiktoken always does it first; HF when `ignore_merges`).
+    let wholeTable: TokenTable?
+    public let maxTokenLength: Int
+    /// Special tokens by content (added tokens of tokenizer.json; tiktoken's known specials).
+    public let specials: [String: UInt32]
+    public let splitRegex: String
+    public let addPrefixSpace: Bool
+    /// A normalizer to apply before splitting (`NFC` for Qwen2-style files), or nil.
+    public let normalizer: String?
+    public var vocabSize: Int { tokenBytes.count }
+
+    init(kind: Kind, tokenBytes: [[UInt8]?], pairs: PairTable, wholeLookup: TokenTable?, specials: [String: UInt32],
+         splitRegex: String, addPrefixSpace: Bool, normalizer: String?) throws {
+        self.kind = kind
+        self.tokenBytes = tokenBytes
+        self.pairs = pairs
+        self.wholeTable = wholeLookup
+        self.specials = specials
+        self.splitRegex = splitRegex
+        self.addPrefixSpace = addPrefixSpace
+        self.normalizer = normalizer
+        var b2i = [UInt32](repeating: UInt32.max, count: 256)
+        var maxLen = 1
+        for (id, t) in tokenBytes.enumerated() {
+            guard let t else { continue }
+            if t.count == 1 && b2i[Int(t[0])] == UInt32.max { b2i[Int(t[0])] = UInt32(id) }
+            maxLen = max(maxLen, t.count)
+        }
+        if let missing = b2i.firstIndex(of: UInt32.max) {
+            throw TokenizerError("the vocabulary has no token for byte 0x\(String(missing, radix: 16)): not a byte-level BPE")
+        }
+        byteToID = b2i
+        maxTokenLength = maxLen
+    }
+
+    /// The default end-of-document token: the first of <|endoftext|>, <|end_of_text|>, </s>,
+    /// <eos> that the tokenizer has.
+    public var defaultEOS: (String, UInt32)? {
+        for name in ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"] {
+            if let id = specials[name] { return (name, id) }
+        }
+        return nil
+    }
+
+    public func decode(_ ids: [UInt32]) -> [UInt8] {
+        var out: [UInt8] = []
+        let specialByID = Dictionary(specials.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        for id in ids {
+            if Int(id) < tokenBytes.count, let b = tokenBytes[Int(id)] { out.append(contentsOf: b) }
+            else if let s = specialByID[id] { out.append(contentsOf: Array(s.utf8)) }
+        }
+        return out
+    }
+}
+
+/// Bytes as a dictionary key.
+struct ByteKey: Hashable {
+    let bytes: [UInt8]
+}
+
+/// Open-addressing hash table from a (left, right) id pair to (priority, merged id). Storage is
+/// allocated once and never resized, so lookups touch raw memory only (no retain/release).
+final class PairTable: @unchecked Sendable {
+    let keys: UnsafeMutablePointer<UInt64>
+    let values: UnsafeMutablePointer<UInt64>
+    let mask: Int
+    static let empty = UInt64.max
+
+    init(_ entries: [(UInt32, UInt32, UInt32, UInt32)]) {
+        var cap = 1024
+        while cap < entries.count * 2 { cap <<= 1 }
+        keys = .allocate(capacity: cap)
+        keys.initialize(repeating: Self.empty, count: cap)
+        values = .allocate(capacity: cap)
+        values.initialize(repeating: 0, count: cap)
+        mask = cap - 1
+        for (a, b, prio, merged) in entries {
+            let k = UInt64(a) << 32 | UInt64(b)
+            var i = Self.slot(k) & mask
+            while keys[i] != Self.empty && keys[i] != k { i = (i + 1) & mask }
+            if keys[i] == Self.empty || UInt32(truncatingIfNeeded: values[i] >> 32) > prio {
+                keys[i] = k
+                values[i] = UInt64(prio) << 32 | UInt64(merged)
+            }
+        }
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always) static func slot(_ k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32)
+    }
+
+    /// priority << 32 | merged id, or UInt64.max when the pair does not merge.
+    @inline(__always) func get(_ a: UInt32, _ b: UInt32) -> UInt64 {
+        let k = UInt64(a) << 32 | UInt64(b)
+        var i = Self.slot(k) & mask
+        while true {
+            let c = keys[i]
+            if c == k { return values[i] }
+            if c == Self.empty { return UInt64.max }
+            i = (i + 1) & mask
+        }
+    }
+}
+
+/// Open-addressing table from token bytes to id, built once (no allocation per lookup).
+struct TokenTable {
+    var hashes: [UInt64]
+    var ids: [UInt32]
+    var starts: [Int32]
+    var lens: [UInt16]
+    var bytes: [UInt8]
+    let mask: Int
+
+    init(_ d: [ByteKey: UInt32]) {
+        self.init(d.map { ($0.key.bytes, $0.value) })
+    }
+
+    /// From (bytes, id) pairs; later duplicates of the same bytes are ignored.
+    init(_ entries: [([UInt8], UInt32)]) {
+        var cap = 1024
+        while cap < entries.count * 2 { cap <<= 1 }
+        hashes = [UInt64](repeating: 0, count: cap)
+        ids = [UInt32](repeating: 0, count: cap)
+        starts = [Int32](repeating: 0, count: cap)
+        lens = [UInt16](repeating: 0, count: cap)
+        bytes = []
+        mask = cap - 1
+        for (k, v) in entries {
+            if k.withUnsafeBufferPointer({ get($0) }) != nil { continue }
+            let h = k.withUnsafeBufferPointer { PieceCache.hash($0) }
+            var i = Int(truncatingIfNeeded: h >> 20) & mask
+            while hashes[i] != 0 { i = (i + 1) & mask }
+            hashes[i] = h
+            ids[i] = v
+            starts[i] = Int32(bytes.count)
+            lens[i] = UInt16(k.count)
+            bytes.append(contentsOf: k)
+        }
+    }
+
+    @inline(__always) func get(_ piece: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        let h = PieceCache.hash(piece)
+        var i = Int(truncatingIfNeeded: h >> 20) & mask
+        while hashes[i] != 0 {
+            if hashes[i] == h && Int(lens[i]) == piece.count {
+                let s = Int(starts[i])
+                var same = true
+                for k in 0..<piece.count where bytes[s + k] != piece[k] { same = false; break }
+                if same { return ids[i] }
+            }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+}

@@ -1,0 +1,338 @@
+import CICUShim
+import Foundation
+import Glibc
+
+/// Encodes UTF-8 text into token ids with a `BPEModel`. One per thread: it owns the split
+/// pattern's match data, scratch buffers and a piece cache.
+///
+/// Phases per text: (1) split into pieces with the pattern (PCRE2 JIT); (2) for each piece, the
+/// cache; (3) whole-piece lookup (tiktoken, or HF `ignore_merges`); (4) BPE merges: a piece of
+/// n bytes starts as n byte tokens and the adjacent pair with the lowest priority is merged,
+/// leftmost first, until no pair merges. Short pieces use a direct scan; long ones a heap with
+/// lazy invalidation, so the work is O(n log n) even for a megabyte-long piece.
+public final class Encoder {
+    public let model: BPEModel
+    let pretokenizer: Pretokenizer?
+    let pairs: PairTable
+    let byteToID: UnsafeMutablePointer<UInt32>
+    let whole: TokenTable?
+    let maxTokenLength: Int
+    /// ICU NFC for tokenizer.json files with an NFC normalizer (Qwen2 style).
+    let nfc: OpaquePointer?
+    let specialsSorted: [([UInt8], UInt32)]
+    public var allowSpecial = false
+    // scratch
+    var ids: [UInt32] = []
+    var next: [Int32] = []
+    var prev: [Int32] = []
+    var heap: [(UInt64, Int32)] = []
+    var prios: [UInt64] = []
+    var cache: PieceCache
+
+    public init(model: BPEModel) throws {
+        self.model = model
+        pretokenizer = model.splitRegex.isEmpty ? nil : try Pretokenizer(regex: model.splitRegex)
+        specialsSorted = model.specials.map { (Array($0.key.utf8), $0.value) }.sorted { $0.0.count > $1.0.count }
+        cache = PieceCache()
+        pairs = model.pairs
+        byteToID = .allocate(capacity: 256)
+        for i in 0..<256 { byteToID[i] = model.byteToID[i] }
+        whole = model.wholeTable
+        maxTokenLength = model.maxTokenLength
+        if model.normalizer == "NFC" {
+            guard let n = llm_normalizer_new(Int32(LLM_FORM_NFC), 0) else { throw TokenizerError("ICU NFC normalizer unavailable") }
+            nfc = n
+        } else {
+            nfc = nil
+        }
+    }
+
+    deinit {
+        byteToID.deallocate()
+        if let nfc { llm_normalizer_free(nfc) }
+    }
+
+    /// Appends the ids of `text` to `out`.
+    public func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if let nfc {
+            var res: UnsafePointer<UInt8>? = nil
+            let n = llm_normalize_utf8(nfc, text.baseAddress, text.count, &res)
+            if n >= 0 {
+                let copy = Array(UnsafeBufferPointer(start: res, count: Int(n)))
+                copy.withUnsafeBufferPointer { encodeSpecials($0, into: &out) }
+                return
+            }
+        }
+        encodeSpecials(text, into: &out)
+    }
+
+    func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if allowSpecial && !specialsSorted.isEmpty {
+            var start = 0
+            var i = 0
+            let n = text.count
+            while i < n {
+                if let (len, id) = specialAt(text, i) {
+                    encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<i]), into: &out)
+                    out.append(id)
+                    i += len
+                    start = i
+                    continue
+                }
+                i += 1
+            }
+            encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<n]), into: &out)
+        } else {
+            encodeOrdinary(text, into: &out)
+        }
+    }
+
+    func specialAt(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> (Int, UInt32)? {
+        for (s, id) in specialsSorted where i + s.count <= t.count {
+            var ok = true
+            for k in 0..<s.count where t[i + k] != s[k] { ok = false; break }
+            if ok { return (s.count, id) }
+        }
+        return nil
+    }
+
+    public func encode(_ s: String) -> [UInt32] {
+        var out: [UInt32] = []
+        var s = s
+        s.withUTF8 { encode($0, into: &out) }
+        return out
+    }
+
+    func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if text.isEmpty { return }
+        if model.addPrefixSpace && text[0] != 0x20 {
+            var t = [UInt8](repeating: 0x20, count: 1)
+            t.append(contentsOf: text)
+            t.withUnsafeBufferPointer { encodeOrdinaryNoPrefix($0, into: &out) }
+        } else {
+            encodeOrdinaryNoPrefix(text, into: &out)
+        }
+    }
+
+    func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        guard let pre = pretokenizer else {
+            encodePiece(text, into: &out)
+            return
+        }
+        pre.split(text) { s, e in
+            encodePiece(UnsafeBufferPointer(rebasing: text[s..<e]), into: &out)
+        }
+    }
+
+    @inline(__always)
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if piece.count == 1 {
+            out.append(byteToID[Int(piece[0])])
+            return
+        }
+        if piece.count <= PieceCache.maxPieceLength, cache.lookup(piece, into: &out) { return }
+        let start = out.count
+        if let whole, piece.count <= maxTokenLength, let id = whole.get(piece) {
+            out.append(id)
+        } else {
+            merge(piece, into: &out)
+        }
+        if piece.count <= PieceCache.maxPieceLength {
+            out.withUnsafeBufferPointer { cache.insert(piece, UnsafeBufferPointer(rebasing: $0[start...])) }
+        }
+    }
+
+    /// BPE merges over one piece.
+    func merge(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let n = piece.count
+        ids.removeAll(keepingCapacity: true)
+        for b in piece { ids.append(byteToID[Int(b)]) }
+        if n <= 48 {
+            // Direct scan: the priority of every adjacent pair is looked up once; after a merge
+            // only the two pairs next to it are looked up again.
+            var count = n
+            let pairs = self.pairs
+            if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
+            ids.withUnsafeMutableBufferPointer { p in
+                prios.withUnsafeMutableBufferPointer { q in
+                    for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
+                    while count > 1 {
+                        var best = UInt64.max, at = -1
+                        for i in 0..<(count - 1) where q[i] < best {
+                            best = q[i]
+                            at = i
+                        }
+                        if at < 0 { break }
+                        p[at] = UInt32(truncatingIfNeeded: best)
+                        // drop symbol at+1 and the pair (at+1, at+2); later pairs move down
+                        var j = at + 1
+                        while j < count - 1 {
+                            p[j] = p[j + 1]
+                            if j < count - 2 { q[j] = q[j + 1] }
+                            j += 1
+                        }
+                        count -= 1
+                        if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
+                        if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
+                    }
+                }
+            }
+            out.append(contentsOf: ids[0..<count])
+            return
+        }
+        mergeLong(n, into: &out)
+    }
+
+    /// Heap-based merging for long pieces: O(n log n).
+    func mergeLong(_ n: Int, into out: inout [UInt32]) {
+        let pairs = self.pairs
+        next = (0..<n).map { Int32($0 + 1) }
+        prev = (0..<n).map { Int32($0 - 1) }
+        heap.removeAll(keepingCapacity: true)
+        @inline(__always) func key(_ prio: UInt32, _ pos: Int) -> UInt64 { UInt64(prio) << 32 | UInt64(pos) }
+        func push(_ i: Int) {
+            let j = Int(next[i])
+            guard j < n else { return }
+            let v = pairs.get(ids[i], ids[j])
+            if v == UInt64.max { return }
+            heap.append((key(UInt32(truncatingIfNeeded: v >> 32), i), Int32(ids[j])))
+            var c = heap.count - 1
+            while c > 0 {
+                let p = (c - 1) / 2
+                if heap[p].0 <= heap[c].0 { break }
+                heap.swapAt(p, c)
+                c = p
+            }
+        }
+        func pop() -> (UInt64, Int32) {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var c = 0
+                while true {
+                    let l = 2 * c + 1, r = l + 1
+                    var m = c
+                    if l < heap.count && heap[l].0 < heap[m].0 { m = l }
+                    if r < heap.count && heap[r].0 < heap[m].0 { m = r }
+                    if m == c { break }
+                    heap.swapAt(m, c)
+                    c = m
+                }
+            }
+            return top
+        }
+        var alive = [Bool](repeating: true, count: n)
+        for i in 0..<(n - 1) { push(i) }
+        while !heap.isEmpty {
+            let (k, rightID) = pop()
+            let i = Int(k & 0xFFFF_FFFF)
+            let j = Int(next[i])
+            // stale: the left symbol was merged away, the right neighbour changed, or ids changed
+            guard alive[i], j < n, ids[j] == UInt32(rightID) else { continue }
+            let v = pairs.get(ids[i], ids[j])
+            guard v != UInt64.max, v >> 32 == k >> 32 else { continue }
+            ids[i] = UInt32(truncatingIfNeeded: v)
+            alive[j] = false
+            let jn = Int(next[j])
+            next[i] = Int32(jn)
+            if jn < n { prev[jn] = Int32(i) }
+            push(i)
+            let p = Int(prev[i])
+            if p >= 0 { push(p) }
+        }
+        var i = 0
+        while i < n {
+            out.append(ids[i])
+            i = Int(next[i])
+        }
+    }
+}
+
+/// A bounded cache from piece bytes to their ids (open addressing, cleared when half full).
+/// Raw storage: lookups do not retain or check exclusivity.
+final class PieceCache {
+    static let maxPieceLength = 64
+    static let slots = 1 << 17
+    static let arenaBytes = 1 << 22
+    let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: slots)
+    let keyStart = UnsafeMutablePointer<Int32>.allocate(capacity: slots)
+    let keyLen = UnsafeMutablePointer<UInt8>.allocate(capacity: slots)
+    let valStart = UnsafeMutablePointer<Int32>.allocate(capacity: slots)
+    let valLen = UnsafeMutablePointer<UInt8>.allocate(capacity: slots)
+    let keys = UnsafeMutablePointer<UInt8>.allocate(capacity: arenaBytes)
+    let vals = UnsafeMutablePointer<UInt32>.allocate(capacity: arenaBytes)
+    var keyUsed = 0
+    var valUsed = 0
+    var used = 0
+
+    init() { hashes.initialize(repeating: 0, count: Self.slots) }
+
+    deinit {
+        hashes.deallocate(); keyStart.deallocate(); keyLen.deallocate(); valStart.deallocate(); valLen.deallocate()
+        keys.deallocate(); vals.deallocate()
+    }
+
+    /// 8 bytes at a time, multiply-xorshift mixing; never 0 (0 marks an empty slot).
+    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let n = b.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(n &+ 1)
+        guard let p = b.baseAddress else { return h | 1 }
+        let raw = UnsafeRawPointer(p)
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(p[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            h ^= h >> 29
+        }
+        return h | 1
+    }
+
+    @inline(__always)
+    func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) -> Bool {
+        let h = Self.hash(piece)
+        var i = Int(truncatingIfNeeded: h >> 20) & (Self.slots - 1)
+        while hashes[i] != 0 {
+            if hashes[i] == h && Int(keyLen[i]) == piece.count && memcmp(keys + Int(keyStart[i]), piece.baseAddress!, piece.count) == 0 {
+                out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(valStart[i]), count: Int(valLen[i])))
+                return true
+            }
+            i = (i + 1) & (Self.slots - 1)
+        }
+        return false
+    }
+
+    func insert(_ piece: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt32>) {
+        if value.count > 255 || value.isEmpty { return }
+        if used >= Self.slots / 2 || keyUsed + piece.count > Self.arenaBytes || valUsed + value.count > Self.arenaBytes {
+            hashes.update(repeating: 0, count: Self.slots)
+            keyUsed = 0
+            valUsed = 0
+            used = 0
+        }
+        let h = Self.hash(piece)
+        var i = Int(truncatingIfNeeded: h >> 20) & (Self.slots - 1)
+        while hashes[i] != 0 { i = (i + 1) & (Self.slots - 1) }
+        hashes[i] = h
+        keyStart[i] = Int32(keyUsed)
+        keyLen[i] = UInt8(piece.count)
+        valStart[i] = Int32(valUsed)
+        valLen[i] = UInt8(value.count)
+        (keys + keyUsed).update(from: piece.baseAddress!, count: piece.count)
+        (vals + valUsed).update(from: value.baseAddress!, count: value.count)
+        keyUsed += piece.count
+        valUsed += value.count
+        used += 1
+    }
+}

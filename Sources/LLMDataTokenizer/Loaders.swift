@@ -1,0 +1,156 @@
+import Foundation
+
+extension BPEModel {
+    /// The GPT-2 split pattern that HF's `ByteLevel(use_regex=true)` pre-tokenizer applies.
+    public static let hfByteLevelRegex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+
+    /// Loads a byte-level BPE `tokenizer.json` (HF tokenizers): ours, GPT-2, Llama-3 and Qwen2
+    /// style files. Supported: model BPE (merges as "a b" strings or [a, b] pairs,
+    /// `ignore_merges`), pre-tokenizer ByteLevel or Sequence[Split(Regex, Isolated), ByteLevel],
+    /// normalizer none or NFC, added tokens.
+    public static func loadTokenizerJSON(path: String) throws -> BPEModel {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError("\(path): cannot read")
+        }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TokenizerError("\(path): not a JSON object")
+        }
+        guard let model = root["model"] as? [String: Any], (model["type"] as? String ?? "BPE") == "BPE",
+              let vocab = model["vocab"] as? [String: Any], let merges = model["merges"] as? [Any] else {
+            throw TokenizerError("\(path): not a BPE tokenizer.json (model.type, model.vocab and model.merges are needed)")
+        }
+        if model["byte_fallback"] as? Bool == true { throw TokenizerError("\(path): byte_fallback BPE (sentencepiece style) is not supported") }
+        var maxID = -1
+        var ids: [String: UInt32] = [:]
+        ids.reserveCapacity(vocab.count)
+        for (k, v) in vocab {
+            guard let n = (v as? NSNumber)?.intValue else { continue }
+            ids[k] = UInt32(n)
+            maxID = max(maxID, n)
+        }
+        var specials: [String: UInt32] = [:]
+        var added: [(String, Int)] = []
+        for t in root["added_tokens"] as? [[String: Any]] ?? [] {
+            if let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue {
+                specials[c] = UInt32(id)
+                added.append((c, id))
+                maxID = max(maxID, id)
+            }
+        }
+        var bytes = [[UInt8]?](repeating: nil, count: maxID + 1)
+        for (k, id) in ids {
+            guard let b = ByteLevel.decode(k) else {
+                throw TokenizerError("\(path): vocabulary entry \(k.debugDescription) is not byte-level (GPT-2 byte mapping)")
+            }
+            bytes[Int(id)] = b
+        }
+        var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
+        entries.reserveCapacity(merges.count)
+        for (rank, m) in merges.enumerated() {
+            let pair: (String, String)
+            if let s = m as? String {
+                let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw TokenizerError("\(path): merge \(rank) is not \"a b\"") }
+                pair = (String(parts[0]), String(parts[1]))
+            } else if let a = m as? [String], a.count == 2 {
+                pair = (a[0], a[1])
+            } else {
+                throw TokenizerError("\(path): merge \(rank) is neither \"a b\" nor [a, b]")
+            }
+            guard let l = ids[pair.0], let r = ids[pair.1], let merged = ids[pair.0 + pair.1] else {
+                throw TokenizerError("\(path): merge \(rank) (\(pair.0) \(pair.1)) uses tokens missing from the vocabulary")
+            }
+            entries.append((l, r, UInt32(rank), merged))
+        }
+        var whole: TokenTable? = nil
+        if model["ignore_merges"] as? Bool == true {
+            whole = TokenTable(bytes.enumerated().compactMap { id, b in b.map { ($0, UInt32(id)) } })
+        }
+        // pre-tokenizer
+        var regex = hfByteLevelRegex
+        var prefix = false
+        func byteLevel(_ p: [String: Any]) {
+            prefix = p["add_prefix_space"] as? Bool ?? false
+        }
+        if let pre = root["pre_tokenizer"] as? [String: Any] {
+            switch pre["type"] as? String {
+            case "ByteLevel":
+                byteLevel(pre)
+                if pre["use_regex"] as? Bool == false { regex = "" }
+            case "Sequence":
+                var found = false
+                for p in pre["pretokenizers"] as? [[String: Any]] ?? [] {
+                    switch p["type"] as? String {
+                    case "Split":
+                        guard let pat = p["pattern"] as? [String: Any], let r = pat["Regex"] as? String,
+                              (p["behavior"] as? String ?? "Isolated") == "Isolated", p["invert"] as? Bool != true else {
+                            throw TokenizerError("\(path): only Split with a Regex pattern, Isolated, not inverted, is supported")
+                        }
+                        regex = r
+                        found = true
+                    case "ByteLevel":
+                        byteLevel(p)
+                        if p["use_regex"] as? Bool != false && !found { regex = hfByteLevelRegex; found = true }
+                    case let other:
+                        throw TokenizerError("\(path): pre-tokenizer \(other ?? "?") is not supported")
+                    }
+                }
+            case let other:
+                throw TokenizerError("\(path): pre-tokenizer \(other ?? "?") is not supported")
+            }
+        }
+        var normalizer: String? = nil
+        if let norm = root["normalizer"] as? [String: Any] {
+            guard norm["type"] as? String == "NFC" else {
+                throw TokenizerError("\(path): normalizer \(norm["type"] ?? "?") is not supported (only NFC)")
+            }
+            normalizer = "NFC"
+        }
+        return try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
+                            specials: specials, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer)
+    }
+
+    /// The special tokens tiktoken defines for its encodings (not stored in ranks files).
+    public static func tiktokenSpecials(pattern: SplitPattern, rankCount: Int) -> [String: UInt32] {
+        switch pattern {
+        case .gpt2: return ["<|endoftext|>": UInt32(rankCount)]
+        case .cl100k: return ["<|endoftext|>": 100_257, "<|fim_prefix|>": 100_258, "<|fim_middle|>": 100_259,
+                              "<|fim_suffix|>": 100_260, "<|endofprompt|>": 100_276]
+        case .o200k: return ["<|endoftext|>": 199_999, "<|endofprompt|>": 200_018]
+        }
+    }
+
+    /// Loads a tiktoken ranks file (`base64-token rank` per line).
+    public static func loadTiktoken(path: String, pattern: SplitPattern) throws -> BPEModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError("\(path): cannot read") }
+        var ranks: [([UInt8], UInt32)] = []
+        var maxRank = -1
+        for (n, line) in data.split(separator: 0x0A).enumerated() where !line.isEmpty {
+            let parts = line.split(separator: 0x20)
+            guard parts.count == 2, let tok = Data(base64Encoded: Data(parts[0])),
+                  let rank = Int(String(decoding: parts[1], as: UTF8.self)) else {
+                throw TokenizerError("\(path):\(n + 1): not a tiktoken ranks line (base64 token, space, rank)")
+            }
+            ranks.append((Array(tok), UInt32(rank)))
+            maxRank = max(maxRank, rank)
+        }
+        let specials = tiktokenSpecials(pattern: pattern, rankCount: ranks.count)
+        let size = max(maxRank + 1, Int(specials.values.max() ?? 0) + 1)
+        var bytes = [[UInt8]?](repeating: nil, count: size)
+        for (t, r) in ranks { bytes[Int(r)] = t }
+        let lookup = TokenTable(ranks)
+        // every split of every token into two tokens is a pair whose merge yields it
+        var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
+        for (t, r) in ranks where t.count >= 2 {
+            t.withUnsafeBufferPointer { tb in
+                for k in 1..<tb.count {
+                    if let l = lookup.get(UnsafeBufferPointer(rebasing: tb[0..<k])), let rt = lookup.get(UnsafeBufferPointer(rebasing: tb[k...])) {
+                        entries.append((l, rt, r, r))
+                    }
+                }
+            }
+        }
+        return try BPEModel(kind: .tiktoken, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: lookup,
+                            specials: specials, splitRegex: pattern.regex, addPrefixSpace: false, normalizer: nil)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import LLMDataCore
+import LLMDataShards
+import LLMDataTokenize
+import LLMDataTokenizer
+
+extension SplitPattern: ExpressibleByArgument {}
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode records into zstd token shards (docs/shards.md).",
+        discussion: "Byte-level BPE from a tokenizer.json (ours, GPT-2, Llama-3, Qwen2 style) or a tiktoken ranks file. EOS follows every document."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .customLong("tokenizer"), help: "A byte-level BPE tokenizer.json.")
+    var tokenizerJSON: String?
+
+    @Option(help: "A tiktoken ranks file (base64 token, rank per line); needs --pattern.")
+    var tiktoken: String?
+
+    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k or o200k.")
+    var pattern: SplitPattern = .cl100k
+
+    @Option(help: "End-of-document token: a special token, an id, or none (default: the tokenizer's <|endoftext|>-like token).")
+    var eos: String?
+
+    @Flag(name: .customLong("allow-special"), help: "Encode special-token strings in the text as the special tokens (default: plain text).")
+    var allowSpecial = false
+
+    @Option(name: [.short, .customLong("output")], help: "The shard directory to write.")
+    var output: String
+
+    @Option(name: .customLong("tokens-per-shard"), help: "Start a new shard after this many tokens (at a document boundary).")
+    var tokensPerShard = 100_000_000
+
+    @Option(name: .customLong("frame-tokens"), help: "Close a zstd frame once it holds this many tokens (at a document boundary).")
+    var frameTokens = 65_536
+
+    @Option(name: .customLong("zstd-level"), help: "zstd compression level of the shards.")
+    var zstdLevel: Int32 = 1
+
+    @Flag(help: "Replace an existing shard set in the output directory.")
+    var overwrite = false
+
+    @Flag(help: "Encode only and write nothing (to measure encoding alone).")
+    var discard = false
+
+    @OptionGroup var worker: WorkerFlags
+
+    func validate() throws {
+        if (tokenizerJSON == nil) == (tiktoken == nil) {
+            throw ValidationError("give exactly one of --tokenizer FILE or --tiktoken FILE")
+        }
+        if tokensPerShard < 1 || frameTokens < 1 { throw ValidationError("--tokens-per-shard and --frame-tokens must be positive") }
+    }
+
+    func run() throws {
+        var o = TokenizeOptions()
+        o.tokenizerJSON = tokenizerJSON
+        o.tiktoken = tiktoken
+        o.pattern = pattern
+        o.eos = eos
+        o.allowSpecial = allowSpecial
+        o.shards.tokensPerShard = tokensPerShard
+        o.shards.frameTokens = frameTokens
+        o.shards.zstdLevel = zstdLevel
+        o.overwrite = overwrite
+        o.discard = discard
+        let r = worker.options
+        try finish(TokenizeRunner.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
+                                      outDir: output, run: r))
+    }
+}
+
+struct Shards: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect, check and convert token shard directories.",
+        subcommands: [Verify.self, Decode.self, ExportMegatron.self]
+    )
+
+    static func fail(_ e: Error) -> ArgumentParser.ExitCode {
+        Diagnostics.error(stage: "shards", "\(e)")
+        return ArgumentParser.ExitCode(LLMDataCore.ExitCode.fatal.rawValue)
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check sizes, SHA-256, indexes, EOS placement and token ids; exit 1 on a problem.")
+        @Argument(help: "Shard directory.") var dir: String
+
+        func run() throws {
+            let reader: ShardReader
+            do { reader = try ShardReader(dir: dir) } catch { throw Shards.fail(error) }
+            let r = reader.verify()
+            for p in r.problems { Diagnostics.write("llmdata shards: error: \(p)\n") }
+            print("\(dir): \(r.shards) shard(s), \(r.documents) documents, \(r.tokens) tokens, \(reader.manifest.dtype.rawValue): " + (r.problems.isEmpty ? "ok" : "\(r.problems.count) problem(s)"))
+            if !r.problems.isEmpty { throw ArgumentParser.ExitCode(LLMDataCore.ExitCode.strictViolation.rawValue) }
+        }
+    }
+
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a document's text (or its ids) back from the shards.")
+        @Argument(help: "Shard directory.") var dir: String
+        @Option(help: "Document number, counting from 0 across shards.") var doc: Int
+        @Option(name: .customLong("tokenizer"), help: "The tokenizer file (default: the path in the manifest).") var tokenizerPath: String?
+        @Flag(help: "Print the token ids instead of the text.") var ids = false
+
+        func run() throws {
+            do {
+                let reader = try ShardReader(dir: dir)
+                var toks = try reader.document(doc)
+                if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
+                if ids {
+                    print(toks.map(String.init).joined(separator: " "))
+                    return
+                }
+                let info = reader.manifest.tokenizer
+                let path = tokenizerPath ?? info.path
+                let model = info.kind == "tiktoken"
+                    ? try BPEModel.loadTiktoken(path: path, pattern: SplitPattern(rawValue: info.pattern ?? "cl100k") ?? .cl100k)
+                    : try BPEModel.loadTokenizerJSON(path: path)
+                if try SHA256.hex(ofFile: path) != info.sha256 {
+                    Diagnostics.warning(stage: "shards", "\(path) is not the tokenizer the shards were written with (SHA-256 differs)")
+                }
+                FileHandle.standardOutput.write(Data(model.decode(toks)))
+                FileHandle.standardOutput.write(Data([0x0A]))
+            } catch { throw Shards.fail(error) }
+        }
+    }
+
+    struct ExportMegatron: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-megatron",
+            abstract: "Write Megatron-LM's indexed dataset (PREFIX.bin, PREFIX.idx; MMIDIDX, one sequence per document).")
+        @Argument(help: "Shard directory.") var dir: String
+        @Option(name: [.short, .customLong("output")], help: "Output prefix (PREFIX.bin and PREFIX.idx are written).") var output: String
+
+        func run() throws {
+            do {
+                let reader = try ShardReader(dir: dir)
+                let (n, t) = try reader.exportMegatron(prefix: output)
+                print("\(output).bin/.idx: \(n) sequences, \(t) tokens, dtype code \(reader.manifest.dtype == .uint16 ? 8 : 4)")
+            } catch { throw Shards.fail(error) }
+        }
+    }
+}

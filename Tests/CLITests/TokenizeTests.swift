@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+@Suite("tokenize and shards")
+struct TokenizeTests {
+    static let gpt2 = CLI.fixture("tokenize/gpt2.tiktoken")
+    static let inputs = ["sample/en.jsonl", "sample/zh-web.jsonl", "sample/multilingual.jsonl", "normalize/cjk.jsonl"].map(CLI.fixture)
+
+    func tokenize(_ extra: [String], inputs: [String] = inputs) throws -> (URL, CLI.Result) {
+        let dir = try CLI.tempDir().appendingPathComponent("shards")
+        let r = try CLI.run(["tokenize"] + inputs + ["--tiktoken", Self.gpt2, "--pattern", "gpt2", "-o", dir.path, "--quiet"] + extra)
+        return (dir, r)
+    }
+
+    func texts(_ files: [String]) throws -> [String] {
+        try files.flatMap { f in
+            try String(contentsOfFile: f, encoding: .utf8).split(separator: "\n").map { CLI.json(String($0))["text"] as! String }
+        }
+    }
+
+    @Test("every record decodes back to its text")
+    func roundTrip() throws {
+        let (dir, r) = try tokenize(["--tokens-per-shard", "50000", "--frame-tokens", "3000", "--batch-bytes", "65536"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try texts(Self.inputs)
+        let m = CLI.json(try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8))
+        #expect(m["documents"] as? Int == all.count)
+        #expect((m["shards"] as? [Any])?.count ?? 0 > 3)
+        for (i, t) in all.enumerated() where i % 7 == 0 {
+            let d = try CLI.run(["shards", "decode", dir.path, "--doc", String(i)])
+            #expect(d.status == 0)
+            #expect(d.out == t + "\n", "document \(i)")
+        }
+    }
+
+    @Test("shards are byte-identical for any --jobs")
+    func deterministic() throws {
+        let (a, _) = try tokenize(["--jobs", "1", "--batch-bytes", "100000", "--tokens-per-shard", "100000"])
+        let (b, _) = try tokenize(["--jobs", "3", "--batch-bytes", "100000", "--tokens-per-shard", "100000"])
+        for f in try FileManager.default.contentsOfDirectory(atPath: a.path) where !f.hasSuffix(".json") {
+            #expect(FileManager.default.contents(atPath: a.appendingPathComponent(f).path) == FileManager.default.contents(atPath: b.appendingPathComponent(f).path), "\(f)")
+        }
+        let ma = CLI.json(try String(contentsOf: a.appendingPathComponent("manifest.json"), encoding: .utf8))
+        let mb = CLI.json(try String(contentsOf: b.appendingPathComponent("manifest.json"), encoding: .utf8))
+        #expect((ma["shards"] as? [[String: Any]])?.map { $0["sha256"] as? String } == (mb["shards"] as? [[String: Any]])?.map { $0["sha256"] as? String })
+    }
+
+    @Test("verify passes on a fresh set and fails with exit 1 when a shard byte changes")
+    func verifyDetectsCorruption() throws {
+        let (dir, _) = try tokenize([])
+        let ok = try CLI.run(["shards", "verify", dir.path])
+        #expect(ok.status == 0)
+        #expect(ok.out.contains(": ok"))
+        let shard = dir.appendingPathComponent("shard-00000.tok.zst")
+        var data = try Data(contentsOf: shard)
+        data[data.count / 2] ^= 0x40
+        try data.write(to: shard)
+        let bad = try CLI.run(["shards", "verify", dir.path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("SHA-256 does not match"))
+    }
+
+    @Test("special-token strings are plain text unless --allow-special")
+    func specials() throws {
+        let dir = try CLI.tempDir()
+        let f = dir.appendingPathComponent("s.jsonl")
+        try "{\"text\":\"a<|endoftext|>b\"}\n".write(to: f, atomically: true, encoding: .utf8)
+        let (plain, _) = try tokenize([], inputs: [f.path])
+        let ids = try CLI.run(["shards", "decode", plain.path, "--doc", "0", "--ids"]).out
+        #expect(!ids.split(separator: " ").contains("50256"))
+        let (special, _) = try tokenize(["--allow-special"], inputs: [f.path])
+        let ids2 = try CLI.run(["shards", "decode", special.path, "--doc", "0", "--ids"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(ids2 == "64 50256 65")
+    }
+
+    @Test("the Megatron export follows MMIDIDX: header, dtype code 8, sizes, pointers and document indices")
+    func megatronExport() throws {
+        let (dir, _) = try tokenize(["--tokens-per-shard", "40000", "--batch-bytes", "65536"])
+        let prefix = dir.deletingLastPathComponent().appendingPathComponent("meg").path
+        let r = try CLI.run(["shards", "export-megatron", dir.path, "-o", prefix])
+        #expect(r.status == 0)
+        let idx = try Data(contentsOf: URL(fileURLWithPath: prefix + ".idx"))
+        let bin = try Data(contentsOf: URL(fileURLWithPath: prefix + ".bin"))
+        #expect(idx.prefix(9) == Data("MMIDIDX\0\0".utf8))
+        func u64(_ o: Int) -> UInt64 { idx.subdata(in: o..<(o + 8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
+        #expect(u64(9) == 1)
+        #expect(idx[17] == 8)
+        let n = Int(u64(18))
+        #expect(u64(26) == UInt64(n + 1))
+        let sizesAt = 34, ptrsAt = 34 + 4 * n, docsAt = ptrsAt + 8 * n
+        #expect(idx.count == docsAt + 8 * (n + 1))
+        var expected: UInt64 = 0
+        var total = 0
+        for i in 0..<n {
+            let size = idx.subdata(in: (sizesAt + 4 * i)..<(sizesAt + 4 * i + 4)).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            #expect(u64(ptrsAt + 8 * i) == expected)
+            expected += UInt64(size) * 2
+            total += Int(size)
+            // every sequence ends with EOS
+            let last = bin.subdata(in: (Int(expected) - 2)..<Int(expected)).withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+            #expect(last == 50256)
+        }
+        #expect(bin.count == total * 2)
+        for d in 0...n { #expect(u64(docsAt + 8 * d) == UInt64(d)) }
+    }
+
+    @Test("a 4 MB run of one character costs about four times a 1 MB run, not sixteen")
+    func linearWorstCase() throws {
+        let dir = try CLI.tempDir()
+        var times: [Double] = []
+        for mb in [1, 4] {
+            let f = dir.appendingPathComponent("run\(mb).jsonl")
+            try ("{\"text\":\"" + String(repeating: "a", count: mb * 1_000_000) + "\"}\n").write(to: f, atomically: true, encoding: .utf8)
+            let t0 = Date()
+            let (_, r) = try tokenize(["--jobs", "1"], inputs: [f.path])
+            #expect(r.status == 0)
+            times.append(Date().timeIntervalSince(t0))
+        }
+        #expect(times[1] / times[0] < 8, "1 MB: \(times[0]) s, 4 MB: \(times[1]) s")
+    }
+
+    @Test("a bad tokenizer file or a missing manifest is a clear fatal error")
+    func errors() throws {
+        let dir = try CLI.tempDir()
+        let bad = dir.appendingPathComponent("bad.tiktoken")
+        try "not base64 at all\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["tokenize", Self.inputs[0], "--tiktoken", bad.path, "--pattern", "gpt2", "-o", dir.appendingPathComponent("o").path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("bad.tiktoken:1: not a tiktoken ranks line"))
+        let v = try CLI.run(["shards", "verify", dir.path])
+        #expect(v.status == 2)
+        #expect(v.stderr.contains("no manifest"))
+        let file = dir.appendingPathComponent("plain-file")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        let notDir = try CLI.run(["tokenize", Self.inputs[0], "--tiktoken", Self.gpt2, "--pattern", "gpt2", "-o", file.path])
+        #expect(notDir.status == 2)
+        #expect(notDir.stderr.contains("exists and is not a directory"))
+        let (out, _) = try tokenize([])
+        let again = try CLI.run(["tokenize", Self.inputs[0], "--tiktoken", Self.gpt2, "--pattern", "gpt2", "-o", out.path])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already holds a complete shard set"))
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# tokenize vs tiktoken (GPT-2's real ranks) and vs HF tokenizers (GPT-2-, Llama-3- and Qwen2-style
+# tokenizer.json files that HF itself writes from the same ranks), on the committed multilingual,
+# CJK, Chinese web and English fixtures. The shards are read back by scripts/shards_reader.py
+# (numpy + zstandard) and the Megatron export by a reader written from Megatron's .idx layout.
+set -euo pipefail
+source scripts/lib.sh
+ensure_venv
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+inputs="fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/multilingual.jsonl fixtures/normalize/cjk.jsonl"
+"$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern gpt2 $inputs
+"$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null
+for style in gpt2 llama3 qwen2; do
+  echo "-- $style-style tokenizer.json"
+  "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tokenizer "$work/hf/$style-style.json" $inputs
+done

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Cross-checks `llmdata tokenize` with tiktoken (GPT-2 ranks) and HF tokenizers.
+
+For every record: the ids in the shards (read by scripts/shards_reader.py, numpy + zstandard)
+equal the reference's `encode_ordinary` / `encode(add_special_tokens=False)` ids followed by EOS,
+and decoding gives back the text. Also checks `shards verify` and the Megatron export with a reader
+written from Megatron's published .idx layout.
+
+Usage: check_tokenize.py LLMDATA_BIN WORKDIR (--tiktoken FILE --pattern P | --tokenizer FILE) INPUT.jsonl...
+"""
+import argparse
+import unicodedata
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from shards_reader import read_documents  # noqa: E402
+
+
+def megatron_read(prefix):
+    """Reads PREFIX.idx/.bin following Megatron-LM's MMIDIDX layout (version 1)."""
+    idx = open(prefix + ".idx", "rb").read()
+    assert idx[:9] == b"MMIDIDX\x00\x00"
+    (version,) = struct.unpack("<Q", idx[9:17])
+    (code,) = struct.unpack("<B", idx[17:18])
+    seq_count, doc_count = struct.unpack("<QQ", idx[18:34])
+    dtype = {8: np.uint16, 4: np.int32}[code]
+    off = 34
+    sizes = np.frombuffer(idx, np.int32, seq_count, off); off += 4 * seq_count
+    pointers = np.frombuffer(idx, np.int64, seq_count, off); off += 8 * seq_count
+    doc_idx = np.frombuffer(idx, np.int64, doc_count, off)
+    assert version == 1 and list(doc_idx) == list(range(seq_count + 1))
+    data = np.memmap(prefix + ".bin", dtype=dtype, mode="r")
+    item = np.dtype(dtype).itemsize
+    return [np.array(data[p // item: p // item + s]) for p, s in zip(pointers, sizes)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("workdir")
+    ap.add_argument("--tiktoken")
+    ap.add_argument("--pattern", default="gpt2")
+    ap.add_argument("--tokenizer")
+    ap.add_argument("inputs", nargs="+")
+    a = ap.parse_args()
+    texts = []
+    for f in a.inputs:
+        for line in open(f, encoding="utf-8"):
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    out = os.path.join(a.workdir, "shards")
+    args = [a.binary, "tokenize", *a.inputs, "-o", out, "--overwrite", "--quiet", "--tokens-per-shard", "200000", "--frame-tokens", "5000", "--batch-bytes", "200000"]
+    if a.tiktoken:
+        import tiktoken
+        from tiktoken.load import load_tiktoken_bpe
+        pats = {"gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""}
+        ranks = load_tiktoken_bpe(a.tiktoken)
+        enc = tiktoken.Encoding(name="check", pat_str=pats[a.pattern], mergeable_ranks=ranks,
+                                special_tokens={"<|endoftext|>": len(ranks)})
+        encode = enc.encode_ordinary
+        decode = enc.decode_bytes
+        eos = len(ranks)
+        args += ["--tiktoken", a.tiktoken, "--pattern", a.pattern]
+    else:
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(a.tokenizer)
+        encode = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+        nfc = json.load(open(a.tokenizer)).get("normalizer") == {"type": "NFC"}
+        import unicodedata
+        # decoding gives back the text as the tokenizer saw it (after its normalizer, if any)
+        decode = lambda ids: unicodedata.normalize("NFC", tok.decode(ids, skip_special_tokens=False)).encode() if nfc else tok.decode(ids, skip_special_tokens=False).encode()  # noqa: E731
+        eos = None
+        args += ["--tokenizer", a.tokenizer]
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"tokenize failed: {p.stderr}")
+    m = json.load(open(os.path.join(out, "manifest.json")))
+    if eos is None:
+        eos = m["eos_id"]
+    docs = list(read_documents(out))
+    assert len(docs) == len(texts), (len(docs), len(texts))
+    bad = 0
+    for i, (t, d) in enumerate(zip(texts, docs)):
+        want = list(encode(t)) + [eos]
+        if list(map(int, d)) != want:
+            bad += 1
+            if bad <= 3:
+                k = next(j for j in range(min(len(d), len(want))) if int(d[j]) != want[j]) if any(int(x) != y for x, y in zip(d, want)) else min(len(d), len(want))
+                print(f"record {i}: ids differ at {k}: ours {list(map(int, d[k:k+8]))} reference {want[k:k+8]}")
+        elif decode(want[:-1]) != (unicodedata.normalize("NFC", t) if a.tokenizer and nfc else t).encode("utf-8"):
+            bad += 1
+            print(f"record {i}: decode(encode(x)) != x")
+    v = subprocess.run([a.binary, "shards", "verify", out], capture_output=True, text=True)
+    if v.returncode != 0:
+        bad += 1
+        print("shards verify failed:", v.stdout, v.stderr)
+    prefix = os.path.join(a.workdir, "megatron")
+    e = subprocess.run([a.binary, "shards", "export-megatron", out, "-o", prefix], capture_output=True, text=True)
+    if e.returncode != 0:
+        sys.exit(f"export failed: {e.stderr}")
+    meg = megatron_read(prefix)
+    if len(meg) != len(docs) or any(not np.array_equal(x.astype(np.int64), y.astype(np.int64)) for x, y in zip(meg, docs)):
+        bad += 1
+        print("Megatron export differs from the shards")
+    ntok = sum(len(d) for d in docs)
+    print(f"tokenize cross-check: {len(texts)} records, {ntok} tokens in {len(m['shards'])} shards; "
+          f"ids equal to the reference, decode(encode(x)) == x, verify ok, Megatron export equal: "
+          f"{'yes' if not bad else f'NO ({bad} problems)'}")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
