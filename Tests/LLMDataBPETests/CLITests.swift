@@ -50,6 +50,11 @@ struct BPECLITests {
         #expect((stats["unique_words"] as? Int ?? 0) > 0)
         #expect((stats["phase_seconds"] as? [String: Any])?["merges"] != nil)
         #expect((stats["peak_rss_bytes"] as? Int ?? 0) > 0)
+        // one thread gives the same file
+        let one = dir.appendingPathComponent("one.json").path
+        #expect(try Bin.run(["bpe", "train"] + Repo.sampleInputs + ["--vocab-size", "1000", "--special", "<|endoftext|>", "--special", "<|pad|>",
+                                                                   "-o", one, "--jobs", "1", "--quiet"]).status == 0)
+        #expect(FileManager.default.contents(atPath: one) == FileManager.default.contents(atPath: out))
     }
 
     @Test("bpe count shards + train --counts equal training on the inputs")

@@ -30,3 +30,26 @@ if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
   head -30000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-30k.txt"
   "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 8192 "$TMP/en10m-30k.txt"
 fi
+# llmdata tokenize (when built) with our tokenizer.json gives HF tokenizers' ids.
+if "$LLMDATA_BIN" tokenize --help >/dev/null 2>&1; then
+  "$LLMDATA_BIN" bpe train "${IN[@]}" --vocab-size 3000 --special '<|endoftext|>' -o "$TMP/tok.json" --quiet
+  "$LLMDATA_BIN" tokenize "${IN[@]}" --tokenizer "$TMP/tok.json" --eos none -o "$TMP/shards" --quiet
+  "$PY" - "$TMP/tok.json" "$TMP/shards" "${IN[@]}" <<'PY'
+import glob, io, sys
+import numpy as np, zstandard
+sys.path.insert(0, "scripts/bpe")
+from records import records
+from tokenizers import Tokenizer
+tok, shards, inputs = sys.argv[1], sys.argv[2], sys.argv[3:]
+ours = []
+for f in sorted(glob.glob(f"{shards}/*.tok.zst")):
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(open(f, "rb").read()), read_across_frames=True) as r:
+        ours += np.frombuffer(r.read(), dtype=np.uint16).tolist()
+texts = list(records(inputs))
+hf = [i for e in Tokenizer.from_file(tok).encode_batch(texts, add_special_tokens=False) for i in e.ids]
+ok = ours == hf
+print(f"llmdata tokenize with the trained tokenizer.json: {len(texts)} records, {len(hf)} tokens, "
+      f"{'ids identical to HF tokenizers' if ok else 'MISMATCH with HF tokenizers'}")
+sys.exit(0 if ok else 1)
+PY
+fi
