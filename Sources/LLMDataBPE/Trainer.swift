@@ -465,7 +465,7 @@ public final class BPETrainer {
             if heap.items.count > heapMax { heapMax = heap.items.count }
             progress.update(done: vocab.count - baseVocab, merges: mergeList.count)
         }
-        progress.finish()
+        progress.finish(done: vocab.count - baseVocab, merges: mergeList.count)
         phase("merges")
 
         // HF keeps merges in a map from pair to (rank, id): a pair merged twice keeps its last rank.
@@ -529,17 +529,19 @@ final class BPEProgress {
         self.total = total
     }
 
-    func update(done: Int, merges: Int) {
+    func update(done: Int, merges: Int, force: Bool = false) {
         guard enabled else { return }
         let now = Clock.now()
-        if now - last < 0.5 { return }
+        if !force && now - last < 0.5 { return }
         last = now
         let el = now - start
         let eta = done > 0 ? el * Double(total - done) / Double(done) : 0
         Diagnostics.write(String(format: "\r\u{1B}[Kbpe train: merges %d/%d, %.1f s, ETA %.0f s", done, total, el, eta))
     }
 
-    func finish() {
-        if enabled && last > 0 { Diagnostics.write("\n") }
+    func finish(done: Int, merges: Int) {
+        guard enabled else { return }
+        update(done: done, merges: merges, force: true)
+        Diagnostics.write("\n")
     }
 }
