@@ -30,7 +30,7 @@ struct BPECommon: ParsableArguments {
     var pattern: SplitPattern = .cl100k
 
     @Option(help: "Worker threads for reading and counting (default: all cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Option(help: "Write run statistics (phase seconds, words, unique words, peak memory) as JSON to this file.")
     var stats: String?
@@ -42,13 +42,13 @@ struct BPECommon: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     var countOptions: CountOptions {
         var o = CountOptions()
         o.pattern = pattern
-        o.jobs = jobs
+        o.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         o.strict = strict
         o.quiet = quiet
         return o
