@@ -115,6 +115,14 @@ struct PairIndex {
     }
 }
 
+/// A unique word in the trainer: its symbols `symbols[start ..< start + len]` and its count
+/// (as HF's `i32`).
+struct WordInfo {
+    var start: UInt32
+    var len: Int32
+    var count: Int32
+}
+
 /// A queue entry as in HF's BpeTrainer: the pair, the count it had when pushed, and the words
 /// (`pool[posStart ..< posStart + posLen]`) to merge it in.
 struct QueueEntry {
@@ -239,18 +247,15 @@ public final class BPETrainer {
 
         // Phase 3: words as symbol ids. Words of one symbol form no pair and are left out.
         let symbols = RawVec<UInt32>(capacity: wc.arena.count)
-        let wordStart = RawVec<Int>(capacity: wc.count)
-        let wordLen = RawVec<Int32>(capacity: wc.count)
-        let wordCount = RawVec<Int32>(capacity: wc.count)  // HF multiplies by `count as i32`
+        let words = RawVec<WordInfo>(capacity: wc.count)
         for e in 0..<wc.count {
             let w = wc.word(e)
             if w.count < 2 { continue }
-            wordStart.append(symbols.count)
-            wordLen.append(Int32(w.count))
-            wordCount.append(Int32(truncatingIfNeeded: wc.count(of: e)))
+            precondition(symbols.count + w.count <= Int(UInt32.max), "more than 4 G symbols in unique words")
+            words.append(WordInfo(start: UInt32(symbols.count), len: Int32(w.count), count: Int32(truncatingIfNeeded: wc.count(of: e))))
             for b in w { symbols.append(byteID[Int(b)]) }
         }
-        let nWords = wordStart.count
+        let nWords = words.count
         if releaseWords {
             wc.removeAll()
             releaseFreeMemory()
@@ -264,8 +269,8 @@ public final class BPETrainer {
         var lastWord: [Int32] = []
         var occ: [Int32] = []
         for w in 0..<nWords {
-            let s = wordStart[w], n = Int(wordLen[w])
-            let c = wordCount[w]
+            let s = Int(words[w].start), n = Int(words[w].len)
+            let c = words[w].count
             for i in s..<(s + n - 1) {
                 let key = UInt64(symbols[i]) << 32 | UInt64(symbols[i + 1])
                 var ins = false
@@ -295,7 +300,7 @@ public final class BPETrainer {
         pool.append(repeating: 0, count: total)
         var fill = poolStart
         for w in 0..<nWords {
-            let s = wordStart[w], n = Int(wordLen[w])
+            let s = Int(words[w].start), n = Int(words[w].len)
             for i in s..<(s + n - 1) {
                 var ins = false
                 let p = Int(index.index(UInt64(symbols[i]) << 32 | UInt64(symbols[i + 1]), next: -1, inserted: &ins))
@@ -385,10 +390,14 @@ public final class BPETrainer {
 
             let posStart = Int(top.posStart), posLen = Int(top.posLen)
             for k in 0..<posLen {
+                // The words are scattered: fetch a word's entry and then its symbols ahead of use.
+                if k + 8 < posLen { llm_prefetch(words.base + Int(pool[posStart + k + 8])) }
+                if k + 4 < posLen { llm_prefetch(symbols.base + Int(words[Int(pool[posStart + k + 4])].start)) }
                 let w = Int(pool[posStart + k])
-                let s = wordStart[w]
-                let n = Int(wordLen[w])
-                let c = wordCount[w]
+                let info = words[w]
+                let s = Int(info.start)
+                let n = Int(info.len)
+                let c = info.count
                 var r = s, o = s
                 let end = s + n
                 while r < end {
@@ -413,7 +422,7 @@ public final class BPETrainer {
                         r += 1
                     }
                 }
-                wordLen[w] = Int32(o - s)
+                words[w].len = Int32(o - s)
             }
 
             // Group the new positions by pair (in processing order, one entry per word) and

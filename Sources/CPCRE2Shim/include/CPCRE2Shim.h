@@ -32,6 +32,9 @@ int64_t llm_re_split(llm_re_ctx *ctx, const uint8_t *text, size_t len, size_t st
 /// depend on a non-ASCII character. Same pieces as llm_re_split.
 int64_t llm_re_split_fast(llm_re_ctx *ctx, int kind, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap);
 
+/// A read prefetch hint for `p` (the trainer walks words scattered in memory).
+static inline void llm_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 /// Returns freed heap memory of every malloc arena to the system (glibc malloc_trim; no-op elsewhere).
 void llm_release_free_memory(void);
 
