@@ -1,0 +1,202 @@
+import CPCRE2Shim
+
+/// The split patterns byte-level BPE tokenizers use before byte-level mapping.
+public enum SplitPattern: String, CaseIterable, Sendable {
+    /// GPT-2's pattern, as HF tokenizers' `ByteLevel(use_regex: true)` applies it.
+    case gpt2
+    /// GPT-4's cl100k_base pattern. tiktoken writes `\p{N}{1,3}+` (possessive); that is the same
+    /// match here (nothing follows it in its alternative), but HF tokenizers' Oniguruma reads
+    /// `{1,3}+` as "one or more runs of 1-3 digits". We write `\p{N}{1,3}`, which means the same
+    /// in Python's `regex`, PCRE2 and Oniguruma, so tokenizer.json behaves as tiktoken's pattern.
+    case cl100k
+    /// GPT-4o's o200k_base pattern, as tiktoken writes it.
+    case o200k
+
+    /// The regular expression (Python `regex` / PCRE syntax).
+    public var regex: String {
+        switch self {
+        case .gpt2:
+            return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        case .cl100k:
+            return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+        case .o200k:
+            return [
+                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+                #"\p{N}{1,3}"#,
+                #" ?[^\s\p{L}\p{N}]+[\r\n/]*"#,
+                #"\s*[\r\n]+"#,
+                #"\s+(?!\S)"#,
+                #"\s+"#,
+            ].joined(separator: "|")
+        }
+    }
+}
+
+public struct PreTokenizerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A compiled split pattern (PCRE2 with JIT, UTF + UCP). Thread-safe; each thread splits text
+/// through its own `PreTokenizer.Splitter`.
+public final class PreTokenizer: @unchecked Sendable {
+    public let pattern: String
+    let re: OpaquePointer
+    /// The built-in pattern's ASCII fast path (0 gpt2, 1 cl100k, 2 o200k), or -1 for PCRE2 only.
+    let fastKind: Int32
+
+    /// A built-in pattern. `fastPath: false` matches every piece with PCRE2 (tests compare both).
+    public convenience init(_ pattern: SplitPattern, fastPath: Bool = true) throws {
+        try self.init(regex: pattern.regex, fastKind: fastPath ? Int32(SplitPattern.allCases.firstIndex(of: pattern)!) : -1)
+    }
+
+    /// Any regex (PCRE2 syntax), matched with PCRE2 only.
+    public convenience init(regex: String) throws {
+        try self.init(regex: regex, fastKind: -1)
+    }
+
+    init(regex: String, fastKind: Int32) throws {
+        pattern = regex
+        self.fastKind = fastKind
+        var err = [CChar](repeating: 0, count: 256)
+        guard let r = llm_re_compile(PreTokenizer.pcreForm(regex), &err, err.count) else {
+            throw PreTokenizerError(description: "bad split pattern: " + String(cString: err))
+        }
+        re = r
+    }
+
+    deinit { llm_re_free(re) }
+
+    /// The Unicode White_Space property, which `\s` means in Python's `regex` and in Oniguruma.
+    /// PCRE2 10.42's `\s` also matches U+180E (a space before Unicode 6.3), so `\s` and `\S`
+    /// are spelled out for PCRE2.
+    static let whiteSpace = #"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
+
+    /// `pattern` with `\s` / `\S` replaced by explicit White_Space classes.
+    static func pcreForm(_ pattern: String) -> String {
+        var out = ""
+        var inClass = false
+        var it = Array(pattern.unicodeScalars)[...]
+        while let c = it.popFirst() {
+            if c == "\\", let n = it.popFirst() {
+                if n == "s" {
+                    out += inClass ? whiteSpace : "[" + whiteSpace + "]"
+                } else if n == "S" && !inClass {
+                    out += "[^" + whiteSpace + "]"
+                } else {
+                    out.unicodeScalars.append(c)
+                    out.unicodeScalars.append(n)
+                }
+                continue
+            }
+            if c == "[" && !inClass {
+                inClass = true
+                out += "["
+                if it.first == "^" { out += "^"; it.removeFirst() }
+                if it.first == "]" { out += "]"; it.removeFirst() }
+                continue
+            }
+            if c == "]" && inClass { inClass = false }
+            out.unicodeScalars.append(c)
+        }
+        return out
+    }
+
+    public func makeSplitter() -> Splitter { Splitter(self) }
+
+    /// Per-thread matching state. Splits UTF-8 text into pieces as HF tokenizers'
+    /// `Split(pattern, behavior: isolated)` does: every match is a piece, and so is every gap.
+    public final class Splitter {
+        let owner: PreTokenizer
+        let ctx: OpaquePointer
+        var ends = [UInt32](repeating: 0, count: 4096)
+
+        init(_ owner: PreTokenizer) {
+            self.owner = owner
+            ctx = llm_re_ctx_new(owner.re)
+        }
+
+        deinit { llm_re_ctx_free(ctx) }
+
+        /// Calls `body` with each piece of `text` (valid UTF-8), in order.
+        @inline(__always)
+        public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+            guard let base = text.baseAddress, text.count > 0 else { return }
+            let len = text.count
+            var start = 0
+            try ends.withUnsafeMutableBufferPointer { eb in
+                while start < len {
+                    let kind = owner.fastKind
+                    let n = kind >= 0 ? llm_re_split_fast(ctx, kind, base, len, start, eb.baseAddress, eb.count)
+                                      : llm_re_split(ctx, base, len, start, eb.baseAddress, eb.count)
+                    if n < 0 { throw PreTokenizerError(description: n == -2 ? "split pattern matched an empty string" : "split pattern failed to match (PCRE2 error)") }
+                    var i = 0
+                    while i < Int(n) {
+                        let e = Int(eb[i])
+                        body(UnsafeBufferPointer(start: base + start, count: e - start))
+                        start = e
+                        i += 1
+                    }
+                }
+            }
+        }
+
+        /// The pieces of `text` as byte arrays (tests and tools).
+        public func pieces(_ text: [UInt8]) throws -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            try text.withUnsafeBufferPointer { try forEachPiece($0) { out.append(Array($0)) } }
+            return out
+        }
+    }
+}
+
+/// GPT-2's byte-to-unicode table (`bytes_to_unicode`), as HF tokenizers' ByteLevel uses it.
+public enum ByteLevel {
+    /// The code point that stands for each byte.
+    public static let scalarForByte: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 256)
+        var n: UInt32 = 0
+        for b in 0..<256 {
+            let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
+            if printable {
+                table[b] = UInt32(b)
+            } else {
+                table[b] = 256 + n
+                n += 1
+            }
+        }
+        return table
+    }()
+
+    /// The UTF-8 encoding of each byte's character.
+    public static let utf8ForByte: [[UInt8]] = scalarForByte.map { Array(String(Character(Unicode.Scalar($0)!)).utf8) }
+
+    /// Bytes in the order of their characters' code points: the order in which HF's BpeTrainer
+    /// assigns the 256 alphabet ids (it sorts the initial alphabet by code point).
+    public static let bytesInAlphabetOrder: [UInt8] = (0..<256).map { UInt8($0) }.sorted { scalarForByte[Int($0)] < scalarForByte[Int($1)] }
+
+    static let byteForScalar: [UInt32: UInt8] = {
+        var d: [UInt32: UInt8] = [:]
+        for b in 0..<256 { d[scalarForByte[b]] = UInt8(b) }
+        return d
+    }()
+
+    /// Raw bytes → byte-level string (UTF-8).
+    public static func encode<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(contentsOf: utf8ForByte[Int(b)]) }
+        return out
+    }
+
+    /// Byte-level string → raw bytes; nil when a character is not in the byte-level alphabet.
+    public static func decode(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        for u in s.unicodeScalars {
+            guard let b = byteForScalar[u.value] else { return nil }
+            out.append(b)
+        }
+        return out
+    }
+}

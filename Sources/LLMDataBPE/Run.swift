@@ -1,0 +1,187 @@
+import CPCRE2Shim
+import Foundation
+import LLMDataCore
+
+/// Counts pre-tokenized words in records; one per worker thread.
+final class WordCountVisitor: RecordVisitor {
+    let counts = WordCounts(capacity: 1 << 16)
+    let splitter: PreTokenizer.Splitter
+    let shardIndex: Int
+    let shardCount: Int
+    let byRecord: Bool
+    var failure: String?
+
+    init(_ pre: PreTokenizer, shardIndex: Int, shardCount: Int, byRecord: Bool) {
+        splitter = pre.makeSplitter()
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
+        self.byRecord = byRecord
+    }
+
+    func visit(_ doc: inout Document) {
+        if byRecord && (doc.fileIndex + doc.line) % shardCount != shardIndex { return }
+        let table = counts
+        doc.withText { t in
+            do {
+                try splitter.forEachPiece(t) { table.add($0) }
+            } catch {
+                if failure == nil { failure = "record \(doc.id): \(error)" }
+            }
+        }
+    }
+}
+
+/// What `llmdata bpe count` and the counting phase of `bpe train` read.
+public struct CountOptions: Sendable {
+    public var pattern: SplitPattern = .cl100k
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    public var shardIndex = 0
+    public var shardCount = 1
+    /// Reader batch size: small batches keep the bytes in flight (jobs * 2 + 2 batches) low.
+    public var chunkBytes = 256 << 10
+    public var strict = false
+    public var quiet = false
+    public var maxWarnings = 100
+    public init() {}
+}
+
+public struct CountResult {
+    public var counts: WordCounts
+    public var stats: RunStats
+    public var seconds: Double
+}
+
+public enum BPECounting {
+    /// Counts the words of `inputs` (or of this shard of them) on `jobs` threads.
+    /// Shards: with at least as many input files as shards, file k belongs to shard k mod n;
+    /// otherwise the record on line L of file k belongs to shard (k + L) mod n.
+    public static func count(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: CountOptions) throws -> CountResult {
+        let t0 = Clock.now()
+        guard options.shardCount >= 1, options.shardIndex >= 0, options.shardIndex < options.shardCount else {
+            throw LLMDataError("--shard-index must be in 0 ..< --shard-count")
+        }
+        let pre = try PreTokenizer(options.pattern)
+        var files = try InputDiscovery.discover(inputs, formatOverride: format)
+        var byRecord = false
+        if options.shardCount > 1 {
+            if files.count >= options.shardCount {
+                files = files.enumerated().filter { $0.offset % options.shardCount == options.shardIndex }.map { $0.element }
+            } else {
+                byRecord = true
+            }
+        }
+        var reader = reader
+        reader.chunkBytes = min(reader.chunkBytes, options.chunkBytes)
+        let (visitors, stats) = try RecordScanner.scan(files: files, reader: reader, jobs: options.jobs, stageName: "bpe",
+                                                       strict: options.strict, quiet: options.quiet, maxWarnings: options.maxWarnings) {
+            WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)
+        }
+        for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
+        // merge per-thread tables into the largest
+        var sorted = visitors.sorted { $0.counts.count > $1.counts.count }
+        let total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
+        for v in sorted {
+            total.merge(v.counts)
+            v.counts.removeAll()
+        }
+        llm_release_free_memory()
+        return CountResult(counts: total, stats: stats, seconds: Clock.now() - t0)
+    }
+}
+
+public struct TrainRunOptions: Sendable {
+    public var count = CountOptions()
+    public var trainer = BPETrainerOptions()
+    public var output = "tokenizer.json"
+    public var tiktokenPath: String?
+    public var countsFiles: [String] = []
+    public var statsPath: String?
+    public init() {}
+}
+
+public enum BPETrainRun {
+    /// `llmdata bpe train`: count words (from inputs and/or counts files), train, write outputs.
+    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TrainRunOptions) throws -> (BPEModel, BPETrainStats) {
+        let t0 = Clock.now()
+        var words = WordCounts(capacity: 1 << 16)
+        var runStats = RunStats()
+        var countSeconds = 0.0
+        if !inputs.isEmpty || options.countsFiles.isEmpty {
+            let r = try BPECounting.count(inputs: inputs, format: format, reader: reader, options: options.count)
+            words = r.counts
+            runStats = r.stats
+            countSeconds = r.seconds
+        }
+        let tc = Clock.now()
+        for f in options.countsFiles {
+            let part = WordCounts(capacity: 1 << 16)
+            let name = try CountsFile.read(path: f, into: part)
+            if name != options.count.pattern.rawValue {
+                throw LLMDataError("\(f): counted with --pattern \(name), not \(options.count.pattern.rawValue)")
+            }
+            if words.count == 0 { words = part } else { words.merge(part) }
+        }
+        let readCounts = Clock.now() - tc
+        let countPeak = peakRSSBytes()
+        var topt = options.trainer
+        topt.progress = options.trainer.progress && !options.count.quiet && isatty(2) != 0
+        let trainer = BPETrainer(options: topt)
+        let model = trainer.train(words: words, releaseWords: true)
+        var stats = trainer.stats
+        stats.phases.insert(("count_words", countSeconds), at: 0)
+        stats.phasePeakRSS.insert(("count_words", countPeak), at: 0)
+        if !options.countsFiles.isEmpty { stats.phases.insert(("read_counts", readCounts), at: 1) }
+        let tw = Clock.now()
+        try write(TokenizerJSON.serialize(model, pattern: options.count.pattern), to: options.output)
+        if let t = options.tiktokenPath { try write(TiktokenFile.serialize(model), to: t) }
+        stats.phases.append(("write", Clock.now() - tw))
+        if let sp = options.statsPath {
+            let extra: [(String, JSONValue)] = [
+                ("pattern", .string(options.count.pattern.rawValue)),
+                ("words", .int(Int(stats.words))),
+                ("unique_words", .int(stats.uniqueWords)),
+                ("pairs", .int(stats.pairs)),
+                ("merge_steps", .int(stats.mergeSteps)),
+                ("pairs_created", .int(stats.pairsCreated)),
+                ("queue_max", .int(stats.heapMax)),
+                ("merges", .int(model.merges.count)),
+                ("vocab_size", .int(model.vocab.count)),
+                ("phase_seconds", .object(stats.phases.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) })),
+                ("phase_peak_rss_bytes", .object(stats.phasePeakRSS.map { ($0.0, .int($0.1)) })),
+                ("peak_rss_bytes", .int(peakRSSBytes())),
+            ]
+            try write(Array((runStats.json(stage: "bpe train", seconds: Clock.now() - t0, extra: extra)).utf8), to: sp)
+        }
+        return (model, stats)
+    }
+
+    /// `llmdata bpe count`: word counts of one shard to a counts file.
+    public static func count(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: CountOptions,
+                             output: String, statsPath: String?) throws -> CountResult {
+        let r = try BPECounting.count(inputs: inputs, format: format, reader: reader, options: options)
+        try CountsFile.write(r.counts, pattern: options.pattern.rawValue, to: output)
+        if let sp = statsPath {
+            let extra: [(String, JSONValue)] = [
+                ("pattern", .string(options.pattern.rawValue)),
+                ("shard_index", .int(options.shardIndex)),
+                ("shard_count", .int(options.shardCount)),
+                ("words", .int(Int(r.counts.total))),
+                ("unique_words", .int(r.counts.count)),
+                ("peak_rss_bytes", .int(peakRSSBytes())),
+            ]
+            try write(Array((r.stats.json(stage: "bpe count", seconds: r.seconds, extra: extra)).utf8), to: sp)
+        }
+        return r
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let sink = try openByteSink(path: path)
+        do {
+            try sink.write(bytes)
+            try sink.finish()
+        } catch {
+            sink.abort()
+            throw error
+        }
+    }
+}

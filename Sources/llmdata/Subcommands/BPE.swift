@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import LLMDataBPE
+import LLMDataCore
+
+extension SplitPattern: ExpressibleByArgument {}
+
+struct BPE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpe",
+        abstract: "Byte-level BPE: train a tokenizer identical to HF tokenizers' BpeTrainer, count words by shard.",
+        subcommands: [BPETrain.self, BPECount.self, BPEPretokenize.self]
+    )
+}
+
+/// Runs `body`; an LLMDataError is printed as `llmdata bpe: error: …` and exits with its code
+/// (1 for --strict violations, 2 otherwise).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as LLMDataError {
+        Diagnostics.write("llmdata bpe: error: \(e.message)\n")
+        throw ArgumentParser.ExitCode(e.exitCode.rawValue)
+    }
+}
+
+/// Options shared by the bpe subcommands.
+struct BPECommon: ParsableArguments {
+    @Option(help: "Split pattern: gpt2, cl100k or o200k.")
+    var pattern: SplitPattern = .cl100k
+
+    @Option(help: "Worker threads for reading and counting (default: all cores).")
+    var jobs: Int?
+
+    @Option(help: "Write run statistics (phase seconds, words, unique words, peak memory) as JSON to this file.")
+    var stats: String?
+
+    @Flag(help: "Stop with exit code 1 at the first bad record or input.")
+    var strict = false
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    var countOptions: CountOptions {
+        var o = CountOptions()
+        o.pattern = pattern
+        o.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        o.strict = strict
+        o.quiet = quiet
+        return o
+    }
+}
+
+struct BPETrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train byte-level BPE and write tokenizer.json (and optionally tiktoken ranks).",
+        discussion: "Merges, vocab and ids equal HF tokenizers' BpeTrainer with the same split pattern and ByteLevel alphabet. Special tokens take ids 0, 1, … in the order given. See docs/bpe.md."
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var common: BPECommon
+
+    @Option(name: .customLong("vocab-size"), help: "Vocabulary size, special tokens and the 256 byte tokens included.")
+    var vocabSize: Int
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write tokenizer.json.")
+    var output: String
+
+    @Option(name: .customLong("special"), help: "A special token (repeatable); ids 0, 1, … in this order.")
+    var special: [String] = []
+
+    @Option(name: .customLong("min-frequency"), help: "Stop when the best pair occurs fewer times than this.")
+    var minFrequency: UInt64 = 0
+
+    @Option(help: "Also write tiktoken ranks (base64 token, rank = tokenizer.json id) to this file.")
+    var tiktoken: String?
+
+    @Option(name: .customLong("counts"), parsing: .upToNextOption, help: "Word-counts files from `llmdata bpe count` to train on (added to any inputs).")
+    var counts: [String] = []
+
+    func validate() throws {
+        if vocabSize < 1 { throw ValidationError("--vocab-size must be positive") }
+    }
+
+    func run() throws {
+        var o = TrainRunOptions()
+        o.count = common.countOptions
+        o.trainer.vocabSize = vocabSize
+        o.trainer.minFrequency = minFrequency
+        o.trainer.specialTokens = special
+        o.trainer.progress = !common.quiet
+        o.output = output
+        o.tiktokenPath = tiktoken
+        o.countsFiles = counts
+        o.statsPath = common.stats
+        try reportingErrors {
+            let (model, stats) = try BPETrainRun.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o)
+            if !common.quiet {
+                let phases = stats.phases.map { String(format: "%@ %.2fs", $0.0, $0.1) }.joined(separator: ", ")
+                Diagnostics.write("llmdata bpe train: \(stats.words) words, \(stats.uniqueWords) unique, vocab \(model.vocab.count), \(model.merges.count) merges (\(phases))\n")
+            }
+        }
+    }
+}
+
+struct BPECount: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "count",
+        abstract: "Count pre-tokenized words of one shard into a counts file for `bpe train --counts`.",
+        discussion: "With at least as many input files as shards, file k goes to shard k mod n; otherwise the record on line L of file k goes to shard (k + L) mod n. Training on the merged counts of all shards equals training on the whole input."
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var common: BPECommon
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the counts (.bin; .zst or .gz compress).")
+    var output: String
+
+    @Option(name: .customLong("shard-index"), help: "This shard's index, 0 ..< --shard-count.")
+    var shardIndex = 0
+
+    @Option(name: .customLong("shard-count"), help: "Number of shards.")
+    var shardCount = 1
+
+    func run() throws {
+        var o = common.countOptions
+        o.shardIndex = shardIndex
+        o.shardCount = shardCount
+        try reportingErrors {
+            let r = try BPETrainRun.count(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
+                                          output: output, statsPath: common.stats)
+            if !common.quiet {
+                Diagnostics.write("llmdata bpe count: shard \(shardIndex)/\(shardCount): \(r.counts.total) words, \(r.counts.count) unique\n")
+            }
+        }
+    }
+}
+
+struct BPEPretokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretokenize",
+        abstract: "Print each record's pre-tokenization pieces as a JSON array per line (for checks).",
+        shouldDisplay: false
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Split pattern: gpt2, cl100k or o200k.")
+    var pattern: SplitPattern = .cl100k
+
+    func run() throws {
+        try reportingErrors {
+            try PretokenizeDump.run(inputs: input.inputs, format: input.format, reader: input.reader, pattern: pattern)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bpe: (1) pre-tokenization equals Python's `regex` module (patterns as tiktoken ships them) and HF
+# tokenizers' Split (Oniguruma) for gpt2, cl100k and o200k on the sample fixtures (English, Chinese
+# web, 30 languages), the Chinese seeds in ../shared/seeds, the first 5,000 lines of en10m.txt when
+# the corpus is built, and every code point assigned in Unicode 14; (2) `llmdata bpe train` and HF
+# tokenizers' BpeTrainer, trained on the same records, give identical vocab, merges and
+# tokenizer.json; our file loads in tokenizers and encodes as the HF-trained one; the tiktoken
+# ranks load in tiktoken. Full-corpus versions run in scripts/bench.d/60-bpe.sh.
+set -euo pipefail
+source scripts/lib.sh
+ensure_venv
+IN=(fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl fixtures/bpe/multilingual.jsonl)
+PRE=("${IN[@]}")
+if compgen -G "$SHARED/seeds/*.txt" >/dev/null; then PRE+=("$SHARED"/seeds/*.txt); fi
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
+  head -5000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-head.txt"
+  PRE+=("$TMP/en10m-head.txt")
+fi
+for p in gpt2 cl100k o200k; do
+  "$PY" scripts/bpe/check_pretok.py "$LLMDATA_BIN" $p --all-codepoints "${PRE[@]}"
+done
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 2000 --special '<|endoftext|>' --special '<|pad|>' \
+  --encode fixtures/sample/en.jsonl "${IN[@]}"
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern gpt2 --vocab-size 1500 --min-frequency 2 \
+  --encode fixtures/bpe/multilingual.jsonl "${IN[@]}"
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern o200k --vocab-size 1800 --special '<s>' \
+  --encode fixtures/sample/zh-web.jsonl "${IN[@]}"
+if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
+  head -30000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-30k.txt"
+  "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 8192 "$TMP/en10m-30k.txt"
+fi
+# llmdata tokenize (when built) with our tokenizer.json gives HF tokenizers' ids.
+if "$LLMDATA_BIN" tokenize --help >/dev/null 2>&1; then
+  "$LLMDATA_BIN" bpe train "${IN[@]}" --vocab-size 3000 --special '<|endoftext|>' -o "$TMP/tok.json" --quiet
+  "$LLMDATA_BIN" tokenize "${IN[@]}" --tokenizer "$TMP/tok.json" --eos none -o "$TMP/shards" --quiet
+  "$PY" - "$TMP/tok.json" "$TMP/shards" "${IN[@]}" <<'PY'
+import glob, io, sys
+import numpy as np, zstandard
+sys.path.insert(0, "scripts/bpe")
+from records import records
+from tokenizers import Tokenizer
+tok, shards, inputs = sys.argv[1], sys.argv[2], sys.argv[3:]
+ours = []
+for f in sorted(glob.glob(f"{shards}/*.tok.zst")):
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(open(f, "rb").read()), read_across_frames=True) as r:
+        ours += np.frombuffer(r.read(), dtype=np.uint16).tolist()
+texts = list(records(inputs))
+hf = [i for e in Tokenizer.from_file(tok).encode_batch(texts, add_special_tokens=False) for i in e.ids]
+ok = ours == hf
+print(f"llmdata tokenize with the trained tokenizer.json: {len(texts)} records, {len(hf)} tokens, "
+      f"{'ids identical to HF tokenizers' if ok else 'MISMATCH with HF tokenizers'}")
+sys.exit(0 if ok else 1)
+PY
+fi
