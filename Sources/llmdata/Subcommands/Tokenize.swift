@@ -113,7 +113,9 @@ struct Shards: ParsableCommand {
                 var toks = try reader.document(doc)
                 if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
                 if ids {
-                    print(toks.map(String.init).joined(separator: " "))
+                    let out = FDSink()
+                    try out.write(Array((toks.map(String.init).joined(separator: " ") + "\n").utf8))
+                    try out.finish()
                     return
                 }
                 let info = reader.manifest.tokenizer
@@ -124,8 +126,11 @@ struct Shards: ParsableCommand {
                 if try SHA256.hex(ofFile: path) != info.sha256 {
                     Diagnostics.warning(stage: "shards", "\(path) is not the tokenizer the shards were written with (SHA-256 differs)")
                 }
-                FileHandle.standardOutput.write(Data(model.decode(toks)))
-                FileHandle.standardOutput.write(Data([0x0A]))
+                let out = FDSink()
+                try out.write(model.decode(toks) + [0x0A])
+                try out.finish()
+            } catch is BrokenPipe {
+                return
             } catch { throw Shards.fail(error) }
         }
     }
