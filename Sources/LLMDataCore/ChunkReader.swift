@@ -11,7 +11,7 @@ public struct ReaderOptions: Sendable {
     /// Lines longer than this are skipped and reported (they cannot be held in memory).
     public var maxLineBytes = 1 << 30
     /// Target bytes per batch handed to a worker.
-    public var chunkBytes = 1 << 20
+    public var chunkBytes = 1 << 18
     public init() {}
 }
 

@@ -27,7 +27,7 @@ struct InputOptions: ParsableArguments {
     var maxLineBytes = 1 << 30
 
     @Option(name: .customLong("batch-bytes"), help: "Input bytes per batch handed to a worker (batches end at record boundaries).")
-    var batchBytes = 1 << 20
+    var batchBytes = 1 << 18
 
     var reader: ReaderOptions {
         var r = ReaderOptions()
