@@ -17,6 +17,7 @@ let package = Package(
         // C shims over system libraries. ICU headers stay private to CICUShim (see docs/design-notes.md).
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
         .target(
@@ -45,11 +46,13 @@ let package = Package(
         .target(name: "LLMDataTokenize", dependencies: ["LLMDataCore", "LLMDataTokenizer", "LLMDataShards"], swiftSettings: fast),
         .target(name: "LLMDataShards", dependencies: ["LLMDataCore", "CZstd", "CCrypto"], swiftSettings: fast),
 
+        .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -77,3 +77,98 @@ void llm_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
 }
+
+/* MinHash update: for each permutation i, sig[i] = min(sig[i], (a[i] * x + b[i] mod 2^64) >> 32)
+   for a 32-bit shingle hash x and random 64-bit a[i] (odd) and b[i]: multiply-shift hashing, which
+   needs the full 64-bit a (with a 32-bit a the map is nearly monotone in x and the permutations
+   would all pick the same minimum). AVX2 when the CPU has it, plain C otherwise. */
+static void minhash_update_generic(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
+                                   const uint32_t *xs, size_t count) {
+    for (size_t k = 0; k < count; k++) {
+        uint64_t x = xs[k];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
+            sig[i] = v < sig[i] ? v : sig[i];
+        }
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static void minhash_update_avx2(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
+                                const uint32_t *xs, size_t count) {
+    for (size_t k = 0; k < count; k++) {
+        uint64_t x = xs[k];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
+            sig[i] = v < sig[i] ? v : sig[i];
+        }
+    }
+}
+#endif
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static void minhash_update_avx512(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
+                                  const uint32_t *xs, size_t count) {
+    for (size_t k = 0; k < count; k++) {
+        uint64_t x = xs[k];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
+            sig[i] = v < sig[i] ? v : sig[i];
+        }
+    }
+}
+#endif
+
+void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n, const uint32_t *xs, size_t count) {
+#if defined(__x86_64__)
+    static int has_avx512 = -1;
+    if (has_avx512 < 0) has_avx512 = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) ? 1 : 0;
+    if (has_avx512) { minhash_update_avx512(sig, a, b, n, xs, count); return; }
+    static int has_avx2 = -1;
+    if (has_avx2 < 0) has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (has_avx2) { minhash_update_avx2(sig, a, b, n, xs, count); return; }
+#endif
+    minhash_update_generic(sig, a, b, n, xs, count);
+}
+
+/* Dedup key of ASCII text: letters lower-cased, digits kept (or 0), punctuation and symbols
+   dropped, runs of white space and control characters collapsed to one space (none at the start;
+   a trailing one may remain). `*pending` carries an unwritten space between calls.
+   Returns the number of bytes written to dst (capacity >= n + 1). */
+size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending) {
+    /* 0 drop, 1 space, else the byte to write; a second table maps digits to '0' */
+    static uint8_t maps[2][128];
+    static int ready = 0;
+    if (!ready) {
+        for (int z = 0; z < 2; z++) {
+            for (int c = 0; c < 128; c++) {
+                uint8_t m = 0;
+                if (c >= 'a' && c <= 'z') m = (uint8_t)c;
+                else if (c >= 'A' && c <= 'Z') m = (uint8_t)(c | 0x20);
+                else if (c >= '0' && c <= '9') m = z ? '0' : (uint8_t)c;
+                else if (c <= 0x20 || c == 0x7F) m = 1;
+                maps[z][c] = m;
+            }
+        }
+        ready = 1;
+    }
+    const uint8_t *map = maps[digits_to_zero ? 1 : 0];
+    size_t o = written;
+    size_t p = (size_t)*pending;
+    /* branch-free: a space is written when one is pending before a kept byte (not at the start),
+       the byte itself is written always and kept only when it is a key byte */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t m = map[src[i] & 0x7F];
+        size_t keep = m > 1;
+        size_t sp = p & keep & (o > 0);
+        dst[o] = ' ';
+        o += sp;
+        dst[o] = m;
+        o += keep;
+        p = (m == 1) | (p & (m == 0));
+    }
+    *pending = (int)p;
+    return o - written;
+}

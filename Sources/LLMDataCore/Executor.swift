@@ -18,6 +18,10 @@ public struct RunOptions: Sendable {
     public var directoryCompression: Compression = .zst
     /// Reader problems printed before the rest are only counted.
     public var maxWarnings = 100
+    /// Extra fields for `--stats` (stages that run passes of their own before writing).
+    public var statsExtra: [(String, JSONValue)] = []
+    /// When the stage started, if before `run` (so `seconds` covers all its passes).
+    public var startedAt: Double? = nil
     public init() {}
 }
 
@@ -126,7 +130,7 @@ public enum StageRunner {
                            reader: ReaderOptions, options: RunOptions) -> ExitCode {
         signal(SIGPIPE, SIG_IGN)
         tuneAllocator()
-        let start = Clock.now()
+        let start = options.startedAt ?? Clock.now()
         var stats = RunStats()
         var exit: ExitCode = .success
         var warnings = 0
@@ -241,7 +245,7 @@ public enum StageRunner {
             return .fatal
         }
         if let sp = options.statsPath {
-            let json = stats.json(stage: stage.name, seconds: Clock.now() - start)
+            let json = stats.json(stage: stage.name, seconds: Clock.now() - start, extra: options.statsExtra)
             do {
                 let s = try openByteSink(path: sp)
                 try s.write(Array(json.utf8))

@@ -18,6 +18,12 @@ size_t llm_json_escape_scan(const uint8_t *src, size_t n);
 /// Keeps glibc from unmapping multi-MB batch buffers after every batch.
 void llm_tune_allocator(void);
 
+/// MinHash update over `count` 32-bit shingle hashes: sig[i] = min(sig[i], (a[i]*x + b[i]) >> 32).
+/// Dedup key of ASCII text (see kernels.c); returns bytes written at dst + written.
+size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending);
+
+void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n, const uint32_t *xs, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

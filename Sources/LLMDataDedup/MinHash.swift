@@ -1,0 +1,140 @@
+import CTextKernels
+import CXXHash
+
+/// MinHash parameters (defaults: datatrove's 14 bands × 8 rows, 5-grams).
+public struct MinHashOptions: Sendable {
+    public var bands = 14
+    public var rows = 8
+    /// Word n-gram size for text with spaces.
+    public var wordNgram = 5
+    /// Character n-gram size for text written without spaces (Chinese, Japanese, Thai).
+    public var charNgram = 5
+    /// Estimated Jaccard a candidate pair must reach to count as duplicates.
+    public var threshold = 0.8
+    public var seed: UInt64 = 1
+    public init() {}
+    public var permutations: Int { bands * rows }
+}
+
+/// Computes MinHash signatures of dedup keys. Shingles are word n-grams of the key (words are
+/// the key's space-separated tokens), or character n-grams when fewer than one character in
+/// eight of the key is a space (text without word spaces). Each shingle is hashed with XXH3-64
+/// and x is its low 32 bits; permutation i maps x to ((a_i·x + b_i) mod 2^64) >> 32
+/// (multiply-shift hashing; odd 64-bit a_i and 64-bit b_i from a fixed SplitMix64 sequence) and
+/// keeps the minimum.
+public final class MinHasher {
+    public let options: MinHashOptions
+    let a: [UInt64]
+    let b: [UInt64]
+    var xs: [UInt32] = []
+    public private(set) var signature: [UInt32]
+    var words: [Range<Int>] = []
+    var chars: [Int] = []
+
+    public init(options: MinHashOptions) {
+        self.options = options
+        var state = options.seed &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        a = (0..<options.permutations).map { _ in next() | 1 }
+        b = (0..<options.permutations).map { _ in next() }
+        signature = [UInt32](repeating: UInt32.max, count: options.permutations)
+    }
+
+    @inline(__always) func add(_ x: UInt64) { xs.append(UInt32(truncatingIfNeeded: x)) }
+
+    /// Signature of a key (see KeyNormalizer). Returns the number of shingles (0 for an empty key).
+    @discardableResult
+    public func sign(_ key: [UInt8]) -> Int {
+        for i in 0..<signature.count { signature[i] = UInt32.max }
+        xs.removeAll(keepingCapacity: true)
+        if key.isEmpty { return 0 }
+        defer {
+            let p = options.permutations
+            signature.withUnsafeMutableBufferPointer { s in
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        xs.withUnsafeBufferPointer { x in llm_minhash_update(s.baseAddress, ap.baseAddress, bp.baseAddress, p, x.baseAddress, x.count) }
+                    }
+                }
+            }
+        }
+        var spaces = 0
+        for c in key where c == 0x20 { spaces += 1 }
+        var charCount = 0
+        for c in key where c & 0xC0 != 0x80 { charCount += 1 }
+        var shingles = 0
+        key.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            if spaces * 8 >= charCount {
+                words.removeAll(keepingCapacity: true)
+                var s = 0
+                for (i, c) in key.enumerated() where c == 0x20 {
+                    if i > s { words.append(s..<i) }
+                    s = i + 1
+                }
+                if s < key.count { words.append(s..<key.count) }
+                let n = options.wordNgram
+                if words.count <= n {
+                    add(XXH3_64bits(base, key.count))
+                    shingles = 1
+                } else {
+                    for w in 0...(words.count - n) {
+                        let start = words[w].lowerBound, end = words[w + n - 1].upperBound
+                        add(XXH3_64bits(base + start, end - start))
+                        shingles += 1
+                    }
+                }
+            } else {
+                chars.removeAll(keepingCapacity: true)
+                for (i, c) in key.enumerated() where c & 0xC0 != 0x80 && c != 0x20 { chars.append(i) }
+                let n = options.charNgram
+                if chars.count <= n {
+                    add(XXH3_64bits(base, key.count))
+                    shingles = 1
+                } else {
+                    for k in 0...(chars.count - n) {
+                        let start = chars[k]
+                        let end = k + n < chars.count ? chars[k + n] : key.count
+                        add(XXH3_64bits(base + start, end - start))
+                        shingles += 1
+                    }
+                }
+            }
+        }
+        return shingles
+    }
+}
+
+/// Union-find over document ordinals; the smallest ordinal (first in input order) is the root.
+struct UnionFind {
+    var parent: [UInt32] = []
+
+    mutating func add() -> Int {
+        parent.append(UInt32(parent.count))
+        return parent.count - 1
+    }
+
+    mutating func find(_ x: Int) -> Int {
+        var r = x
+        while Int(parent[r]) != r { r = Int(parent[r]) }
+        var c = x
+        while Int(parent[c]) != r {
+            let n = Int(parent[c])
+            parent[c] = UInt32(r)
+            c = n
+        }
+        return r
+    }
+
+    mutating func union(_ x: Int, _ y: Int) {
+        let a = find(x), b = find(y)
+        if a == b { return }
+        if a < b { parent[b] = UInt32(a) } else { parent[a] = UInt32(b) }
+    }
+}

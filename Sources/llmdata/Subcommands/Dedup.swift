@@ -1,0 +1,126 @@
+import ArgumentParser
+import LLMDataCore
+import LLMDataDedup
+
+extension DedupMode: ExpressibleByArgument {}
+
+/// Key and MinHash options shared by the dedup subcommands.
+struct DedupFlags: ParsableArguments {
+    @Flag(name: .customLong("digits-to-zero"), help: "Map digits to 0 in the dedup key.")
+    var digitsToZero = false
+    @Option(help: "minhash: LSH bands.") var bands = 14
+    @Option(help: "minhash: rows per band.") var rows = 8
+    @Option(help: "minhash: word n-gram size.") var ngram = 5
+    @Option(name: .customLong("char-ngram"), help: "minhash: character n-gram size for text without spaces.") var charNgram = 5
+    @Option(help: "minhash: estimated Jaccard a candidate pair must reach.") var threshold = 0.8
+    @Option(help: "minhash: seed of the permutations.") var seed: UInt64 = 1
+    @Option(name: .customLong("line-min-docs"), help: "lines: remove a line found in at least this many documents.") var lineMinDocs = 3
+    @Option(name: .customLong("line-min-bytes"), help: "lines: never remove lines shorter than this.") var lineMinBytes = 10
+
+    func validate() throws {
+        if bands < 1 || rows < 1 || ngram < 1 || charNgram < 1 { throw ValidationError("bands, rows and n-gram sizes must be positive") }
+        if !(0...1).contains(threshold) { throw ValidationError("--threshold is between 0 and 1") }
+    }
+
+    func options(mode: DedupMode) -> DedupOptions {
+        var o = DedupOptions()
+        o.mode = mode
+        o.key.digitsToZero = digitsToZero
+        o.minhash.bands = bands
+        o.minhash.rows = rows
+        o.minhash.wordNgram = ngram
+        o.minhash.charNgram = charNgram
+        o.minhash.threshold = threshold
+        o.minhash.seed = seed
+        o.lineMinDocuments = lineMinDocs
+        o.lineMinBytes = lineMinBytes
+        return o
+    }
+}
+
+struct Dedup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove exact and near-duplicate documents, or boilerplate lines repeated across documents.",
+        discussion: "`llmdata dedup INPUT...` runs in one process; `signatures`, `clusters` and `apply` are the same MinHash dedup as map/reduce steps for many machines (docs/scale-out.md).",
+        subcommands: [Run.self, Signatures.self, Clusters.self, Apply.self],
+        defaultSubcommand: Run.self
+    )
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Single-process dedup (the default): reads the inputs twice (files, not stdin); the first record in input order is kept.")
+        @OptionGroup var input: InputOptions
+        @OptionGroup var runFlags: RunFlags
+        @Option(help: "exact (hash of the normalized text), minhash (near duplicates) or lines (boilerplate lines).")
+        var mode: DedupMode = .exact
+        @OptionGroup var dedup: DedupFlags
+
+        func run() throws {
+            try finish(DedupRunner.run(inputs: input.inputs, format: input.format, reader: input.reader,
+                                       options: dedup.options(mode: mode), run: runFlags.options))
+        }
+    }
+
+    struct Signatures: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Map step: MinHash signatures of shard i of n of the input files into DIR.")
+        @OptionGroup var input: InputOptions
+        @OptionGroup var worker: WorkerFlags
+        @OptionGroup var dedup: DedupFlags
+        @Option(name: .customLong("shard-index")) var shardIndex = 0
+        @Option(name: .customLong("shard-count")) var shardCount = 1
+        @Option(name: [.short, .customLong("output")], help: "Directory for signatures-IIIII.bin.") var output: String
+
+        func validate() throws {
+            if shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount { throw ValidationError("need 0 <= --shard-index < --shard-count") }
+        }
+
+        func run() throws {
+            do {
+                let n = try ScaleOut.signatures(inputs: input.inputs, format: input.format, reader: input.reader,
+                                                options: dedup.options(mode: .minhash), shardIndex: shardIndex, shardCount: shardCount,
+                                                outDir: output, run: worker.options)
+                if !worker.quiet { Diagnostics.write("llmdata dedup signatures: \(n) records -> \(output)\n") }
+            } catch let e as LLMDataError {
+                Diagnostics.error(stage: "dedup signatures", e.message, hint: e.hint)
+                throw ArgumentParser.ExitCode(e.exitCode.rawValue)
+            }
+        }
+    }
+
+    struct Clusters: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reduce step: verified pairs for a band range, or the decisions (DIR/decisions.jsonl).")
+        @Argument(help: "The directory with signatures-*.bin.") var dir: String
+        @OptionGroup var dedup: DedupFlags
+        @Option(name: .customLong("band-start"), help: "Only these bands: write DIR/pairs-SSS-CCC.bin.") var bandStart: Int?
+        @Option(name: .customLong("band-count")) var bandCount = 1
+
+        func run() throws {
+            do {
+                if let bandStart {
+                    let n = try ScaleOut.pairs(dir: dir, options: dedup.options(mode: .minhash), bandStart: bandStart, bandCount: bandCount)
+                    print("\(dir): bands \(bandStart)..<\(bandStart + bandCount): \(n) verified pairs")
+                } else {
+                    let (removed, clusters) = try ScaleOut.clusters(dir: dir, options: dedup.options(mode: .minhash))
+                    print("\(dir)/decisions.jsonl: \(removed) records to remove in \(clusters) clusters")
+                }
+            } catch let e as LLMDataError {
+                Diagnostics.error(stage: "dedup clusters", e.message, hint: e.hint)
+                throw ArgumentParser.ExitCode(e.exitCode.rawValue)
+            }
+        }
+    }
+
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Final step: drop and annotate the inputs by DIR/decisions.jsonl.")
+        @OptionGroup var input: InputOptions
+        @OptionGroup var runFlags: RunFlags
+        @Option(help: "The directory with decisions.jsonl.") var decisions: String
+        @OptionGroup var dedup: DedupFlags
+
+        func run() throws {
+            try finish(ScaleOut.apply(inputs: input.inputs, format: input.format, reader: input.reader,
+                                      options: dedup.options(mode: .minhash), decisionsDir: decisions, run: runFlags.options))
+        }
+    }
+}
