@@ -8,7 +8,7 @@ public struct TokenizeOptions: Sendable {
     public var tokenizerJSON: String?
     /// a tiktoken ranks file with its split pattern.
     public var tiktoken: String?
-    public var pattern: SplitPattern = .cl100k
+    public var pattern: TiktokenPattern = .cl100k
     /// The EOS written after every document: a token string, a numeric id, `none`, or nil for the
     /// tokenizer's default.
     public var eos: String?

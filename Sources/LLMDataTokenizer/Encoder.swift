@@ -1,6 +1,7 @@
 import CICUShim
 import Foundation
 import Glibc
+import LLMDataBPE
 
 /// Encodes UTF-8 text into token ids with a `BPEModel`. One per thread: it owns the split
 /// pattern's match data, scratch buffers and a piece cache.
@@ -12,7 +13,9 @@ import Glibc
 /// lazy invalidation, so the work is O(n log n) even for a megabyte-long piece.
 public final class Encoder {
     public let model: BPEModel
-    let pretokenizer: Pretokenizer?
+    /// The split pattern (LLMDataBPE's PCRE2 pre-tokenizer, with its ASCII fast path when the
+    /// pattern is one of the built-in ones), one splitter per encoder.
+    let splitter: PreTokenizer.Splitter?
     let pairs: PairTable
     let byteToID: UnsafeMutablePointer<UInt32>
     let whole: TokenTable?
@@ -31,7 +34,13 @@ public final class Encoder {
 
     public init(model: BPEModel) throws {
         self.model = model
-        pretokenizer = model.splitRegex.isEmpty ? nil : try Pretokenizer(regex: model.splitRegex)
+        if model.splitRegex.isEmpty {
+            splitter = nil
+        } else if let builtin = SplitPattern.allCases.first(where: { $0.regex == model.splitRegex }) {
+            splitter = try PreTokenizer(builtin).makeSplitter()
+        } else {
+            splitter = try PreTokenizer(regex: model.splitRegex).makeSplitter()
+        }
         specialsSorted = model.specials.map { (Array($0.key.utf8), $0.value) }.sorted { $0.0.count > $1.0.count }
         cache = PieceCache()
         pairs = model.pairs
@@ -115,12 +124,15 @@ public final class Encoder {
     }
 
     func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
-        guard let pre = pretokenizer else {
+        guard let splitter else {
             encodePiece(text, into: &out)
             return
         }
-        pre.split(text) { s, e in
-            encodePiece(UnsafeBufferPointer(rebasing: text[s..<e]), into: &out)
+        do {
+            try splitter.forEachPiece(text) { encodePiece($0, into: &out) }
+        } catch {
+            // PCRE2 resource errors only (patterns cannot fail to match): the text as one piece
+            encodePiece(text, into: &out)
         }
     }
 

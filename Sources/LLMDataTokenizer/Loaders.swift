@@ -1,4 +1,5 @@
 import Foundation
+import LLMDataBPE
 
 extension BPEModel {
     /// The GPT-2 split pattern that HF's `ByteLevel(use_regex=true)` pre-tokenizer applies.
@@ -111,7 +112,7 @@ extension BPEModel {
     }
 
     /// The special tokens tiktoken defines for its encodings (not stored in ranks files).
-    public static func tiktokenSpecials(pattern: SplitPattern, rankCount: Int) -> [String: UInt32] {
+    public static func tiktokenSpecials(pattern: TiktokenPattern, rankCount: Int) -> [String: UInt32] {
         switch pattern {
         case .gpt2: return ["<|endoftext|>": UInt32(rankCount)]
         case .cl100k: return ["<|endoftext|>": 100_257, "<|fim_prefix|>": 100_258, "<|fim_middle|>": 100_259,
@@ -121,7 +122,7 @@ extension BPEModel {
     }
 
     /// Loads a tiktoken ranks file (`base64-token rank` per line).
-    public static func loadTiktoken(path: String, pattern: SplitPattern) throws -> BPEModel {
+    public static func loadTiktoken(path: String, pattern: TiktokenPattern) throws -> BPEModel {
         guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError("\(path): cannot read") }
         var ranks: [([UInt8], UInt32)] = []
         var maxRank = -1

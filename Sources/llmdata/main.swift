@@ -15,6 +15,9 @@ struct LLMData: ParsableCommand {
     )
 }
 
+// A closed downstream pipe ends any subcommand quietly (writes see EPIPE instead of a signal).
+signal(SIGPIPE, SIG_IGN)
+
 // Exit codes: argument errors exit 2 (docs/protocol.md), help and version 0.
 do {
     var command = try LLMData.parseAsRoot()

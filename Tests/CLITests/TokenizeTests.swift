@@ -140,4 +140,18 @@ struct TokenizeTests {
         #expect(again.status == 2)
         #expect(again.stderr.contains("already holds a complete shard set"))
     }
+
+    @Test("shards decode into a closed pipe ends quietly with exit 0 (it once died of SIGPIPE, failing make demo)")
+    func decodeIntoClosedPipe() throws {
+        let (dir, _) = try tokenize([])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "set -o pipefail; '\(CLI.binary)' shards decode '\(dir.path)' --doc 0 | head -c 5 > /dev/null"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(err.fileHandleForReading.readDataToEndOfFile().isEmpty)
+    }
 }

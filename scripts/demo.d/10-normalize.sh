@@ -9,7 +9,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 c = s["counters"]
 print(f"   {s['records_in']} records in, {s['records_out']} out, {s['records_rejected']} rejected; "
-      f"{c.get('records_changed', 0)} changed, {c.get('records_normalized', 0)} needed ICU, "
+      f"{c.get('records_changed', 0)} changed, {c.get('records_normalized', 0)} changed by NFKC, "
       f"{c.get('ascii_fast_path', 0)} took the ASCII fast path, {c.get('urls_removed', 0)} URLs removed; "
       f"{s['files_processed']} files -> {s['bytes_out']} bytes")
 PY

@@ -5,7 +5,7 @@ import LLMDataShards
 import LLMDataTokenize
 import LLMDataTokenizer
 
-extension SplitPattern: ExpressibleByArgument {}
+extension TiktokenPattern: ExpressibleByArgument {}
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +22,7 @@ struct Tokenize: ParsableCommand {
     var tiktoken: String?
 
     @Option(help: "Split pattern for --tiktoken: gpt2, cl100k or o200k.")
-    var pattern: SplitPattern = .cl100k
+    var pattern: TiktokenPattern = .cl100k
 
     @Option(help: "End-of-document token: a special token, an id, or none (default: the tokenizer's <|endoftext|>-like token).")
     var eos: String?
@@ -113,19 +113,24 @@ struct Shards: ParsableCommand {
                 var toks = try reader.document(doc)
                 if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
                 if ids {
-                    print(toks.map(String.init).joined(separator: " "))
+                    let out = FDSink()
+                    try out.write(Array((toks.map(String.init).joined(separator: " ") + "\n").utf8))
+                    try out.finish()
                     return
                 }
                 let info = reader.manifest.tokenizer
                 let path = tokenizerPath ?? info.path
                 let model = info.kind == "tiktoken"
-                    ? try BPEModel.loadTiktoken(path: path, pattern: SplitPattern(rawValue: info.pattern ?? "cl100k") ?? .cl100k)
+                    ? try BPEModel.loadTiktoken(path: path, pattern: TiktokenPattern(rawValue: info.pattern ?? "cl100k") ?? .cl100k)
                     : try BPEModel.loadTokenizerJSON(path: path)
                 if try SHA256.hex(ofFile: path) != info.sha256 {
                     Diagnostics.warning(stage: "shards", "\(path) is not the tokenizer the shards were written with (SHA-256 differs)")
                 }
-                FileHandle.standardOutput.write(Data(model.decode(toks)))
-                FileHandle.standardOutput.write(Data([0x0A]))
+                let out = FDSink()
+                try out.write(model.decode(toks) + [0x0A])
+                try out.finish()
+            } catch is BrokenPipe {
+                return
             } catch { throw Shards.fail(error) }
         }
     }
