@@ -37,7 +37,8 @@ public struct CountOptions: Sendable {
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     public var shardIndex = 0
     public var shardCount = 1
-    /// Reader batch size: small batches keep the bytes in flight (jobs * 2 + 2 batches) low.
+    /// Reader batch size when the reader options keep the core's default: small batches keep the
+    /// bytes in flight (a few batches per thread) low.
     public var chunkBytes = 256 << 10
     public var strict = false
     public var quiet = false
@@ -71,7 +72,8 @@ public enum BPECounting {
             }
         }
         var reader = reader
-        reader.chunkBytes = min(reader.chunkBytes, options.chunkBytes)
+        // 256 KB batches unless --batch-bytes chose another size
+        if reader.chunkBytes == ReaderOptions().chunkBytes { reader.chunkBytes = options.chunkBytes }
         let (visitors, stats) = try RecordScanner.scan(files: files, reader: reader, jobs: options.jobs, stageName: "bpe",
                                                        strict: options.strict, quiet: options.quiet, maxWarnings: options.maxWarnings) {
             WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)

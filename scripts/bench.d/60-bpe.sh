@@ -37,6 +37,11 @@ s = json.load(open(sys.argv[1]))
 ph = ", ".join(f"{k} {v:.2f}s" for k, v in s["phase_seconds"].items())
 print(f"llmdata --stats on en100m.txt @32000: {s['words']} words, {s['unique_words']} unique, {s['merges']} merges; {ph}; peak {s['peak_rss_bytes'] // 2**20} MB")
 PY
+# memory follows unique words, not corpus size: en100m.txt three times over (same unique words)
+[ -s "$DATA_DIR/en300m.txt" ] || cat "$EN/en100m.txt" "$EN/en100m.txt" "$EN/en100m.txt" > "$DATA_DIR/en300m.txt"
+read -r t1 r1 < <(measure "$LLMDATA_BIN" bpe train "$EN/en100m.txt" --pattern cl100k --vocab-size 32000 -o "$TMP/m1.json" --quiet)
+read -r t3 r3 < <(measure "$LLMDATA_BIN" bpe train "$DATA_DIR/en300m.txt" --pattern cl100k --vocab-size 32000 -o "$TMP/m3.json" --quiet)
+printf "peak RSS, en100m.txt: %d MB (%.2f s); en100m.txt x3 (300 MB): %d MB (%.2f s)\n" $((r1 / 1024)) "$t1" $((r3 / 1024)) "$t3"
 "$PY" - "$TMP/ours-100m-32k.json" "$TMP/hf-100m-32k.json" "$EN/heldout.txt" <<'PY'
 import sys
 sys.path.insert(0, "scripts/bpe")
