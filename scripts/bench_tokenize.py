@@ -55,6 +55,8 @@ def main():
     one = results["llmdata encode only, --jobs 1"]
     print(f"--jobs 2 vs --jobs 1 (encode only): {results['llmdata encode only, --jobs 2'] / one:.2f}x")
     print(f"writing shards adds {100 * (one / results['llmdata encode + write shards, --jobs 1'] - 1):.1f}% to encoding alone (--jobs 1)")
+    two = results["llmdata encode only, --jobs 2"]
+    print(f"writing shards adds {100 * (two / results['llmdata encode + write shards, --jobs 2'] - 1):.1f}% to encoding alone (--jobs 2)")
 
 
 if __name__ == "__main__":
