@@ -79,7 +79,7 @@ public final class LangIdentifier {
             }
         }
         for l in candidates {
-            scores[l] = Double(sums[l]) / 256
+            scores[l] = Double(sums[l]) / LangIDModel.scale
             best = max(best, scores[l])
         }
         // calibrated softmax over the candidates
@@ -109,7 +109,7 @@ public enum LangIDTrainer {
         let files = try FileManager.default.contentsOfDirectory(atPath: trainDir).filter { $0.hasSuffix(".txt") }.sorted()
         if files.isEmpty { throw LLMDataError("\(trainDir): no <lang>.txt files", hint: "build them with ../shared/data/build-langid-data.sh") }
         let langs = files.map { String($0.dropLast(4)) }
-        var table = [Int16](repeating: 0, count: langs.count * buckets)
+        var table = [Int8](repeating: 0, count: langs.count * buckets)
         var scripts: [Script] = []
         var heldOut: [[String]] = []
         var f = Features()
@@ -146,8 +146,8 @@ public enum LangIDTrainer {
             let alpha = 0.1
             let denom = log(Double(n) + alpha * Double(buckets))
             for h in 0..<buckets {
-                let v = (log(counts[h] + alpha) - denom) * 256
-                table[h * langs.count + li] = Int16(max(-32768, min(32767, v.rounded())))
+                let v = (log(counts[h] + alpha) - denom) * LangIDModel.scale
+                table[h * langs.count + li] = Int8(max(-128, min(127, v.rounded())))
             }
             heldOut.append(held)
             report("\(langs[li]): \(n) features, script \(dominant), \(held.count) held-out lines")

@@ -27,16 +27,19 @@ enum Script: Int, CaseIterable {
 /// with a space on both sides), one table per language, quantized to Int16 (docs/langid.md).
 public final class LangIDModel: @unchecked Sendable {
     public static let magic = Array("LLMDLID1".utf8)
+    /// Fixed-point scale of the stored log-probabilities.
+    public static let scale = 8.0
     public let languages: [String]
     public let buckets: Int
     /// Softmax temperature fitted on held-out training lines.
     public var temperature: Float
-    /// log P(feature bucket | language) × 256, bucket-major (bucket b, language l at b·L + l).
-    let table: [Int16]
+    /// log P(feature bucket | language) × 8 as int8 (clamped at -128), bucket-major (bucket b,
+    /// language l at b·L + l): a 30-language, 32,768-bucket table is 983,040 bytes and stays in L2.
+    let table: [Int8]
     /// The script of each language's text (its candidate group).
     let scripts: [Script]
 
-    init(languages: [String], buckets: Int, temperature: Float, table: [Int16], scripts: [Script]) {
+    init(languages: [String], buckets: Int, temperature: Float, table: [Int8], scripts: [Script]) {
         self.languages = languages
         self.buckets = buckets
         self.temperature = temperature
@@ -45,12 +48,12 @@ public final class LangIDModel: @unchecked Sendable {
     }
 
     /// File layout (little-endian): magic "LLMDLID1", u32 version 1, u32 languages L, u32 buckets B,
-    /// f32 temperature, L × (4-byte code, NUL padded; u32 script), then B×L int16
-    /// log-probabilities×256, bucket-major.
+    /// f32 temperature, L × (4-byte code, NUL padded; u32 script), then B×L int8
+    /// log-probabilities×8, bucket-major.
     public func write(to path: String) throws {
         var out = Self.magic
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        u32(1)
+        u32(2)
         u32(UInt32(languages.count))
         u32(UInt32(buckets))
         withUnsafeBytes(of: temperature.bitPattern.littleEndian) { out.append(contentsOf: $0) }
@@ -74,7 +77,7 @@ public final class LangIDModel: @unchecked Sendable {
         func bad(_ why: String) -> LLMDataError { LLMDataError("\(path): not a langid model (\(why))") }
         guard b.count >= 24, Array(b[0..<8]) == magic else { throw bad("magic") }
         func u32(_ o: Int) -> UInt32 { b.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self)) } }
-        guard u32(8) == 1 else { throw bad("version") }
+        guard u32(8) == 2 else { throw bad("version") }
         let n = Int(u32(12)), buckets = Int(u32(16))
         let temperature = Float(bitPattern: u32(20))
         var p = 24
@@ -84,14 +87,11 @@ public final class LangIDModel: @unchecked Sendable {
             scripts.append(Script(rawValue: Int(u32(p + 4))) ?? .other)
             p += 8
         }
-        guard b.count == p + 2 * n * buckets else { throw bad("size") }
-        var table = [Int16](repeating: 0, count: n * buckets)
+        guard b.count == p + n * buckets else { throw bad("size") }
+        var table = [Int8](repeating: 0, count: n * buckets)
         table.withUnsafeMutableBytes { dst in
-            b.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[p..<(p + 2 * n * buckets)])) }
+            b.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[p..<(p + n * buckets)])) }
         }
-        #if _endian(big)
-        for i in table.indices { table[i] = Int16(littleEndian: table[i]) }
-        #endif
         return LangIDModel(languages: langs, buckets: buckets, temperature: temperature, table: table, scripts: scripts)
     }
 }
