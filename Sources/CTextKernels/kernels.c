@@ -180,3 +180,15 @@ void llm_lid_accumulate(const int8_t *table, size_t nl, const int32_t *hashes, s
         for (size_t l = 0; l < nl; l++) acc[l] += row[l];
     }
 }
+
+int llm_is_ascii(const uint8_t *src, size_t n) {
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, src + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) acc |= src[i];
+    return (acc & 0x8080808080808080ULL) == 0;
+}
