@@ -49,11 +49,13 @@ let package = Package(
 
         .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CTextKernels"], swiftSettings: fast),
 
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
