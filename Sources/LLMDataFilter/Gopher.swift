@@ -36,6 +36,23 @@ public struct TextView {
         words = WordSplitter.split(scalars)
     }
 
+    /// From valid UTF-8 bytes (one decoding pass).
+    public init(utf8 t: UnsafeBufferPointer<UInt8>) {
+        var out = [UInt32]()
+        out.reserveCapacity(t.count)
+        var i = 0
+        let n = t.count
+        while i < n {
+            let b = t[i]
+            if b < 0x80 { out.append(UInt32(b)); i += 1 }
+            else if b < 0xE0 { out.append(UInt32(b & 0x1F) << 6 | UInt32(t[i + 1] & 0x3F)); i += 2 }
+            else if b < 0xF0 { out.append(UInt32(b & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F)); i += 3 }
+            else { out.append(UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F)); i += 4 }
+        }
+        scalars = out
+        words = WordSplitter.split(scalars)
+    }
+
     /// Python's `str.splitlines()` line boundaries.
     static let lineBreaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
 
@@ -46,7 +63,7 @@ public struct TextView {
         let n = scalars.count
         while i < n {
             let c = scalars[i]
-            if Self.lineBreaks.contains(c) {
+            if CharTable.flags(c) & CharTable.lineBreak != 0 {
                 out.append(scalars[s..<i])
                 if c == 0x0D && i + 1 < n && scalars[i + 1] == 0x0A { i += 1 }
                 s = i + 1
@@ -67,9 +84,7 @@ public struct TextView {
     }
 }
 
-func isPythonSpace(_ c: UInt32) -> Bool {
-    WordSplitter.isSpace(c) || (c >= 0x1C && c <= 0x1F)
-}
+@inline(__always) func isPythonSpace(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.space != 0 }
 
 func strip(_ s: ArraySlice<UInt32>) -> ArraySlice<UInt32> {
     var a = s.startIndex, b = s.endIndex
@@ -83,7 +98,7 @@ public enum GopherQuality {
     public static func check(_ t: TextView, _ o: GopherQualityOptions) -> String? {
         let words = t.words
         let nWords = words.count
-        let nonSymbol = words.filter { w in w.contains { !Punctuation.set.contains($0) } }
+        let nonSymbol = words.filter { w in w.contains { CharTable.flags($0) & CharTable.punct == 0 } }
         if o.minDocWords > 0 && nonSymbol.count < o.minDocWords { return "gopher_short_doc" }
         if o.maxDocWords > 0 && nonSymbol.count > o.maxDocWords { return "gopher_long_doc" }
         let avg = Double(nonSymbol.reduce(0) { $0 + $1.count }) / Double(max(nonSymbol.count, 1))
@@ -126,10 +141,11 @@ public enum GopherQuality {
 
 public enum GopherRepetition {
     static func findDuplicates(_ xs: [ArraySlice<UInt32>]) -> (Int, Int) {
-        var seen = Set<[UInt32]>()
+        var seen = Set<UInt64>()
         var elems = 0, chars = 0
         for x in xs {
-            if !seen.insert(Array(x)).inserted { elems += 1; chars += x.count }
+            let p = PolyHash.of(x)
+            if !seen.insert(p.h ^ (UInt64(x.count) << 48)).inserted { elems += 1; chars += x.count }
         }
         return (elems, chars)
     }
@@ -167,40 +183,44 @@ public enum GopherRepetition {
         (pd, pc) = findDuplicates(lines)
         if o.dupLineFrac > 0 && Double(pd) / Double(lines.count) > o.dupLineFrac { return "dup_line_frac" }
         if o.dupLineCharFrac > 0 && Double(pc) / len > o.dupLineCharFrac { return "dup_line_char_frac" }
-        let words = t.words.map { Array($0) }
+        let words = t.words
+        let wh = words.map { PolyHash.of($0) }
+        var space = PolyHash()
+        space.add(0x20)
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard words.count >= n else { continue }
-            var counts: [[UInt32]: Int] = [:]
-            var best = 0, bestLen = 0
-            var order: [[UInt32]] = []
+            // n-grams joined by a space; Counter.most_common(1): highest count, first seen on ties
+            var counts: [UInt64: (count: Int, first: Int, length: Int)] = [:]
             for i in 0...(words.count - n) {
-                var g: [UInt32] = []
-                for k in 0..<n { if k > 0 { g.append(0x20) }; g.append(contentsOf: words[i + k]) }
-                let c = (counts[g] ?? 0) + 1
-                if counts[g] == nil { order.append(g) }
-                counts[g] = c
+                var g = wh[i]
+                var length = words[i].count
+                for k in 1..<n {
+                    g.append(space)
+                    g.append(wh[i + k])
+                    length += 1 + words[i + k].count
+                }
+                let key = g.h ^ (UInt64(length) << 48)
+                if let c = counts[key] { counts[key] = (c.count + 1, c.first, c.length) } else { counts[key] = (1, i, length) }
             }
-            // Counter.most_common(1): the highest count, the first seen on ties
-            for g in order {
-                let c = counts[g]!
-                if c > best { best = c; bestLen = g.count }
-            }
-            if Double(bestLen * best) / len > frac { return "top_\(n)_gram" }
+            var best = (count: 0, first: Int.max, length: 0)
+            for (_, c) in counts where c.count > best.count || (c.count == best.count && c.first < best.first) { best = c }
+            if Double(best.length * best.count) / len > frac { return "top_\(n)_gram" }
         }
         for pair in o.dupNGrams {
             let n = Int(pair[0]), frac = pair[1]
-            var seen = Set<[UInt32]>()
+            // n-grams joined without a separator, as datatrove's find_all_duplicate
+            var seen = Set<UInt64>()
             var repeated = 0
             var idx = 0
             while idx < words.count - n + 1 {
-                var g: [UInt32] = []
-                for k in 0..<n { g.append(contentsOf: words[idx + k]) }
-                if seen.contains(g) {
-                    repeated += g.count
+                var g = PolyHash()
+                var length = 0
+                for k in 0..<n { g.append(wh[idx + k]); length += words[idx + k].count }
+                if !seen.insert(g.h ^ (UInt64(length) << 48)).inserted {
+                    repeated += length
                     idx += n
                 } else {
-                    seen.insert(g)
                     idx += 1
                 }
             }

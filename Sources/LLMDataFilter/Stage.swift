@@ -23,7 +23,7 @@ public struct FilterStage: RecordStage {
         init(_ o: FilterOptions) { self.o = o }
 
         func process(_ doc: inout Document) -> Verdict {
-            let view = TextView(doc.textString)
+            let view = doc.withText { TextView(utf8: $0) }
             var failed: [(String, JSONValue)] = []
             for rule in o.rules {
                 let r: String?

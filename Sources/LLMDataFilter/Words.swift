@@ -14,13 +14,10 @@ public enum WordSplitter {
         c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000
     }
 
-    @inline(__always) static func isLetter(_ c: UInt32) -> Bool {
-        guard let s = Unicode.Scalar(c) else { return false }
-        return s.properties.isAlphabetic
-    }
+    @inline(__always) static func isLetter(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.alpha != 0 }
 
-    @inline(__always) static func isLower(_ c: UInt32) -> Bool { Unicode.Scalar(c)?.properties.isLowercase ?? false }
-    @inline(__always) static func isUpper(_ c: UInt32) -> Bool { Unicode.Scalar(c)?.properties.isUppercase ?? false }
+    @inline(__always) static func isLower(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.lower != 0 }
+    @inline(__always) static func isUpper(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.upper != 0 }
 
     /// The words of `text`.
     public static func split(_ text: [UInt32]) -> [ArraySlice<UInt32>] {
@@ -59,12 +56,12 @@ public enum WordSplitter {
         var changed = true
         while changed && !s.isEmpty {
             changed = false
-            if abbreviations.contains(String(String.UnicodeScalarView(s.compactMap(Unicode.Scalar.init)))) { break }
+            if s.count <= 6 && s.last == 0x2E && abbreviations.contains(String(String.UnicodeScalarView(s.compactMap(Unicode.Scalar.init)))) { break }
             // prefixes
             if s.count >= 3 && s.prefix(3).allSatisfy({ $0 == 0x2E }) {
                 out.append(s.prefix(3)); s = s.dropFirst(3); changed = true; continue
             }
-            if let f = s.first, s.count > 1, prefixChars.contains(f) {
+            if let f = s.first, s.count > 1, CharTable.flags(f) & CharTable.prefix != 0 {
                 out.append(s.prefix(1)); s = s.dropFirst(); changed = true; continue
             }
             // suffixes
@@ -76,7 +73,7 @@ public enum WordSplitter {
             }
             // a single letter with a period (initials, "n." in dictionaries) stays whole
             if s.count == 2 && s.last == 0x2E && isLetter(s.first!) { break }
-            if let l = s.last, s.count > 1, suffixChars.contains(l) {
+            if let l = s.last, s.count > 1, CharTable.flags(l) & CharTable.suffix != 0 {
                 // a final period stays on single-letter abbreviations like "U.S." handled above
                 suffixes.insert(s.suffix(1), at: 0); s = s.dropLast(); changed = true; continue
             }
