@@ -3,7 +3,7 @@
 GopherRepetitionFilter (same default thresholds) on the same JSONL, and the throughput of both
 (datatrove in one process; llmdata --jobs 2).
 
-Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N]
+Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N] [--floor X]   (exit 1 below the floor, default 0.995)
 """
 import json
 import subprocess
@@ -16,7 +16,9 @@ from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilt
 
 def main():
     binary, path = sys.argv[1], sys.argv[2]
-    limit = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--limit" else None
+    args = sys.argv[3:]
+    limit = int(args[args.index("--limit") + 1]) if "--limit" in args else None
+    floor = float(args[args.index("--floor") + 1]) if "--floor" in args else 0.995
     rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
     inp = path
     if limit:
@@ -46,7 +48,7 @@ def main():
         dropped_ll = sum(o.get(k) is not None for o in ours)
         print(f"  {k:18s} keep/drop agreement {agree / len(rows):.4f} (same reason {same_reason / len(rows):.4f}); "
               f"dropped: datatrove {dropped_dt}, llmdata {dropped_ll}")
-        ok &= agree / len(rows) >= 0.995
+        ok &= agree / len(rows) >= floor
         diffs = [(i, ours[i].get(k), theirs[k][i]) for i in range(len(rows)) if (ours[i].get(k) is None) != (theirs[k][i] is None)]
         for i, a, b in diffs[:3]:
             print(f"    differs: doc {i}: llmdata {a}, datatrove {b}")

@@ -130,9 +130,12 @@ public enum GopherQuality {
             if Double(alpha) / Double(nWords) < o.maxNonAlphaWordsRatio { return "gopher_below_alpha_threshold" }
         }
         if o.minStopWords > 0 {
-            let stops = Set(o.stopWords.map { $0.unicodeScalars.map(\.value) })
-            var found = Set<[UInt32]>()
-            for w in words where stops.contains(Array(w)) { found.insert(Array(w)) }
+            let stops = o.stopWords.map { $0.unicodeScalars.map(\.value) }
+            let longest = stops.map(\.count).max() ?? 0
+            var found = Set<Int>()
+            for w in words where w.count <= longest {
+                if let k = stops.firstIndex(where: { $0.count == w.count && w.elementsEqual($0) }) { found.insert(k) }
+            }
             if found.count < o.minStopWords { return "gopher_enough_stop_words" }
         }
         return nil

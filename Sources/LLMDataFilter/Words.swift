@@ -34,15 +34,17 @@ public enum WordSplitter {
         return out
     }
 
-    static func hasPrefix(_ s: ArraySlice<UInt32>, _ p: String) -> Bool {
-        let u = p.unicodeScalars.map(\.value)
-        return s.count >= u.count && s.prefix(u.count).elementsEqual(u)
+    static let urlPrefixes: [[UInt32]] = ["http://", "https://", "www."].map { $0.unicodeScalars.map(\.value) }
+
+    @inline(__always) static func isURL(_ s: ArraySlice<UInt32>) -> Bool {
+        guard let f = s.first, f == 0x68 || f == 0x77 else { return false }
+        return urlPrefixes.contains { u in s.count >= u.count && s.prefix(u.count).elementsEqual(u) }
     }
 
     static func splitChunk(_ chunk: ArraySlice<UInt32>, into out: inout [ArraySlice<UInt32>]) {
         var s = chunk
         // URLs stay whole (spaCy's url_match), after trailing punctuation
-        if hasPrefix(s, "http://") || hasPrefix(s, "https://") || hasPrefix(s, "www.") {
+        if isURL(s) {
             var tail: [ArraySlice<UInt32>] = []
             while let last = s.last, s.count > 1, [0x2E, 0x2C, 0x29, 0x22, 0x27, 0x3B, 0x3A, 0x21, 0x3F].contains(last) {
                 tail.insert(s[(s.endIndex - 1)...], at: 0)
