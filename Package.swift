@@ -47,11 +47,13 @@ let package = Package(
 
         .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
 
+        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
+        .testTarget(name: "LLMDataLangIDTests", dependencies: ["LLMDataLangID", "LLMDataCore"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,0 +1,291 @@
+/// One identification.
+public struct LangResult: Sendable, Equatable {
+    /// ISO 639-1 code, or `und` when the text has no letters of a known script.
+    public var language: String
+    /// Calibrated probability 0...1 (docs/langid.md, "Scores").
+    public var score: Double
+    /// The best languages with scores, best first (at most the requested k).
+    public var top: [LangScore]
+}
+
+public struct LangScore: Sendable, Equatable {
+    public var language: String
+    public var score: Double
+}
+
+@inline(__always) func mix(_ g: UInt64, _ s: UInt32) -> UInt64 {
+    var h = (g ^ UInt64(s)) &* 0xff51afd7ed558ccd
+    h ^= h >> 33
+    return h
+}
+
+let ngramSeed: UInt64 = 0x243F6A8885A308D3
+let wordSeed: UInt64 = 0x13198A2E03707344
+let maxWordFeatureLength = 24
+
+/// Decodes UTF-8 and calls `body(codepoint, class)` for every letter (lowercased) and for every
+/// boundary (class separator, code point 0x20). ASCII runs that look like URLs or e-mail
+/// addresses are skipped as one boundary; invalid bytes are boundaries.
+@inline(__always)
+func scanLetters(_ text: UnsafeBufferPointer<UInt8>, _ tables: CharTables, _ body: (UInt32, UInt8) -> Void) {
+    let n = text.count
+    guard n > 0, let p = text.baseAddress else { return }
+    tables.cls.withUnsafeBufferPointer { clsBuf in
+        tables.lower.withUnsafeBufferPointer { lowBuf in
+            let cls = clsBuf.baseAddress!, low = lowBuf.baseAddress!
+            var i = 0
+            while i < n {
+                let b = p[i]
+                if b < 0x80 {
+                    if b > 0x20 && b < 0x7F {
+                        // An ASCII token: check for URL / e-mail shape once, at its start.
+                        if i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80 {
+                            var j = i
+                            var at = false, colonSlash = false
+                            while j < n && p[j] > 0x20 && p[j] < 0x7F {
+                                if p[j] == 0x40 { at = true }
+                                if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
+                                j += 1
+                            }
+                            let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
+                            if (at && j - i >= 5) || colonSlash || www {
+                                body(0x20, 0)
+                                i = j
+                                continue
+                            }
+                        }
+                        let l = b | 0x20
+                        if l >= 0x61 && l <= 0x7A { body(UInt32(l), LetterClass.latin.rawValue) } else { body(0x20, 0) }
+                    } else {
+                        body(0x20, 0)
+                    }
+                    i += 1
+                    continue
+                }
+                // Multi-byte UTF-8.
+                var cp: UInt32
+                var len: Int
+                if b & 0xE0 == 0xC0 { cp = UInt32(b & 0x1F); len = 2 }
+                else if b & 0xF0 == 0xE0 { cp = UInt32(b & 0x0F); len = 3 }
+                else if b & 0xF8 == 0xF0 { cp = UInt32(b & 0x07); len = 4 }
+                else { body(0x20, 0); i += 1; continue }
+                if i + len > n { body(0x20, 0); i += 1; continue }
+                var ok = true
+                for k in 1..<len {
+                    let c = p[i + k]
+                    if c & 0xC0 != 0x80 { ok = false; break }
+                    cp = (cp << 6) | UInt32(c & 0x3F)
+                }
+                if !ok { body(0x20, 0); i += 1; continue }
+                i += len
+                if cp < 0x10000 {
+                    let c = cls[Int(cp)]
+                    if c == 1 { continue }
+                    if c == 0 { body(0x20, 0) } else { body(UInt32(low[Int(cp)]), c) }
+                } else {
+                    let c = tables.classOf(cp)
+                    if c == 1 { continue }
+                    if c == 0 { body(0x20, 0) } else { body(cp, c) }
+                }
+            }
+        }
+    }
+}
+
+/// Weighted letter counts per script group for a text.
+struct GroupCounts {
+    var weighted = [Int](repeating: 0, count: ScriptGroup.allCases.count)
+    var han = 0, kana = 0
+
+    var total: Int { weighted.reduce(0, +) }
+
+    /// The group with most weighted letters (nil when there are none).
+    var best: ScriptGroup? {
+        var bi = -1, bv = 0
+        for (i, v) in weighted.enumerated() where v > bv { bi = i; bv = v }
+        return bi < 0 ? nil : ScriptGroup(rawValue: UInt8(bi))
+    }
+}
+
+/// Class → group raw value (index by LetterClass raw value).
+let classGroup: [UInt8] = LetterClass.allCases.map { c in
+    c.rawValue < 2 ? 255 : ScriptGroup(c).rawValue
+}
+
+/// Emits hashed feature buckets for the letters of one script group: character n-grams of
+/// length 1-4 inside words (a word boundary counts as a space) and whole words up to 24 letters.
+/// Letters of other groups are word boundaries.
+struct FeatureExtractor {
+    let shift: UInt64
+    let group: UInt8
+    var s0: UInt32 = 0x20, s1: UInt32 = 0, s2: UInt32 = 0, s3: UInt32 = 0
+    var len = 1
+    var wordLen = 0
+    var wordHash = wordSeed
+
+    init(bucketBits: Int, group: ScriptGroup) {
+        shift = UInt64(64 - bucketBits)
+        self.group = group.rawValue
+    }
+
+    @inline(__always) func bucket(_ g: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: (g &* 0x9E3779B97F4A7C15) >> shift)
+    }
+
+    @inline(__always) mutating func feed(_ cp: UInt32, _ c: UInt8, _ emit: (UInt32) -> Void) {
+        if c != 0 && classGroup[Int(c)] == group {
+            s3 = s2; s2 = s1; s1 = s0; s0 = cp
+            if len < 4 { len += 1 }
+            var g = mix(ngramSeed, s0)
+            emit(bucket(g))
+            g = mix(g, s1); emit(bucket(g))
+            if len >= 3 { g = mix(g, s2); emit(bucket(g)) }
+            if len >= 4 { g = mix(g, s3); emit(bucket(g)) }
+            wordLen += 1
+            wordHash = mix(wordHash, cp)
+        } else if wordLen > 0 {
+            endWord(emit)
+        }
+    }
+
+    @inline(__always) mutating func endWord(_ emit: (UInt32) -> Void) {
+        guard wordLen > 0 else { return }
+        s3 = s2; s2 = s1; s1 = s0; s0 = 0x20
+        if len < 4 { len += 1 }
+        var g = mix(ngramSeed, s0)
+        g = mix(g, s1); emit(bucket(g))
+        if len >= 3 { g = mix(g, s2); emit(bucket(g)) }
+        if len >= 4 { g = mix(g, s3); emit(bucket(g)) }
+        if wordLen <= maxWordFeatureLength { emit(bucket(mix(wordHash, 0xFFFF))) }
+        s1 = 0; s2 = 0; s3 = 0; len = 1
+        wordLen = 0
+        wordHash = wordSeed
+    }
+}
+
+/// Identifies the language of UTF-8 text with a `LangIDModel`. One per thread (it keeps scratch
+/// buffers); the model is shared.
+public final class LanguageIdentifier {
+    public let model: LangIDModel
+    let tables = CharTables.shared
+    let bucketCap = 1 << 14
+    let bp: UnsafeMutablePointer<UInt32>
+    /// Per-language sums (valid after `accumulate`, indices relative to the group's range).
+    let acc: UnsafeMutablePointer<Int64>
+    let lp: UnsafeMutablePointer<UInt32>
+
+    public init(model: LangIDModel) {
+        self.model = model
+        bp = .allocate(capacity: bucketCap)
+        acc = .allocate(capacity: 256)
+        acc.initialize(repeating: 0, count: 256)
+        lp = .allocate(capacity: 256)
+        lp.initialize(repeating: 0, count: 256)
+    }
+
+    deinit {
+        bp.deallocate(); acc.deallocate(); lp.deallocate()
+    }
+
+    func counts(_ text: UnsafeBufferPointer<UInt8>) -> GroupCounts {
+        var gc = GroupCounts()
+        scanLetters(text, tables) { _, c in
+            guard c >= 2 else { return }
+            let g = classGroup[Int(c)]
+            gc.weighted[Int(g)] += ScriptGroup(rawValue: g)!.letterWeight
+            if c == LetterClass.han.rawValue { gc.han += 1 } else if c == LetterClass.hiragana.rawValue || c == LetterClass.katakana.rawValue { gc.kana += 1 }
+        }
+        return gc
+    }
+
+    /// Sums the quantized log-probabilities of the group's languages over the text's features.
+    /// Returns the number of features; sums are in `acc[0..<range.count]`.
+    func accumulate(_ text: UnsafeBufferPointer<UInt8>, group: ScriptGroup) -> Int {
+        let range = model.groupRange[Int(group.rawValue)]
+        let k = range.count
+        for j in 0..<k { acc[j] = 0 }
+        guard k > 0 else { return 0 }
+        var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
+        var nb = 0
+        var total = 0
+        let nL = model.languages.count
+        let table = model.table
+        let cap = bucketCap
+        let bp = self.bp, ap = self.acc, lp = self.lp
+        func flush() {
+            for j in 0..<k { lp[j] = 0 }
+            for t in 0..<nb {
+                let row = table + Int(bp[t]) * nL + range.lowerBound
+                for j in 0..<k { lp[j] &+= UInt32(row[j]) }
+            }
+            for j in 0..<k { ap[j] += Int64(lp[j]) }
+            total += nb
+            nb = 0
+        }
+        scanLetters(text, tables) { cp, c in
+            fx.feed(cp, c) { b in
+                bp[nb] = b
+                nb += 1
+                if nb == cap { flush() }
+            }
+        }
+        fx.endWord { b in
+            bp[nb] = b
+            nb += 1
+            if nb == cap { flush() }
+        }
+        flush()
+        return total
+    }
+
+    /// Calibrated probabilities of the group's languages from accumulated sums.
+    func probabilities(group: ScriptGroup, features: Int) -> [Double] {
+        let range = model.groupRange[Int(group.rawValue)]
+        let k = range.count
+        if k == 1 { return [1] }
+        let denom = Double(model.temperature) * pow(Double(max(features, 1)), Double(model.lengthExponent))
+        let scale = Double(model.step) / denom
+        var mx = Int64.min
+        for j in 0..<k where acc[j] > mx { mx = acc[j] }
+        var p = [Double](repeating: 0, count: k)
+        var sum = 0.0
+        for j in 0..<k { p[j] = exp(Double(acc[j] - mx) * scale); sum += p[j] }
+        for j in 0..<k { p[j] /= sum }
+        return p
+    }
+
+    /// Identifies the language of UTF-8 `text`; `topK` > 0 also fills `top`.
+    public func identify(_ text: UnsafeBufferPointer<UInt8>, topK: Int = 0) -> LangResult {
+        let gc = counts(text)
+        let total = gc.total
+        guard let group = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
+        let share = Double(gc.weighted[Int(group.rawValue)]) / Double(total)
+        if let lang = group.uniqueLanguage {
+            let top = topK > 0 ? [LangScore(language: lang, score: share)] : []
+            return LangResult(language: lang, score: share, top: top)
+        }
+        let range = model.groupRange[Int(group.rawValue)]
+        guard group.isModelled, !range.isEmpty else { return LangResult(language: "und", score: 0, top: []) }
+        let nf = accumulate(text, group: group)
+        let p = probabilities(group: group, features: nf)
+        var best = 0
+        for j in 1..<p.count where p[j] > p[best] { best = j }
+        var top: [LangScore] = []
+        if topK > 0 {
+            let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+            top = order.prefix(topK).map { LangScore(language: model.languages[range.lowerBound + $0], score: p[$0] * share) }
+        }
+        return LangResult(language: model.languages[range.lowerBound + best], score: p[best] * share, top: top)
+    }
+
+    public func identify(_ s: String, topK: Int = 0) -> LangResult {
+        var s = s
+        return s.withUTF8 { identify($0, topK: topK) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

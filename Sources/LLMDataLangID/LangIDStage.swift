@@ -1,0 +1,61 @@
+import LLMDataCore
+
+public struct LangIDOptions: Sendable {
+    /// Keep only these languages (nil: every language).
+    public var keep: Set<String>?
+    /// Drop records whose best score is below this (default 0.65, as datatrove).
+    public var minScore = 0.65
+    /// Also write metadata.language_top with the K best languages.
+    public var topK = 0
+    public init() {}
+}
+
+/// `llmdata langid`: writes metadata.language and metadata.language_score (docs/langid.md).
+/// The whole text is scored, however long.
+public struct LangIDStage: RecordStage {
+    public let name = "langid"
+    public let options: LangIDOptions
+    public let model: LangIDModel
+
+    public init(options: LangIDOptions, model: LangIDModel) {
+        self.options = options
+        self.model = model
+    }
+
+    public func makeWorker() throws -> RecordWorker {
+        LangIDWorker(options: options, identifier: LanguageIdentifier(model: model))
+    }
+}
+
+/// Scores as written: 4 decimals (a calibrated probability needs no more).
+func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+public final class LangIDWorker: RecordWorker {
+    let options: LangIDOptions
+    let identifier: LanguageIdentifier
+
+    init(options: LangIDOptions, identifier: LanguageIdentifier) {
+        self.options = options
+        self.identifier = identifier
+    }
+
+    public func process(_ doc: inout Document) -> Verdict {
+        let r = doc.withText { identifier.identify($0, topK: options.topK) }
+        doc.setMetadata("language", .string(r.language))
+        doc.setMetadata("language_score", .double(rounded(r.score)))
+        if options.topK > 0 {
+            doc.setMetadata("language_top", .array(r.top.map {
+                .object([("lang", .string($0.language)), ("score", .double(rounded($0.score)))])
+            }))
+        }
+        doc.counters.add("language." + r.language)
+        if let keep = options.keep, !keep.contains(r.language) {
+            return .drop(reason: "langid:not_kept", annotation: ("filter_reason", .string("language \(r.language) not in --keep")))
+        }
+        if r.score < options.minScore {
+            return .drop(reason: "langid:low_score",
+                         annotation: ("filter_reason", .string("language_score \(rounded(r.score)) < \(options.minScore)")))
+        }
+        return .keep
+    }
+}

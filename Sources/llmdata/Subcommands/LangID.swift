@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import LLMDataCore
+import LLMDataLangID
+
+struct LangID: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "langid",
+        abstract: "Language identification: metadata.language (ISO 639-1 or und) and metadata.language_score.",
+        discussion: "The built-in model covers 30 languages; see docs/langid.md. `llmdata langid train` rebuilds it.",
+        subcommands: [LangIDRun.self, LangIDTrain.self],
+        defaultSubcommand: LangIDRun.self
+    )
+}
+
+struct LangIDRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Tag records with their language; drop by --keep and --min-score (the default subcommand)."
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var runFlags: RunFlags
+
+    @Option(help: "Keep only these languages (comma-separated ISO 639-1 codes, e.g. en,zh; und allowed).")
+    var keep: String?
+
+    @Option(name: .customLong("min-score"), help: "Drop records whose language_score is below this (0 keeps all).")
+    var minScore = 0.65
+
+    @Option(name: .customLong("top-k"), help: "Also write metadata.language_top: the K best languages with scores.")
+    var topK = 0
+
+    @Option(help: "Model file (default: the shipped langid.model, see docs/langid.md).")
+    var model: String?
+
+    func validate() throws {
+        if topK < 0 { throw ValidationError("--top-k must be at least 0") }
+        if !(minScore >= 0 && minScore <= 1) { throw ValidationError("--min-score must be within 0...1") }
+    }
+
+    func run() throws {
+        let m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
+        var o = LangIDOptions()
+        if let keep = keep {
+            let set = Set(keep.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            for l in set where l != "und" && !m.languages.contains(l) {
+                throw ValidationError("--keep: '\(l)' is not a language of the model (\(m.languages.joined(separator: ",")))")
+            }
+            o.keep = set
+        }
+        o.minScore = minScore
+        o.topK = topK
+        let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
+                                   reader: input.reader, options: runFlags.options)
+        try finish(code)
+    }
+}
+
+struct LangIDTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the model from DIR/train/<lang>.txt (as built by build-langid-data.sh)."
+    )
+
+    @Option(help: "Data directory holding train/<lang>.txt.")
+    var data: String
+
+    @Option(name: [.short, .customLong("output")], help: "Model file to write.")
+    var output: String
+
+    @Option(name: .customLong("bucket-bits"), help: "log2 of the number of hashed feature buckets.")
+    var bucketBits = 18
+
+    @Option(help: "Threads used to count features (the model is identical for any value).")
+    var threads = 2
+
+    func run() throws {
+        var o = LangIDTrainOptions()
+        o.bucketBits = bucketBits
+        o.threads = max(1, threads)
+        let log: (String) -> Void = { FileHandle.standardError.write(("langid train: " + $0 + "\n").data(using: .utf8)!) }
+        let (model, report) = try LangIDTrainer.train(dataDir: data, options: o, logger: log)
+        try model.write(to: output)
+        for l in report.languages {
+            let acc = report.heldOutAccuracy[l].map { String(format: "%.4f", $0) } ?? "script"
+            log("\(l)\tlines \(report.trainLines[l] ?? 0)\tbytes \(report.trainBytes[l] ?? 0)\theld-out accuracy \(acc)")
+        }
+        log("wrote \(output)")
+    }
+}
