@@ -117,7 +117,7 @@ let classGroup: [UInt8] = LetterClass.allCases.map { c in
 /// Letters of other groups are word boundaries.
 struct FeatureExtractor {
     let shift: UInt64
-    let group: UInt8
+    let mask: UInt32
     var s0: UInt32 = 0x20, s1: UInt32 = 0, s2: UInt32 = 0, s3: UInt32 = 0
     var len = 1
     var wordLen = 0
@@ -125,7 +125,7 @@ struct FeatureExtractor {
 
     init(bucketBits: Int, group: ScriptGroup) {
         shift = UInt64(64 - bucketBits)
-        self.group = group.rawValue
+        self.mask = group.classMask
     }
 
     @inline(__always) func bucket(_ g: UInt64) -> UInt32 {
@@ -133,7 +133,7 @@ struct FeatureExtractor {
     }
 
     @inline(__always) mutating func feed(_ cp: UInt32, _ c: UInt8, _ emit: (UInt32) -> Void) {
-        if c != 0 && classGroup[Int(c)] == group {
+        if mask & (1 << UInt32(c & 31)) != 0 {
             s3 = s2; s2 = s1; s1 = s0; s0 = cp
             if len < 4 { len += 1 }
             var g = mix(ngramSeed, s0)
@@ -258,11 +258,17 @@ public final class LanguageIdentifier {
     public func identify(_ text: UnsafeBufferPointer<UInt8>, topK: Int = 0) -> LangResult {
         let gc = counts(text)
         let total = gc.total
-        guard let group = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
-        let share = Double(gc.weighted[Int(group.rawValue)]) / Double(total)
-        if let lang = group.uniqueLanguage {
+        guard let found = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
+        let share = Double(gc.weighted[Int(found.rawValue)]) / Double(total)
+        if let lang = found.uniqueLanguage {
             let top = topK > 0 ? [LangScore(language: lang, score: share)] : []
             return LangResult(language: lang, score: share, top: top)
+        }
+        var group = found
+        // zh/ja with few kana (under a tenth of the CJK letters): the Han-only model, so a few
+        // kana inside Chinese cannot flip it and Han-only Japanese is compared on its Han.
+        if group == .cjk && gc.kana * 10 < gc.han + gc.kana && !model.groupRange[Int(ScriptGroup.hanOnly.rawValue)].isEmpty {
+            group = .hanOnly
         }
         let range = model.groupRange[Int(group.rawValue)]
         guard group.isModelled, !range.isEmpty else { return LangResult(language: "und", score: 0, top: []) }
@@ -272,10 +278,13 @@ public final class LanguageIdentifier {
         for j in 1..<p.count where p[j] > p[best] { best = j }
         var top: [LangScore] = []
         if topK > 0 {
-            let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-            top = order.prefix(topK).map { LangScore(language: model.languages[range.lowerBound + $0], score: p[$0] * share) }
+            let order = p.indices.sorted { (a: Int, b: Int) -> Bool in
+                if p[a] != p[b] { return p[a] > p[b] }
+                return a < b
+            }
+            top = order.prefix(topK).map { LangScore(language: reportedLanguage(model.languages[range.lowerBound + $0]), score: p[$0] * share) }
         }
-        return LangResult(language: model.languages[range.lowerBound + best], score: p[best] * share, top: top)
+        return LangResult(language: reportedLanguage(model.languages[range.lowerBound + best]), score: p[best] * share, top: top)
     }
 
     public func identify(_ s: String, topK: Int = 0) -> LangResult {

@@ -16,6 +16,12 @@ public final class LangIDModel: @unchecked Sendable {
     /// Language codes in table order. Languages of one script group are contiguous.
     public let languages: [String]
     public let bucketBits: Int
+    /// The languages the model can answer (sub-model columns such as zh_h folded into zh).
+    public var reportedLanguages: [String] {
+        var seen = Set<String>(), out: [String] = []
+        for l in languages where seen.insert(reportedLanguage(l)).inserted { out.append(reportedLanguage(l)) }
+        return out
+    }
     /// log P(bucket | lang) ≈ floor + step * q.
     public let floor: Float
     public let step: Float

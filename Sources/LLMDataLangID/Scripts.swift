@@ -15,9 +15,24 @@ public enum LetterClass: UInt8, CaseIterable, Sendable {
 /// The script groups that decide which languages can compete.
 public enum ScriptGroup: UInt8, CaseIterable, Sendable {
     case latin = 0, cyrillic, arabic, cjk, greek, hebrew, devanagari, thai, hangul, other
+    /// zh/ja text with (almost) no kana: scored by a second zh/ja model trained on Han characters
+    /// only (kana are boundaries), so Han-only Japanese is compared on what it has.
+    case hanOnly
 
     /// Groups decided by a statistical model (several languages share the script).
-    public var isModelled: Bool { self == .latin || self == .cyrillic || self == .arabic || self == .cjk }
+    public var isModelled: Bool { self == .latin || self == .cyrillic || self == .arabic || self == .cjk || self == .hanOnly }
+
+    /// Bit mask of the LetterClass raw values whose letters this group's features use.
+    var classMask: UInt32 {
+        switch self {
+        case .cjk: return 1 << LetterClass.han.rawValue | 1 << LetterClass.hiragana.rawValue | 1 << LetterClass.katakana.rawValue
+        case .hanOnly: return 1 << LetterClass.han.rawValue
+        default:
+            var m: UInt32 = 0
+            for c in LetterClass.allCases where c.rawValue >= 2 && ScriptGroup(c) == self { m |= 1 << c.rawValue }
+            return m
+        }
+    }
 
     init(_ c: LetterClass) {
         switch c {
@@ -66,7 +81,17 @@ public let languageScriptGroup: [String: ScriptGroup] = [
     "ar": .arabic, "fa": .arabic,
     "zh": .cjk, "ja": .cjk,
     "el": .greek, "he": .hebrew, "hi": .devanagari, "th": .thai, "ko": .hangul,
+    hanOnlyColumn("zh"): .hanOnly, hanOnlyColumn("ja"): .hanOnly,
 ]
+
+/// The model column of a language's Han-only sub-model ("zh_h").
+public func hanOnlyColumn(_ lang: String) -> String { lang + "_h" }
+
+/// The language a model column reports ("zh_h" → "zh").
+public func reportedLanguage(_ column: String) -> String { column.hasSuffix("_h") ? String(column.dropLast(2)) : column }
+
+/// The training file a model column is trained from.
+func trainingLanguage(_ column: String) -> String { reportedLanguage(column) }
 
 /// Per-code-point tables for the Basic Multilingual Plane, built once from ICU (about 1 ms).
 /// Code points above U+FFFF ask ICU directly (rare: CJK extension B…, emoji).

@@ -32,10 +32,13 @@ public enum LangIDTrainer {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: trainDir) else {
             throw LangIDError("\(trainDir): cannot list directory")
         }
-        var langs = names.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }
-        for l in langs where languageScriptGroup[l] == nil {
+        let files = names.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }
+        for l in files where languageScriptGroup[l] == nil || l.hasSuffix("_h") {
             throw LangIDError("\(trainDir)/\(l).txt: language '\(l)' has no known script group")
         }
+        // zh and ja also train a Han-only column each (see ScriptGroup.hanOnly).
+        var langs = files
+        if files.contains("zh") && files.contains("ja") { langs += [hanOnlyColumn("zh"), hanOnlyColumn("ja")] }
         guard !langs.isEmpty else { throw LangIDError("\(trainDir): no <lang>.txt files") }
         langs.sort { (languageScriptGroup[$0]!.rawValue, $0) < (languageScriptGroup[$1]!.rawValue, $1) }
         let nL = langs.count
@@ -60,7 +63,7 @@ public enum LangIDTrainer {
                 let lang = langs[li]
                 let slot = slots[li]
                 let group = languageScriptGroup[lang]!
-                let path = "\(trainDir)/\(lang).txt"
+                let path = "\(trainDir)/\(trainingLanguage(lang)).txt"
                 guard let data = FileManager.default.contents(atPath: path) else { slot.error = "\(path): cannot read"; continue }
                 var counts = [UInt32](repeating: 0, count: group.isModelled ? B : 0)
                 var total = 0

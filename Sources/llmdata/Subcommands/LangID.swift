@@ -44,8 +44,8 @@ struct LangIDRun: ParsableCommand {
         var o = LangIDOptions()
         if let keep = keep {
             let set = Set(keep.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-            for l in set where l != "und" && !m.languages.contains(l) {
-                throw ValidationError("--keep: '\(l)' is not a language of the model (\(m.languages.joined(separator: ",")))")
+            for l in set where l != "und" && !m.reportedLanguages.contains(l) {
+                throw ValidationError("--keep: '\(l)' is not a language of the model (\(m.reportedLanguages.joined(separator: ",")))")
             }
             o.keep = set
         }
@@ -83,6 +83,7 @@ struct LangIDTrain: ParsableCommand {
         let (model, report) = try LangIDTrainer.train(dataDir: data, options: o, logger: log)
         try model.write(to: output)
         for l in report.languages {
+            let l = l
             let acc = report.heldOutAccuracy[l].map { String(format: "%.4f", $0) } ?? "script"
             log("\(l)\tlines \(report.trainLines[l] ?? 0)\tbytes \(report.trainBytes[l] ?? 0)\theld-out accuracy \(acc)")
         }
