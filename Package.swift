@@ -47,7 +47,8 @@ let package = Package(
 
         .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
 
-        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+        .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
 
         // The thin CLI.
         .executableTarget(

@@ -1,3 +1,5 @@
+import CLangIDKernels
+
 /// One identification.
 public struct LangResult: Sendable, Equatable {
     /// ISO 639-1 code, or `und` when the text has no letters of a known script.
@@ -23,72 +25,81 @@ let ngramSeed: UInt64 = 0x243F6A8885A308D3
 let wordSeed: UInt64 = 0x13198A2E03707344
 let maxWordFeatureLength = 24
 
-/// Decodes UTF-8 and calls `body(codepoint, class)` for every letter (lowercased) and for every
-/// boundary (class separator, code point 0x20). ASCII runs that look like URLs or e-mail
-/// addresses are skipped as one boundary; invalid bytes are boundaries.
-@inline(__always)
-func scanLetters(_ text: UnsafeBufferPointer<UInt8>, _ tables: CharTables, _ body: (UInt32, UInt8) -> Void) {
-    let n = text.count
-    guard n > 0, let p = text.baseAddress else { return }
-    tables.cls.withUnsafeBufferPointer { clsBuf in
-        tables.lower.withUnsafeBufferPointer { lowBuf in
-            let cls = clsBuf.baseAddress!, low = lowBuf.baseAddress!
-            var i = 0
-            while i < n {
-                let b = p[i]
-                if b < 0x80 {
-                    if b > 0x20 && b < 0x7F {
-                        // An ASCII token: check for URL / e-mail shape once, at its start.
-                        if i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80 {
-                            var j = i
-                            var at = false, colonSlash = false
-                            while j < n && p[j] > 0x20 && p[j] < 0x7F {
-                                if p[j] == 0x40 { at = true }
-                                if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
-                                j += 1
-                            }
-                            let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
-                            if (at && j - i >= 5) || colonSlash || www {
-                                body(0x20, 0)
-                                i = j
-                                continue
-                            }
+/// Decodes UTF-8 into letters (lowercased, with their LetterClass) and boundaries (code point
+/// 0x20, class 0). ASCII runs that look like URLs or e-mail addresses are skipped as one boundary;
+/// invalid bytes are boundaries; Inherited/Common marks are skipped.
+struct LetterScanner {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    var i = 0
+    let cls: UnsafeMutablePointer<UInt8>
+    let low: UnsafeMutablePointer<UInt16>
+
+    init(_ text: UnsafeBufferPointer<UInt8>, _ tables: CharTables) {
+        p = text.baseAddress ?? UnsafePointer(tables.clsPtr)
+        n = text.baseAddress == nil ? 0 : text.count
+        cls = tables.clsPtr
+        low = tables.lowPtr
+    }
+
+    /// The next letter or boundary; class 255 at the end.
+    @inline(__always) mutating func next() -> (UInt32, UInt8) {
+        while i < n {
+            let b = p[i]
+            if b < 0x80 {
+                if b > 0x20 && b < 0x7F {
+                    // An ASCII token: check for URL / e-mail shape once, at its start.
+                    if i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80 {
+                        var j = i
+                        var at = false, colonSlash = false
+                        while j < n && p[j] > 0x20 && p[j] < 0x7F {
+                            if p[j] == 0x40 { at = true }
+                            if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
+                            j += 1
                         }
-                        let l = b | 0x20
-                        if l >= 0x61 && l <= 0x7A { body(UInt32(l), LetterClass.latin.rawValue) } else { body(0x20, 0) }
-                    } else {
-                        body(0x20, 0)
+                        let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
+                        if (at && j - i >= 5) || colonSlash || www {
+                            i = j
+                            return (0x20, 0)
+                        }
                     }
                     i += 1
-                    continue
+                    let l = b | 0x20
+                    if l >= 0x61 && l <= 0x7A { return (UInt32(l), LetterClass.latin.rawValue) }
+                    return (0x20, 0)
                 }
-                // Multi-byte UTF-8.
-                var cp: UInt32
-                var len: Int
-                if b & 0xE0 == 0xC0 { cp = UInt32(b & 0x1F); len = 2 }
-                else if b & 0xF0 == 0xE0 { cp = UInt32(b & 0x0F); len = 3 }
-                else if b & 0xF8 == 0xF0 { cp = UInt32(b & 0x07); len = 4 }
-                else { body(0x20, 0); i += 1; continue }
-                if i + len > n { body(0x20, 0); i += 1; continue }
-                var ok = true
-                for k in 1..<len {
-                    let c = p[i + k]
-                    if c & 0xC0 != 0x80 { ok = false; break }
-                    cp = (cp << 6) | UInt32(c & 0x3F)
-                }
-                if !ok { body(0x20, 0); i += 1; continue }
-                i += len
-                if cp < 0x10000 {
-                    let c = cls[Int(cp)]
-                    if c == 1 { continue }
-                    if c == 0 { body(0x20, 0) } else { body(UInt32(low[Int(cp)]), c) }
-                } else {
-                    let c = tables.classOf(cp)
-                    if c == 1 { continue }
-                    if c == 0 { body(0x20, 0) } else { body(cp, c) }
-                }
+                i += 1
+                return (0x20, 0)
+            }
+            // Multi-byte UTF-8.
+            var cp: UInt32
+            var len: Int
+            if b & 0xE0 == 0xC0 { cp = UInt32(b & 0x1F); len = 2 }
+            else if b & 0xF0 == 0xE0 { cp = UInt32(b & 0x0F); len = 3 }
+            else if b & 0xF8 == 0xF0 { cp = UInt32(b & 0x07); len = 4 }
+            else { i += 1; return (0x20, 0) }
+            if i + len > n { i += 1; return (0x20, 0) }
+            var ok = true
+            for k in 1..<len {
+                let c = p[i + k]
+                if c & 0xC0 != 0x80 { ok = false; break }
+                cp = (cp << 6) | UInt32(c & 0x3F)
+            }
+            if !ok { i += 1; return (0x20, 0) }
+            i += len
+            if cp < 0x10000 {
+                let c = cls[Int(cp)]
+                if c == 1 { continue }
+                if c == 0 { return (0x20, 0) }
+                return (UInt32(low[Int(cp)]), c)
+            } else {
+                let c = CharTables.classify(cp).rawValue
+                if c == 1 { continue }
+                if c == 0 { return (0x20, 0) }
+                return (cp, c)
             }
         }
+        return (0, 255)
     }
 }
 
@@ -107,9 +118,20 @@ struct GroupCounts {
     }
 }
 
-/// Class → group raw value (index by LetterClass raw value).
-let classGroup: [UInt8] = LetterClass.allCases.map { c in
-    c.rawValue < 2 ? 255 : ScriptGroup(c).rawValue
+/// Class → group raw value (LetterClass raw value ≥ 2).
+@inline(__always) func classGroup(_ c: UInt8) -> Int {
+    switch c {
+    case LetterClass.latin.rawValue: return Int(ScriptGroup.latin.rawValue)
+    case LetterClass.cyrillic.rawValue: return Int(ScriptGroup.cyrillic.rawValue)
+    case LetterClass.arabic.rawValue: return Int(ScriptGroup.arabic.rawValue)
+    case LetterClass.han.rawValue, LetterClass.hiragana.rawValue, LetterClass.katakana.rawValue: return Int(ScriptGroup.cjk.rawValue)
+    case LetterClass.greek.rawValue: return Int(ScriptGroup.greek.rawValue)
+    case LetterClass.hebrew.rawValue: return Int(ScriptGroup.hebrew.rawValue)
+    case LetterClass.devanagari.rawValue: return Int(ScriptGroup.devanagari.rawValue)
+    case LetterClass.thai.rawValue: return Int(ScriptGroup.thai.rawValue)
+    case LetterClass.hangul.rawValue: return Int(ScriptGroup.hangul.rawValue)
+    default: return Int(ScriptGroup.other.rawValue)
+    }
 }
 
 /// Emits hashed feature buckets for the letters of one script group: character n-grams of
@@ -132,31 +154,33 @@ struct FeatureExtractor {
         UInt32(truncatingIfNeeded: (g &* 0x9E3779B97F4A7C15) >> shift)
     }
 
-    @inline(__always) mutating func feed(_ cp: UInt32, _ c: UInt8, _ emit: (UInt32) -> Void) {
+    /// Writes at most 5 buckets at out[n...] and advances n.
+    @inline(__always) mutating func feed(_ cp: UInt32, _ c: UInt8, _ out: UnsafeMutablePointer<UInt32>, _ n: inout Int) {
         if mask & (1 << UInt32(c & 31)) != 0 {
             s3 = s2; s2 = s1; s1 = s0; s0 = cp
             if len < 4 { len += 1 }
             var g = mix(ngramSeed, s0)
-            emit(bucket(g))
-            g = mix(g, s1); emit(bucket(g))
-            if len >= 3 { g = mix(g, s2); emit(bucket(g)) }
-            if len >= 4 { g = mix(g, s3); emit(bucket(g)) }
+            out[n] = bucket(g); n += 1
+            g = mix(g, s1); out[n] = bucket(g); n += 1
+            if len >= 3 { g = mix(g, s2); out[n] = bucket(g); n += 1 }
+            if len >= 4 { g = mix(g, s3); out[n] = bucket(g); n += 1 }
             wordLen += 1
             wordHash = mix(wordHash, cp)
         } else if wordLen > 0 {
-            endWord(emit)
+            endWord(out, &n)
         }
     }
 
-    @inline(__always) mutating func endWord(_ emit: (UInt32) -> Void) {
+    /// Writes at most 4 buckets at out[n...] and advances n.
+    @inline(__always) mutating func endWord(_ out: UnsafeMutablePointer<UInt32>, _ n: inout Int) {
         guard wordLen > 0 else { return }
         s3 = s2; s2 = s1; s1 = s0; s0 = 0x20
         if len < 4 { len += 1 }
         var g = mix(ngramSeed, s0)
-        g = mix(g, s1); emit(bucket(g))
-        if len >= 3 { g = mix(g, s2); emit(bucket(g)) }
-        if len >= 4 { g = mix(g, s3); emit(bucket(g)) }
-        if wordLen <= maxWordFeatureLength { emit(bucket(mix(wordHash, 0xFFFF))) }
+        g = mix(g, s1); out[n] = bucket(g); n += 1
+        if len >= 3 { g = mix(g, s2); out[n] = bucket(g); n += 1 }
+        if len >= 4 { g = mix(g, s3); out[n] = bucket(g); n += 1 }
+        if wordLen <= maxWordFeatureLength { out[n] = bucket(mix(wordHash, 0xFFFF)); n += 1 }
         s1 = 0; s2 = 0; s3 = 0; len = 1
         wordLen = 0
         wordHash = wordSeed
@@ -173,37 +197,60 @@ public final class LanguageIdentifier {
     /// Per-language sums (valid after `accumulate`, indices relative to the group's range).
     let acc: UnsafeMutablePointer<Int64>
     let lp: UnsafeMutablePointer<UInt32>
+    let acc32: UnsafeMutablePointer<Int64>
 
-    public init(model: LangIDModel) {
+    /// Texts longer than this many bytes are sampled for the n-gram model (0: never).
+    public var sampleBytes: Int
+    static let sampleWindows = 8
+    public static let defaultSampleBytes = 2048
+
+    public init(model: LangIDModel, sampleBytes: Int = LanguageIdentifier.defaultSampleBytes) {
         self.model = model
+        self.sampleBytes = sampleBytes
         bp = .allocate(capacity: bucketCap)
         acc = .allocate(capacity: 256)
         acc.initialize(repeating: 0, count: 256)
         lp = .allocate(capacity: 256)
         lp.initialize(repeating: 0, count: 256)
+        acc32 = .allocate(capacity: 32)
+        acc32.initialize(repeating: 0, count: 32)
     }
 
     deinit {
-        bp.deallocate(); acc.deallocate(); lp.deallocate()
+        bp.deallocate(); acc.deallocate(); lp.deallocate(); acc32.deallocate()
     }
 
     func counts(_ text: UnsafeBufferPointer<UInt8>) -> GroupCounts {
+        // Letters per class, then weighted per group.
+        var perClass = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var sc = LetterScanner(text, tables)
+        withUnsafeMutableBytes(of: &perClass) { raw in
+            let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            while true {
+                let (_, c) = sc.next()
+                if c == 255 { break }
+                pc[Int(c & 15)] += 1
+            }
+        }
         var gc = GroupCounts()
-        scanLetters(text, tables) { _, c in
-            guard c >= 2 else { return }
-            let g = classGroup[Int(c)]
-            gc.weighted[Int(g)] += ScriptGroup(rawValue: g)!.letterWeight
-            if c == LetterClass.han.rawValue { gc.han += 1 } else if c == LetterClass.hiragana.rawValue || c == LetterClass.katakana.rawValue { gc.kana += 1 }
+        withUnsafeBytes(of: &perClass) { raw in
+            let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            for c in LetterClass.allCases where c.rawValue >= 2 {
+                let g = classGroup(c.rawValue)
+                gc.weighted[g] += pc[Int(c.rawValue)] * ScriptGroup(rawValue: UInt8(g))!.letterWeight
+            }
+            gc.han = pc[Int(LetterClass.han.rawValue)]
+            gc.kana = pc[Int(LetterClass.hiragana.rawValue)] + pc[Int(LetterClass.katakana.rawValue)]
         }
         return gc
     }
 
     /// Sums the quantized log-probabilities of the group's languages over the text's features.
     /// Returns the number of features; sums are in `acc[0..<range.count]`.
-    func accumulate(_ text: UnsafeBufferPointer<UInt8>, group: ScriptGroup) -> Int {
+    func accumulate(_ text: UnsafeBufferPointer<UInt8>, group: ScriptGroup, reset: Bool = true) -> Int {
         let range = model.groupRange[Int(group.rawValue)]
         let k = range.count
-        for j in 0..<k { acc[j] = 0 }
+        if reset { for j in 0..<k { acc[j] = 0 } }
         guard k > 0 else { return 0 }
         var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
         var nb = 0
@@ -212,28 +259,33 @@ public final class LanguageIdentifier {
         let table = model.table
         let cap = bucketCap
         let bp = self.bp, ap = self.acc, lp = self.lp
+        let padded = model.padded
         func flush() {
-            for j in 0..<k { lp[j] = 0 }
-            for t in 0..<nb {
-                let row = table + Int(bp[t]) * nL + range.lowerBound
-                for j in 0..<k { lp[j] &+= UInt32(row[j]) }
+            if let padded = padded {
+                // All 32 columns at once (C kernel), then the group's columns.
+                let a32 = self.acc32
+                for j in 0..<32 { a32[j] = 0 }
+                llm_lid_accumulate32(padded.assumingMemoryBound(to: UInt8.self), bp, nb, a32)
+                for j in 0..<k { ap[j] += a32[range.lowerBound + j] }
+            } else {
+                for j in 0..<k { lp[j] = 0 }
+                for t in 0..<nb {
+                    let row = table + Int(bp[t]) * nL + range.lowerBound
+                    for j in 0..<k { lp[j] &+= UInt32(row[j]) }
+                }
+                for j in 0..<k { ap[j] += Int64(lp[j]) }
             }
-            for j in 0..<k { ap[j] += Int64(lp[j]) }
             total += nb
             nb = 0
         }
-        scanLetters(text, tables) { cp, c in
-            fx.feed(cp, c) { b in
-                bp[nb] = b
-                nb += 1
-                if nb == cap { flush() }
-            }
+        var sc = LetterScanner(text, tables)
+        while true {
+            let (cp, c) = sc.next()
+            if c == 255 { break }
+            fx.feed(cp, c, bp, &nb)
+            if nb > cap - 8 { flush() }
         }
-        fx.endWord { b in
-            bp[nb] = b
-            nb += 1
-            if nb == cap { flush() }
-        }
+        fx.endWord(bp, &nb)
         flush()
         return total
     }
@@ -272,7 +324,23 @@ public final class LanguageIdentifier {
         }
         let range = model.groupRange[Int(group.rawValue)]
         guard group.isModelled, !range.isEmpty else { return LangResult(language: "und", score: 0, top: []) }
-        let nf = accumulate(text, group: group)
+        var nf = 0
+        let n = text.count
+        if sampleBytes > 0 && n > sampleBytes {
+            // Long text: the n-gram model reads `sampleWindows` windows of sampleBytes/sampleWindows
+            // bytes spread evenly from the first byte to the last (the script counts above used it all).
+            let w = sampleBytes / LanguageIdentifier.sampleWindows
+            let base = text.baseAddress!
+            for i in 0..<LanguageIdentifier.sampleWindows {
+                var start = (n - w) * i / (LanguageIdentifier.sampleWindows - 1)
+                while start < n && base[start] & 0xC0 == 0x80 { start += 1 }
+                var end = min(n, start + w)
+                while end < n && base[end] & 0xC0 == 0x80 { end += 1 }
+                nf += accumulate(UnsafeBufferPointer(start: base + start, count: end - start), group: group, reset: i == 0)
+            }
+        } else {
+            nf = accumulate(text, group: group)
+        }
         let p = probabilities(group: group, features: nf)
         var best = 0
         for j in 1..<p.count where p[j] > p[best] { best = j }

@@ -7,11 +7,14 @@ public struct LangIDOptions: Sendable {
     public var minScore = 0.65
     /// Also write metadata.language_top with the K best languages.
     public var topK = 0
+    /// Documents longer than this many bytes are sampled for the n-gram model (docs/langid.md); 0 reads all.
+    public var sampleBytes = LanguageIdentifier.defaultSampleBytes
     public init() {}
 }
 
 /// `llmdata langid`: writes metadata.language and metadata.language_score (docs/langid.md).
-/// The whole text is scored, however long.
+/// Script counts use the whole text; the n-gram model reads texts longer than `sampleBytes` in 8
+/// windows spread across them.
 public struct LangIDStage: RecordStage {
     public let name = "langid"
     public let options: LangIDOptions
@@ -23,7 +26,7 @@ public struct LangIDStage: RecordStage {
     }
 
     public func makeWorker() throws -> RecordWorker {
-        LangIDWorker(options: options, identifier: LanguageIdentifier(model: model))
+        LangIDWorker(options: options, identifier: LanguageIdentifier(model: model, sampleBytes: options.sampleBytes))
     }
 }
 

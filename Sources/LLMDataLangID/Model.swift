@@ -31,6 +31,9 @@ public final class LangIDModel: @unchecked Sendable {
     /// (1 << bucketBits) rows of `languages.count` bytes.
     let table: UnsafeMutablePointer<UInt8>
     let tableCount: Int
+    /// The table with rows padded to `laneCount` bytes (nil when there are more languages).
+    let padded: UnsafeMutableRawPointer?
+    static let laneCount = 32
     /// Per script group, the half-open range of language indices (empty when none).
     let groupRange: [Range<Int>]
 
@@ -48,6 +51,19 @@ public final class LangIDModel: @unchecked Sendable {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, table.count))
         table.withUnsafeBufferPointer { t.initialize(from: $0.baseAddress!, count: table.count) }
         self.table = t
+        if languages.count <= LangIDModel.laneCount {
+            // Rows padded to 32 bytes, 32-byte aligned: one vector load per feature.
+            let rows = 1 << bucketBits
+            let pp = UnsafeMutableRawPointer.allocate(byteCount: rows * LangIDModel.laneCount, alignment: 64)
+            pp.initializeMemory(as: UInt8.self, repeating: 0, count: rows * LangIDModel.laneCount)
+            let dst = pp.assumingMemoryBound(to: UInt8.self)
+            for r in 0..<rows {
+                for j in 0..<languages.count { dst[r * LangIDModel.laneCount + j] = t[r * languages.count + j] }
+            }
+            self.padded = pp
+        } else {
+            self.padded = nil
+        }
         var ranges = [Range<Int>](repeating: 0..<0, count: ScriptGroup.allCases.count)
         for g in ScriptGroup.allCases {
             let idx = languages.indices.filter { languageScriptGroup[languages[$0]] == g }
@@ -59,7 +75,10 @@ public final class LangIDModel: @unchecked Sendable {
         self.groupRange = ranges
     }
 
-    deinit { table.deallocate() }
+    deinit {
+        table.deallocate()
+        padded?.deallocate()
+    }
 
     // MARK: file format
 

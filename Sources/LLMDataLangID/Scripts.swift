@@ -120,7 +120,15 @@ final class CharTables: @unchecked Sendable {
         }
         self.cls = cls
         self.lower = lower
+        clsPtr = .allocate(capacity: 65536)
+        clsPtr.initialize(from: cls, count: 65536)
+        lowPtr = .allocate(capacity: 65536)
+        lowPtr.initialize(from: lower, count: 65536)
     }
+
+    /// The same tables as raw pointers for the hot loop (the shared instance lives for the process).
+    let clsPtr: UnsafeMutablePointer<UInt8>
+    let lowPtr: UnsafeMutablePointer<UInt16>
 
     static func classify(_ cp: UInt32) -> LetterClass {
         if cp >= 0xD800 && cp < 0xE000 { return .separator }

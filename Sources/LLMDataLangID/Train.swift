@@ -3,7 +3,7 @@ import Foundation
 
 /// Training settings. The defaults produce the shipped model (docs/langid.md).
 public struct LangIDTrainOptions: Sendable {
-    public var bucketBits = 18
+    public var bucketBits = 16
     /// Lidstone smoothing added to every bucket count.
     public var smoothing = 0.5
     /// Every `heldOutEvery`-th line of a train file (index % n == n-1) is held out for calibration.
@@ -66,6 +66,8 @@ public enum LangIDTrainer {
                 let path = "\(trainDir)/\(trainingLanguage(lang)).txt"
                 guard let data = FileManager.default.contents(atPath: path) else { slot.error = "\(path): cannot read"; continue }
                 var counts = [UInt32](repeating: 0, count: group.isModelled ? B : 0)
+                let buf = UnsafeMutablePointer<UInt32>.allocate(capacity: 16)
+                defer { buf.deallocate() }
                 var total = 0
                 var lineNo = 0
                 data.withUnsafeBytes { raw in
@@ -85,8 +87,19 @@ public enum LangIDTrainer {
                                 slot.bytes += line.count + 1
                                 if group.isModelled, let cp = cp {
                                     var fx = FeatureExtractor(bucketBits: options.bucketBits, group: group)
-                                    scanLetters(line, CharTables.shared) { c, k in fx.feed(c, k) { cp[Int($0)] &+= 1; total += 1 } }
-                                    fx.endWord { cp[Int($0)] &+= 1; total += 1 }
+                                    var sc = LetterScanner(line, CharTables.shared)
+                                    var nb = 0
+                                    while true {
+                                        let (c, k) = sc.next()
+                                        if k == 255 { break }
+                                        fx.feed(c, k, buf, &nb)
+                                        for t in 0..<nb { cp[Int(buf[t])] &+= 1 }
+                                        total += nb
+                                        nb = 0
+                                    }
+                                    fx.endWord(buf, &nb)
+                                    for t in 0..<nb { cp[Int(buf[t])] &+= 1 }
+                                    total += nb
                                 }
                             }
                             lineNo += 1

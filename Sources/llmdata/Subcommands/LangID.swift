@@ -31,6 +31,9 @@ struct LangIDRun: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Also write metadata.language_top: the K best languages with scores.")
     var topK = 0
 
+    @Option(name: .customLong("sample-bytes"), help: "Texts longer than this are read by the n-gram model in 8 windows spread from start to end (script counts always use all of it); 0 reads everything.")
+    var sampleBytes = 2048
+
     @Option(help: "Model file (default: the shipped langid.model, see docs/langid.md).")
     var model: String?
 
@@ -51,6 +54,7 @@ struct LangIDRun: ParsableCommand {
         }
         o.minScore = minScore
         o.topK = topK
+        o.sampleBytes = max(0, sampleBytes)
         let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
                                    reader: input.reader, options: runFlags.options)
         try finish(code)
@@ -70,7 +74,7 @@ struct LangIDTrain: ParsableCommand {
     var output: String
 
     @Option(name: .customLong("bucket-bits"), help: "log2 of the number of hashed feature buckets.")
-    var bucketBits = 18
+    var bucketBits = 16
 
     @Option(help: "Threads used to count features (the model is identical for any value).")
     var threads = 2
