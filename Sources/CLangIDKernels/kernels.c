@@ -1,6 +1,7 @@
 #include "langid_kernels.h"
 #include <string.h>
 
+__attribute__((target_clones("avx2", "default")))
 void llm_lid_accumulate32(const uint8_t *rows, const uint32_t *buckets, size_t n, int64_t *acc) {
     size_t t = 0;
     while (t < n) {
