@@ -81,56 +81,19 @@ void llm_tune_allocator(void) {
 /* MinHash update: for each permutation i, sig[i] = min(sig[i], (a[i] * x + b[i] mod 2^64) >> 32)
    for a 32-bit shingle hash x and random 64-bit a[i] (odd) and b[i]: multiply-shift hashing, which
    needs the full 64-bit a (with a 32-bit a the map is nearly monotone in x and the permutations
-   would all pick the same minimum). AVX2 when the CPU has it, plain C otherwise. */
-static void minhash_update_generic(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
-                                   const uint32_t *xs, size_t count) {
-    for (size_t k = 0; k < count; k++) {
-        uint64_t x = xs[k];
-        for (size_t i = 0; i < n; i++) {
-            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
-            sig[i] = v < sig[i] ? v : sig[i];
-        }
-    }
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx2")))
-static void minhash_update_avx2(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
-                                const uint32_t *xs, size_t count) {
-    for (size_t k = 0; k < count; k++) {
-        uint64_t x = xs[k];
-        for (size_t i = 0; i < n; i++) {
-            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
-            sig[i] = v < sig[i] ? v : sig[i];
-        }
-    }
-}
+   would all pick the same minimum). Compiled for AVX-512DQ, AVX2 and plain x86-64; the loader picks
+   one for the CPU (target_clones). */
+#if defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512dq", "avx2", "default")))
 #endif
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f,avx512dq,avx512vl")))
-static void minhash_update_avx512(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n,
-                                  const uint32_t *xs, size_t count) {
-    for (size_t k = 0; k < count; k++) {
-        uint64_t x = xs[k];
-        for (size_t i = 0; i < n; i++) {
-            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
-            sig[i] = v < sig[i] ? v : sig[i];
-        }
-    }
-}
-#endif
-
 void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n, const uint32_t *xs, size_t count) {
-#if defined(__x86_64__)
-    static int has_avx512 = -1;
-    if (has_avx512 < 0) has_avx512 = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) ? 1 : 0;
-    if (has_avx512) { minhash_update_avx512(sig, a, b, n, xs, count); return; }
-    static int has_avx2 = -1;
-    if (has_avx2 < 0) has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (has_avx2) { minhash_update_avx2(sig, a, b, n, xs, count); return; }
-#endif
-    minhash_update_generic(sig, a, b, n, xs, count);
+    for (size_t k = 0; k < count; k++) {
+        uint64_t x = xs[k];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
+            sig[i] = v < sig[i] ? v : sig[i];
+        }
+    }
 }
 
 /* Dedup key of ASCII text: letters lower-cased, digits kept (or 0), punctuation and symbols
@@ -171,4 +134,24 @@ size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written,
     }
     *pending = (int)p;
     return o - written;
+}
+
+/* Naive Bayes scoring for langid: acc[l] += table[h * nl + l] for every feature bucket h. */
+void llm_lid_accumulate(const int8_t *table, size_t nl, const int32_t *hashes, size_t n, int32_t *acc) {
+    for (size_t k = 0; k < n; k++) {
+        const int8_t *row = table + (size_t)hashes[k] * nl;
+        for (size_t l = 0; l < nl; l++) acc[l] += row[l];
+    }
+}
+
+int llm_is_ascii(const uint8_t *src, size_t n) {
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, src + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) acc |= src[i];
+    return (acc & 0x8080808080808080ULL) == 0;
 }

@@ -40,8 +40,11 @@ public final class FDSink: ByteSink {
     public init(path requested: String) throws {
         var path = requested
         var st = stat()
-        let special = requested.hasPrefix("/dev/") || requested.hasPrefix("/proc/")
-        if special || (stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR) {
+        let exists = stat(path, &st) == 0
+        let kind = st.st_mode & S_IFMT
+        // Devices, FIFOs, and existing /dev or /proc paths (/dev/stderr may point at a log file)
+        let special = exists && ((kind != S_IFREG && kind != S_IFDIR) || requested.hasPrefix("/dev/") || requested.hasPrefix("/proc/"))
+        if special {
             // Devices, FIFOs and /dev/stdout-style links are written in place (appending), never
             // replaced by a rename.
             let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)

@@ -116,6 +116,21 @@ final class Decisions: @unchecked Sendable {
     var clusters = 0
     var candidatePairs = 0
     var verifiedPairs = 0
+
+    /// Every record whose root is another record is removed in favour of the root; roots with
+    /// duplicates name themselves as cluster.
+    func record(clusters uf: inout UnionFind, positions: [UInt64], ids: [String]) {
+        var roots = Set<Int>()
+        for k in 0..<positions.count {
+            let root = uf.find(k)
+            if root != k {
+                removed[positions[k]] = ids[root]
+                cluster[positions[root]] = ids[root]
+                roots.insert(root)
+            }
+        }
+        clusters = roots.count
+    }
 }
 
 /// Pass 2: keep or drop by the decisions; annotate metadata.dedup; rewrite text in lines mode.

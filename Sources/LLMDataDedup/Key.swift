@@ -53,15 +53,13 @@ public final class KeyNormalizer {
     public func normalize(_ text: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)
         key.reserveCapacity(text.count)
-        var ascii = true
-        for b in text where b >= 0x80 { ascii = false; break }
-        if ascii {
-            key.append(contentsOf: repeatElement(0, count: text.count + 1))
+        if llm_is_ascii(text.baseAddress, text.count) != 0 {
+            // written in place, without zero-filling first
             var pending: Int32 = 0
-            let n = key.withUnsafeMutableBufferPointer { k in
-                llm_key_ascii(text.baseAddress, text.count, k.baseAddress, 0, options.digitsToZero ? 1 : 0, &pending)
+            let digits: Int32 = options.digitsToZero ? 1 : 0
+            key = [UInt8](unsafeUninitializedCapacity: text.count + 1) { buf, count in
+                count = llm_key_ascii(text.baseAddress, text.count, buf.baseAddress, 0, digits, &pending)
             }
-            key.removeLast(key.count - n)
         } else {
             var out: UnsafePointer<UInt8>? = nil
             let n = llm_normalize_utf8(casefold, text.baseAddress, text.count, &out)

@@ -68,16 +68,7 @@ final class MinHashIndex {
 
     /// Writes removed records and cluster ids into `d`.
     func resolve(into d: Decisions) {
-        var roots = Set<Int>()
-        for ord in 0..<positions.count {
-            let root = uf.find(ord)
-            if root != ord {
-                d.removed[positions[ord]] = ids[root]
-                d.cluster[positions[root]] = ids[root]
-                roots.insert(root)
-            }
-        }
-        d.clusters = roots.count
+        d.record(clusters: &uf, positions: positions, ids: ids)
         d.candidatePairs = candidatePairs
         d.verifiedPairs = verifiedPairs
     }

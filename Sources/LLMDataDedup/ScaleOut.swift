@@ -168,16 +168,7 @@ public enum ScaleOut {
                     uf.union(i, j)
                 }
             }
-            var roots = Set<Int>()
-            for k in 0..<s.positions.count {
-                let r = uf.find(k)
-                if r != k {
-                    d.removed[s.positions[k]] = s.ids[r]
-                    d.cluster[s.positions[r]] = s.ids[r]
-                    roots.insert(r)
-                }
-            }
-            d.clusters = roots.count
+            d.record(clusters: &uf, positions: s.positions, ids: s.ids)
         }
         var out: [UInt8] = []
         for (pos, kept) in d.removed.sorted(by: { $0.key < $1.key }) {

@@ -3,8 +3,10 @@ import LLMDataCore
 public struct LangIDOptions: Sendable {
     /// Keep only these languages (nil: every language).
     public var keep: Set<String>?
-    /// Drop records whose best score is below this (default 0.65, as datatrove).
+    /// Records whose best score is below this (default 0.65, as datatrove) are dropped when
+    /// `dropLowScore` is set (the CLI sets it with --keep, --min-score or --drop-low-score).
     public var minScore = 0.65
+    public var dropLowScore = false
     /// Also write metadata.language_top with the K best languages.
     public var topK = 0
     /// Documents longer than this many bytes are sampled for the n-gram model (docs/langid.md); 0 reads all.
@@ -53,11 +55,11 @@ public final class LangIDWorker: RecordWorker {
         }
         doc.counters.add("language." + r.language)
         if let keep = options.keep, !keep.contains(r.language) {
-            return .drop(reason: "langid:not_kept", annotation: ("filter_reason", .string("language \(r.language) not in --keep")))
+            return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
         }
-        if r.score < options.minScore {
+        if options.dropLowScore && r.score < options.minScore {
             return .drop(reason: "langid:low_score",
-                         annotation: ("filter_reason", .string("language_score \(rounded(r.score)) < \(options.minScore)")))
+                         annotation: ("langid_reason", .string("language_score \(rounded(r.score)) < \(options.minScore)")))
         }
         return .keep
     }

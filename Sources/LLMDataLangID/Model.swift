@@ -103,7 +103,7 @@ public final class LangIDModel: @unchecked Sendable {
 
     public convenience init(bytes: [UInt8]) throws {
         guard bytes.count >= LangIDModel.headerBytes, Array(bytes[0..<8]) == LangIDModel.magic else {
-            throw LangIDError("not an llmdata langid model (bad magic)")
+            throw LangIDError("not a langid model (bad magic; expected LLMLID01)")
         }
         func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
         func f32(_ o: Int) -> Float { Float(bitPattern: u32(o)) }

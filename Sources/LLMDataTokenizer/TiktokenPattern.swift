@@ -1,4 +1,5 @@
 import Foundation
+import LLMDataBPE
 
 /// The split patterns of tiktoken's encodings, exactly as tiktoken 0.14 writes them (possessive
 /// quantifiers, `\p{L}`/`\p{N}`, case-insensitive contractions, `\s++$`), for tiktoken ranks files.
@@ -13,15 +14,8 @@ public enum TiktokenPattern: String, CaseIterable, Sendable {
         case .cl100k:
             return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
         case .o200k:
-            return [
-                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
-                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
-                #"\p{N}{1,3}"#,
-                #" ?[^\s\p{L}\p{N}]+[\r\n/]*"#,
-                #"\s*[\r\n]+"#,
-                #"\s+(?!\S)"#,
-                #"\s+"#,
-            ].joined(separator: "|")
+            // tiktoken's o200k pattern is what `bpe train` uses too
+            return SplitPattern.o200k.regex
         }
     }
 }

@@ -30,15 +30,19 @@ struct LangIDCLITests {
         #expect(rejected.map { $0["id"] as? String } == ["c", "d", "e"])
         let rmd = rejected.map { $0["metadata"] as? [String: Any] ?? [:] }
         #expect(rmd.map { $0["language"] as? String } == ["fr", "und", "ru"])
-        #expect(rmd.allSatisfy { ($0["filter_reason"] as? String)?.contains("not in --keep") == true })
+        #expect(rmd.allSatisfy { ($0["langid_reason"] as? String)?.contains("not in --keep") == true })
         #expect(rmd[2]["source"] as? String == "x")
     }
 
-    @Test("--min-score drops low-confidence and und records; --min-score 0 keeps all")
+    @Test("--min-score / --drop-low-score drop low-confidence and und records; by default and with --min-score 0 all are kept")
     func minScore() throws {
-        let r = try CLI.run(["langid", "--jobs", "1"], stdin: Data(Self.input.utf8))
+        let tagged = try CLI.run(["langid", "--jobs", "1"], stdin: Data(Self.input.utf8))
+        #expect(tagged.lines.count == 5)
+        let r = try CLI.run(["langid", "--jobs", "1", "--drop-low-score"], stdin: Data(Self.input.utf8))
         #expect(r.status == 0)
         #expect(!r.lines.map(CLI.json).contains { $0["id"] as? String == "d" })
+        let r2 = try CLI.run(["langid", "--min-score", "0.65"], stdin: Data(Self.input.utf8))
+        #expect(r2.out == r.out)
         let all = try CLI.run(["langid", "--min-score", "0"], stdin: Data(Self.input.utf8))
         #expect(all.lines.count == 5)
         let strictR = try CLI.run(["langid", "--min-score", "1"], stdin: Data(Self.input.utf8))
@@ -83,8 +87,8 @@ struct LangIDCLITests {
         let bad = dir.appendingPathComponent("bad.model")
         try Data("garbage".utf8).write(to: bad)
         let c = try CLI.run(["langid", "--model", bad.path], stdin: Data(Self.input.utf8))
-        #expect(c.status != 0)
-        #expect(c.stderr.contains("not an llmdata langid model"))
+        #expect(c.status == 2)
+        #expect(c.stderr.contains("not a langid model"))
     }
 
     @Test("langid train writes a loadable model that tags the sample")

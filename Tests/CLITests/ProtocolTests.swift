@@ -152,4 +152,14 @@ struct RegressionTests {
         let r = try CLI.run(["normalize", "-"], stdin: Data("{\"text\":\"\(text)\"}\n".utf8))
         #expect(CLI.json(r.lines[0])["text"] as? String == "the directory will be\n   copied up (but not the contents). Then the x")
     }
+
+    @Test("a new file under /dev/shm is created normally (the /dev special case once refused to create it)")
+    func newFileUnderDevShm() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/shm") else { return }
+        let path = "/dev/shm/llmdata-test-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLI.run(["normalize", "-", "-o", path], stdin: Data("{\"text\":\"a\"}\n".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
 }

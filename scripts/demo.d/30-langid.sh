@@ -3,8 +3,8 @@
 set -euo pipefail
 IN=$DEMO_OUT/normalized/
 [ -d "$IN" ] || IN=fixtures/sample
-echo "== langid: $IN -> $DEMO_OUT/langid.jsonl (--top-k 2, default --min-score 0.65; dropped -> langid.rejected.jsonl)"
-"$LLMDATA_BIN" langid "$IN" -o "$DEMO_OUT/langid.jsonl" --top-k 2 --rejected "$DEMO_OUT/langid.rejected.jsonl" \
+echo "== langid: $IN -> $DEMO_OUT/langid.jsonl (--top-k 2 --drop-low-score: score < 0.65 dropped -> langid.rejected.jsonl)"
+"$LLMDATA_BIN" langid "$IN" -o "$DEMO_OUT/langid.jsonl" --top-k 2 --drop-low-score --rejected "$DEMO_OUT/langid.rejected.jsonl" \
   --stats "$DEMO_OUT/langid.stats.json" --quiet
 python3 - "$DEMO_OUT/langid.stats.json" "$DEMO_OUT/langid.jsonl" <<'PY' 2>/dev/null || cat "$DEMO_OUT/langid.stats.json"
 import json, sys

@@ -25,8 +25,11 @@ struct LangIDRun: ParsableCommand {
     @Option(help: "Keep only these languages (comma-separated ISO 639-1 codes, e.g. en,zh; und allowed).")
     var keep: String?
 
-    @Option(name: .customLong("min-score"), help: "Drop records whose language_score is below this (0 keeps all).")
-    var minScore = 0.65
+    @Option(name: .customLong("min-score"), help: "Drop records whose language_score is below this (default 0.65; applies when given, with --keep, or with --drop-low-score).")
+    var minScore: Double?
+
+    @Flag(name: .customLong("drop-low-score"), help: "Drop records below --min-score (0.65) even without --keep.")
+    var dropLowScore = false
 
     @Option(name: .customLong("top-k"), help: "Also write metadata.language_top: the K best languages with scores.")
     var topK = 0
@@ -39,11 +42,18 @@ struct LangIDRun: ParsableCommand {
 
     func validate() throws {
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
-        if !(minScore >= 0 && minScore <= 1) { throw ValidationError("--min-score must be within 0...1") }
+        if let m = minScore, !(m >= 0 && m <= 1) { throw ValidationError("--min-score must be within 0...1") }
     }
 
     func run() throws {
-        let m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
+        let m: LangIDModel
+        do {
+            m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
+        } catch let e as LangIDError {
+            // A missing or unreadable model is an argument error (exit 2).
+            FileHandle.standardError.write(("llmdata: error: " + e.description + "\n").data(using: .utf8)!)
+            throw ArgumentParser.ExitCode(2)
+        }
         var o = LangIDOptions()
         if let keep = keep {
             let set = Set(keep.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
@@ -52,7 +62,8 @@ struct LangIDRun: ParsableCommand {
             }
             o.keep = set
         }
-        o.minScore = minScore
+        o.minScore = minScore ?? 0.65
+        o.dropLowScore = dropLowScore || minScore != nil || keep != nil
         o.topK = topK
         o.sampleBytes = max(0, sampleBytes)
         let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
