@@ -171,6 +171,10 @@ public final class LangIDModel: @unchecked Sendable {
     public static func shipped() throws -> LangIDModel {
         lock.lock(); defer { lock.unlock() }
         if let m = cached { return m }
+        if let env = ProcessInfo.processInfo.environment["LLMDATA_LANGID_MODEL"], !env.isEmpty,
+           !FileManager.default.fileExists(atPath: env) {
+            throw LangIDError("LLMDATA_LANGID_MODEL=\(env): no such file")
+        }
         let paths = candidatePaths()
         for p in paths where FileManager.default.fileExists(atPath: p) {
             let m = try LangIDModel(path: p)
