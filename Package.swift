@@ -50,11 +50,13 @@ let package = Package(
         .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
 
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

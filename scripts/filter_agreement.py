@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Per-rule keep/drop agreement of `llmdata filter` with datatrove's GopherQualityFilter and
+GopherRepetitionFilter (same default thresholds) on the same JSONL, and the throughput of both
+(datatrove in one process; llmdata --jobs 2).
+
+Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N]
+"""
+import json
+import subprocess
+import sys
+import time
+
+from datatrove.data import Document
+from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+
+
+def main():
+    binary, path = sys.argv[1], sys.argv[2]
+    limit = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--limit" else None
+    rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
+    inp = path
+    if limit:
+        inp = "/tmp/filter-agreement-input.jsonl"
+        with open(inp, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    mb = sum(len(r["text"].encode()) for r in rows) / 1e6
+    t0 = time.perf_counter()
+    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet"], capture_output=True, check=True)
+    t_ll = time.perf_counter() - t0
+    ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().splitlines()]
+    filters = {"gopher_quality": GopherQualityFilter(), "gopher_repetition": GopherRepetitionFilter()}
+    t0 = time.perf_counter()
+    theirs = {k: [] for k in filters}
+    for i, r in enumerate(rows):
+        for k, f in filters.items():
+            res = f.filter(Document(text=r["text"], id=str(i)))
+            theirs[k].append(None if res is True else res[1])
+    t_dt = time.perf_counter() - t0
+    print(f"{path}: {len(rows)} documents, {mb:.1f} MB")
+    ok = True
+    for k in filters:
+        agree = sum((ours[i].get(k) is None) == (theirs[k][i] is None) for i in range(len(rows)))
+        same_reason = sum(ours[i].get(k) == theirs[k][i] for i in range(len(rows)))
+        dropped_dt = sum(x is not None for x in theirs[k])
+        dropped_ll = sum(o.get(k) is not None for o in ours)
+        print(f"  {k:18s} keep/drop agreement {agree / len(rows):.4f} (same reason {same_reason / len(rows):.4f}); "
+              f"dropped: datatrove {dropped_dt}, llmdata {dropped_ll}")
+        ok &= agree / len(rows) >= 0.995
+        diffs = [(i, ours[i].get(k), theirs[k][i]) for i in range(len(rows)) if (ours[i].get(k) is None) != (theirs[k][i] is None)]
+        for i, a, b in diffs[:3]:
+            print(f"    differs: doc {i}: llmdata {a}, datatrove {b}")
+    print(f"  throughput: datatrove {mb / t_dt:.2f} MB/s (one process), llmdata {mb / t_ll:.1f} MB/s (--jobs 2, whole command) "
+          f"= {t_dt / t_ll:.0f}x")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
