@@ -47,7 +47,8 @@ let package = Package(
 
         .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
 
-        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CTextKernels"], swiftSettings: fast),
+        .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
 
         .target(name: "LLMDataFilter", dependencies: ["LLMDataCore"], swiftSettings: fast),
 
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
+        .testTarget(name: "LLMDataLangIDTests", dependencies: ["LLMDataLangID", "LLMDataCore"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -136,13 +136,6 @@ size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written,
     return o - written;
 }
 
-/* Naive Bayes scoring for langid: acc[l] += table[h * nl + l] for every feature bucket h. */
-void llm_lid_accumulate(const int8_t *table, size_t nl, const int32_t *hashes, size_t n, int32_t *acc) {
-    for (size_t k = 0; k < n; k++) {
-        const int8_t *row = table + (size_t)hashes[k] * nl;
-        for (size_t l = 0; l < nl; l++) acc[l] += row[l];
-    }
-}
 
 int llm_is_ascii(const uint8_t *src, size_t n) {
     size_t i = 0;

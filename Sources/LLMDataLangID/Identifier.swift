@@ -1,179 +1,368 @@
-import CTextKernels
-import Foundation
-import LLMDataCore
+import CLangIDKernels
 
-/// Identifies the language of a text (docs/langid.md): by script for the languages that have one
-/// of their own (Hangul, Thai, Greek, Hebrew, Devanagari; kana for Japanese), by the naive Bayes
-/// model among the languages of the text's dominant script otherwise. One per thread.
-public final class LangIdentifier {
-    public let model: LangIDModel
-    var features = Features()
-    var scores: [Double]
-    var sums: [Int32]
-
-    public init(model: LangIDModel) {
-        self.model = model
-        scores = [Double](repeating: 0, count: model.languages.count)
-        sums = [Int32](repeating: 0, count: model.languages.count)
-    }
-
-    public struct Result {
-        public var language: String
-        public var score: Double
-        /// All candidates with their probabilities, best first.
-        public var ranked: [(String, Double)]
-    }
-
-    /// Weighted letter counts: a CJK character or a Hangul syllable carries about a word, so it
-    /// counts three Latin letters (Latin brand names inside Chinese do not outvote the Chinese).
-    static func weights(_ counts: [Int]) -> [Double] {
-        var w = counts.map(Double.init)
-        for s in [Script.han, .kana, .hangul] { w[s.rawValue] *= 3 }
-        w[Script.other.rawValue] = 0
-        return w
-    }
-
-    public func identify(_ text: UnsafeBufferPointer<UInt8>) -> Result {
-        features.extract(text, buckets: model.buckets)
-        let w = Self.weights(features.scriptLetters)
-        let total = w.reduce(0, +)
-        if total < 1 { return Result(language: "und", score: 0, ranked: []) }
-        // the dominant script, with kana and Han together as CJK
-        var groups = w
-        let cjk = w[Script.han.rawValue] + w[Script.kana.rawValue]
-        groups[Script.han.rawValue] = cjk
-        groups[Script.kana.rawValue] = 0
-        let dominant = Script(rawValue: groups.indices.max { groups[$0] < groups[$1] }!)!
-        let share = groups[dominant.rawValue] / total
-        func only(_ code: String) -> Result {
-            Result(language: code, score: share, ranked: [(code, share)])
-        }
-        switch dominant {
-        case .hangul: return only("ko")
-        case .thai: return only("th")
-        case .greek: return only("el")
-        case .hebrew: return only("he")
-        case .devanagari: return only("hi")
-        case .han:
-            // Japanese prose is a third or more kana; when kana reach 20% of the CJK characters
-            // the text is Japanese. Below that (Han-heavy Japanese, or Chinese quoting a few
-            // kana) the n-gram model decides between zh and ja.
-            let kana = Double(features.scriptLetters[Script.kana.rawValue])
-            let han = Double(features.scriptLetters[Script.han.rawValue])
-            if kana >= 2 && kana >= 0.2 * (kana + han) { return only("ja") }
-        default: break
-        }
-        let script: Script = dominant == .han ? .han : dominant
-        let candidates = model.languages.indices.filter { model.scripts[$0] == script || (script == .han && model.scripts[$0] == .kana) }
-        if candidates.isEmpty { return Result(language: "und", score: 0, ranked: []) }
-        if candidates.count == 1 { return only(model.languages[candidates[0]]) }
-        // bucket-major table: one cache line holds a bucket's values for every language
-        let nl = model.languages.count
-        var best = -Double.infinity
-        for l in 0..<nl { sums[l] = 0 }
-        model.table.withUnsafeBufferPointer { tab in
-            sums.withUnsafeMutableBufferPointer { acc in
-                features.hashes.withUnsafeBufferPointer { hs in
-                    llm_lid_accumulate(tab.baseAddress, nl, hs.baseAddress, hs.count, acc.baseAddress)
-                }
-            }
-        }
-        for l in candidates {
-            scores[l] = Double(sums[l]) / LangIDModel.scale
-            best = max(best, scores[l])
-        }
-        // calibrated softmax over the candidates
-        let tau = Double(model.temperature)
-        var z = 0.0
-        var probs: [(String, Double)] = []
-        for l in candidates {
-            let e = exp((scores[l] - best) * tau)
-            z += e
-            probs.append((model.languages[l], e))
-        }
-        probs = probs.map { ($0.0, $0.1 / z * share) }.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        return Result(language: probs[0].0, score: probs[0].1, ranked: probs)
-    }
-
-    public func identify(_ s: String) -> Result {
-        var s = s
-        return s.withUTF8 { identify($0) }
-    }
+/// One identification.
+public struct LangResult: Sendable, Equatable {
+    /// ISO 639-1 code, or `und` when the text has no letters of a known script.
+    public var language: String
+    /// Calibrated probability 0...1 (docs/langid.md, "Scores").
+    public var score: Double
+    /// The best languages with scores, best first (at most the requested k).
+    public var top: [LangScore]
 }
 
-/// `llmdata langid train`: counts features per language from DIR/train/<lang>.txt (one segment
-/// per line; every 20th line is held out to fit the softmax temperature), writes the model.
-public enum LangIDTrainer {
-    public static func train(dataDir: String, buckets: Int = 1 << 15, output: String, report: (String) -> Void) throws -> LangIDModel {
-        let trainDir = (dataDir as NSString).appendingPathComponent("train")
-        let files = try FileManager.default.contentsOfDirectory(atPath: trainDir).filter { $0.hasSuffix(".txt") }.sorted()
-        if files.isEmpty { throw LLMDataError("\(trainDir): no <lang>.txt files", hint: "build them with ../shared/data/build-langid-data.sh") }
-        let langs = files.map { String($0.dropLast(4)) }
-        var table = [Int8](repeating: 0, count: langs.count * buckets)
-        var scripts: [Script] = []
-        var heldOut: [[String]] = []
-        var f = Features()
-        for (li, name) in files.enumerated() {
-            let path = (trainDir as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else { throw LLMDataError("\(path): cannot read") }
-            var counts = [Double](repeating: 0, count: buckets)
-            var scriptTotals = [Int](repeating: 0, count: Script.allCases.count)
-            var held: [String] = []
-            var n = 0
-            let repaired = UTF8Repair.repair(Array(data))
-            repaired.withUnsafeBufferPointer { all in
-                var start = 0
-                var lineNo = 0
-                for i in 0...all.count where i == all.count || all[i] == 0x0A {
-                    let line = UnsafeBufferPointer(rebasing: all[start..<i])
-                    start = i + 1
-                    lineNo += 1
-                    if line.isEmpty { continue }
-                    if lineNo % 20 == 0 {
-                        held.append(String(decoding: line, as: UTF8.self))
-                        continue
+public struct LangScore: Sendable, Equatable {
+    public var language: String
+    public var score: Double
+}
+
+@inline(__always) func mix(_ g: UInt64, _ s: UInt32) -> UInt64 {
+    var h = (g ^ UInt64(s)) &* 0xff51afd7ed558ccd
+    h ^= h >> 33
+    return h
+}
+
+let ngramSeed: UInt64 = 0x243F6A8885A308D3
+let wordSeed: UInt64 = 0x13198A2E03707344
+let maxWordFeatureLength = 24
+
+/// Decodes UTF-8 into letters (lowercased, with their LetterClass) and boundaries (code point
+/// 0x20, class 0). ASCII runs that look like URLs or e-mail addresses are skipped as one boundary;
+/// invalid bytes are boundaries; Inherited/Common marks are skipped.
+struct LetterScanner {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    var i = 0
+    let cls: UnsafeMutablePointer<UInt8>
+    let low: UnsafeMutablePointer<UInt16>
+
+    init(_ text: UnsafeBufferPointer<UInt8>, _ tables: CharTables) {
+        p = text.baseAddress ?? UnsafePointer(tables.clsPtr)
+        n = text.baseAddress == nil ? 0 : text.count
+        cls = tables.clsPtr
+        low = tables.lowPtr
+    }
+
+    /// The next letter or boundary; class 255 at the end.
+    @inline(__always) mutating func next() -> (UInt32, UInt8) {
+        while i < n {
+            let b = p[i]
+            if b < 0x80 {
+                if b > 0x20 && b < 0x7F {
+                    // An ASCII token: check for URL / e-mail shape once, at its start.
+                    if i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80 {
+                        var j = i
+                        var at = false, colonSlash = false
+                        while j < n && p[j] > 0x20 && p[j] < 0x7F {
+                            if p[j] == 0x40 { at = true }
+                            if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
+                            j += 1
+                        }
+                        let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
+                        if (at && j - i >= 5) || colonSlash || www {
+                            i = j
+                            return (0x20, 0)
+                        }
                     }
-                    f.extract(line, buckets: buckets)
-                    for h in f.hashes { counts[Int(h)] += 1 }
-                    n += f.hashes.count
-                    for s in scriptTotals.indices { scriptTotals[s] += f.scriptLetters[s] }
+                    i += 1
+                    let l = b | 0x20
+                    if l >= 0x61 && l <= 0x7A { return (UInt32(l), LetterClass.latin.rawValue) }
+                    return (0x20, 0)
                 }
+                i += 1
+                return (0x20, 0)
             }
-            let w = LangIdentifier.weights(scriptTotals)
-            var dominant = Script(rawValue: w.indices.max { w[$0] < w[$1] }!)!
-            if dominant == .kana { dominant = .han }
-            scripts.append(dominant)
-            let alpha = 0.1
-            let denom = log(Double(n) + alpha * Double(buckets))
-            for h in 0..<buckets {
-                let v = (log(counts[h] + alpha) - denom) * LangIDModel.scale
-                table[h * langs.count + li] = Int8(max(-128, min(127, v.rounded())))
+            // Multi-byte UTF-8.
+            var cp: UInt32
+            var len: Int
+            if b & 0xE0 == 0xC0 { cp = UInt32(b & 0x1F); len = 2 }
+            else if b & 0xF0 == 0xE0 { cp = UInt32(b & 0x0F); len = 3 }
+            else if b & 0xF8 == 0xF0 { cp = UInt32(b & 0x07); len = 4 }
+            else { i += 1; return (0x20, 0) }
+            if i + len > n { i += 1; return (0x20, 0) }
+            var ok = true
+            for k in 1..<len {
+                let c = p[i + k]
+                if c & 0xC0 != 0x80 { ok = false; break }
+                cp = (cp << 6) | UInt32(c & 0x3F)
             }
-            heldOut.append(held)
-            report("\(langs[li]): \(n) features, script \(dominant), \(held.count) held-out lines")
+            if !ok { i += 1; return (0x20, 0) }
+            i += len
+            if cp < 0x10000 {
+                let c = cls[Int(cp)]
+                if c == 1 { continue }
+                if c == 0 { return (0x20, 0) }
+                return (UInt32(low[Int(cp)]), c)
+            } else {
+                let c = CharTables.classify(cp).rawValue
+                if c == 1 { continue }
+                if c == 0 { return (0x20, 0) }
+                return (cp, c)
+            }
         }
-        let model = LangIDModel(languages: langs, buckets: buckets, temperature: 1, table: table, scripts: scripts)
-        // temperature: minimize log loss of the held-out lines of languages that share a script
-        let id = LangIdentifier(model: model)
-        var bestTau: Float = 1, bestLoss = Double.infinity
-        for tau: Float in [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5] {
-            model.temperature = tau
-            var loss = 0.0, count = 0
-            for (li, held) in heldOut.enumerated() {
-                for line in held.prefix(400) {
-                    let r = id.identify(line)
-                    if r.ranked.count < 2 { continue }
-                    let p = r.ranked.first { $0.0 == langs[li] }?.1 ?? 1e-6
-                    loss -= log(max(p, 1e-6))
-                    count += 1
-                }
-            }
-            let mean = loss / Double(max(count, 1))
-            report(String(format: "temperature %.2f: held-out log loss %.4f", tau, mean))
-            if mean < bestLoss { bestLoss = mean; bestTau = tau }
-        }
-        model.temperature = bestTau
-        try model.write(to: output)
-        return model
+        return (0, 255)
     }
 }
+
+/// Weighted letter counts per script group for a text.
+struct GroupCounts {
+    var weighted = [Int](repeating: 0, count: ScriptGroup.allCases.count)
+    var han = 0, kana = 0
+
+    var total: Int { weighted.reduce(0, +) }
+
+    /// The group with most weighted letters (nil when there are none).
+    var best: ScriptGroup? {
+        var bi = -1, bv = 0
+        for (i, v) in weighted.enumerated() where v > bv { bi = i; bv = v }
+        return bi < 0 ? nil : ScriptGroup(rawValue: UInt8(bi))
+    }
+}
+
+/// Class → group raw value (LetterClass raw value ≥ 2).
+@inline(__always) func classGroup(_ c: UInt8) -> Int {
+    switch c {
+    case LetterClass.latin.rawValue: return Int(ScriptGroup.latin.rawValue)
+    case LetterClass.cyrillic.rawValue: return Int(ScriptGroup.cyrillic.rawValue)
+    case LetterClass.arabic.rawValue: return Int(ScriptGroup.arabic.rawValue)
+    case LetterClass.han.rawValue, LetterClass.hiragana.rawValue, LetterClass.katakana.rawValue: return Int(ScriptGroup.cjk.rawValue)
+    case LetterClass.greek.rawValue: return Int(ScriptGroup.greek.rawValue)
+    case LetterClass.hebrew.rawValue: return Int(ScriptGroup.hebrew.rawValue)
+    case LetterClass.devanagari.rawValue: return Int(ScriptGroup.devanagari.rawValue)
+    case LetterClass.thai.rawValue: return Int(ScriptGroup.thai.rawValue)
+    case LetterClass.hangul.rawValue: return Int(ScriptGroup.hangul.rawValue)
+    default: return Int(ScriptGroup.other.rawValue)
+    }
+}
+
+/// Emits hashed feature buckets for the letters of one script group: character n-grams of
+/// length 1-4 inside words (a word boundary counts as a space) and whole words up to 24 letters.
+/// Letters of other groups are word boundaries.
+struct FeatureExtractor {
+    let shift: UInt64
+    let mask: UInt32
+    var s0: UInt32 = 0x20, s1: UInt32 = 0, s2: UInt32 = 0, s3: UInt32 = 0
+    var len = 1
+    var wordLen = 0
+    var wordHash = wordSeed
+
+    init(bucketBits: Int, group: ScriptGroup) {
+        shift = UInt64(64 - bucketBits)
+        self.mask = group.classMask
+    }
+
+    @inline(__always) func bucket(_ g: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: (g &* 0x9E3779B97F4A7C15) >> shift)
+    }
+
+    /// Writes at most 5 buckets at out[n...] and advances n.
+    @inline(__always) mutating func feed(_ cp: UInt32, _ c: UInt8, _ out: UnsafeMutablePointer<UInt32>, _ n: inout Int) {
+        if mask & (1 << UInt32(c & 31)) != 0 {
+            s3 = s2; s2 = s1; s1 = s0; s0 = cp
+            if len < 4 { len += 1 }
+            var g = mix(ngramSeed, s0)
+            out[n] = bucket(g); n += 1
+            g = mix(g, s1); out[n] = bucket(g); n += 1
+            if len >= 3 { g = mix(g, s2); out[n] = bucket(g); n += 1 }
+            if len >= 4 { g = mix(g, s3); out[n] = bucket(g); n += 1 }
+            wordLen += 1
+            wordHash = mix(wordHash, cp)
+        } else if wordLen > 0 {
+            endWord(out, &n)
+        }
+    }
+
+    /// Writes at most 4 buckets at out[n...] and advances n.
+    @inline(__always) mutating func endWord(_ out: UnsafeMutablePointer<UInt32>, _ n: inout Int) {
+        guard wordLen > 0 else { return }
+        s3 = s2; s2 = s1; s1 = s0; s0 = 0x20
+        if len < 4 { len += 1 }
+        var g = mix(ngramSeed, s0)
+        g = mix(g, s1); out[n] = bucket(g); n += 1
+        if len >= 3 { g = mix(g, s2); out[n] = bucket(g); n += 1 }
+        if len >= 4 { g = mix(g, s3); out[n] = bucket(g); n += 1 }
+        if wordLen <= maxWordFeatureLength { out[n] = bucket(mix(wordHash, 0xFFFF)); n += 1 }
+        s1 = 0; s2 = 0; s3 = 0; len = 1
+        wordLen = 0
+        wordHash = wordSeed
+    }
+}
+
+/// Identifies the language of UTF-8 text with a `LangIDModel`. One per thread (it keeps scratch
+/// buffers); the model is shared.
+public final class LanguageIdentifier {
+    public let model: LangIDModel
+    let tables = CharTables.shared
+    let bucketCap = 1 << 14
+    let bp: UnsafeMutablePointer<UInt32>
+    /// Per-language sums (valid after `accumulate`, indices relative to the group's range).
+    let acc: UnsafeMutablePointer<Int64>
+    let lp: UnsafeMutablePointer<UInt32>
+    let acc32: UnsafeMutablePointer<Int64>
+
+    /// Texts longer than this many bytes are sampled for the n-gram model (0: never).
+    public var sampleBytes: Int
+    static let sampleWindows = 8
+    public static let defaultSampleBytes = 2048
+
+    public init(model: LangIDModel, sampleBytes: Int = LanguageIdentifier.defaultSampleBytes) {
+        self.model = model
+        self.sampleBytes = sampleBytes
+        bp = .allocate(capacity: bucketCap)
+        acc = .allocate(capacity: 256)
+        acc.initialize(repeating: 0, count: 256)
+        lp = .allocate(capacity: 256)
+        lp.initialize(repeating: 0, count: 256)
+        acc32 = .allocate(capacity: 32)
+        acc32.initialize(repeating: 0, count: 32)
+    }
+
+    deinit {
+        bp.deallocate(); acc.deallocate(); lp.deallocate(); acc32.deallocate()
+    }
+
+    func counts(_ text: UnsafeBufferPointer<UInt8>) -> GroupCounts {
+        // Letters per class, then weighted per group.
+        var perClass = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var sc = LetterScanner(text, tables)
+        withUnsafeMutableBytes(of: &perClass) { raw in
+            let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            while true {
+                let (_, c) = sc.next()
+                if c == 255 { break }
+                pc[Int(c & 15)] += 1
+            }
+        }
+        var gc = GroupCounts()
+        withUnsafeBytes(of: &perClass) { raw in
+            let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            for c in LetterClass.allCases where c.rawValue >= 2 {
+                let g = classGroup(c.rawValue)
+                gc.weighted[g] += pc[Int(c.rawValue)] * ScriptGroup(rawValue: UInt8(g))!.letterWeight
+            }
+            gc.han = pc[Int(LetterClass.han.rawValue)]
+            gc.kana = pc[Int(LetterClass.hiragana.rawValue)] + pc[Int(LetterClass.katakana.rawValue)]
+        }
+        return gc
+    }
+
+    /// Sums the quantized log-probabilities of the group's languages over the text's features.
+    /// Returns the number of features; sums are in `acc[0..<range.count]`.
+    func accumulate(_ text: UnsafeBufferPointer<UInt8>, group: ScriptGroup, reset: Bool = true) -> Int {
+        let range = model.groupRange[Int(group.rawValue)]
+        let k = range.count
+        if reset { for j in 0..<k { acc[j] = 0 } }
+        guard k > 0 else { return 0 }
+        var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
+        var nb = 0
+        var total = 0
+        let nL = model.languages.count
+        let table = model.table
+        let cap = bucketCap
+        let bp = self.bp, ap = self.acc, lp = self.lp
+        let padded = model.padded
+        func flush() {
+            if let padded = padded {
+                // All 32 columns at once (C kernel), then the group's columns.
+                let a32 = self.acc32
+                for j in 0..<32 { a32[j] = 0 }
+                llm_lid_accumulate32(padded.assumingMemoryBound(to: UInt8.self), bp, nb, a32)
+                for j in 0..<k { ap[j] += a32[range.lowerBound + j] }
+            } else {
+                for j in 0..<k { lp[j] = 0 }
+                for t in 0..<nb {
+                    let row = table + Int(bp[t]) * nL + range.lowerBound
+                    for j in 0..<k { lp[j] &+= UInt32(row[j]) }
+                }
+                for j in 0..<k { ap[j] += Int64(lp[j]) }
+            }
+            total += nb
+            nb = 0
+        }
+        var sc = LetterScanner(text, tables)
+        while true {
+            let (cp, c) = sc.next()
+            if c == 255 { break }
+            fx.feed(cp, c, bp, &nb)
+            if nb > cap - 8 { flush() }
+        }
+        fx.endWord(bp, &nb)
+        flush()
+        return total
+    }
+
+    /// Calibrated probabilities of the group's languages from accumulated sums.
+    func probabilities(group: ScriptGroup, features: Int) -> [Double] {
+        let range = model.groupRange[Int(group.rawValue)]
+        let k = range.count
+        if k == 1 { return [1] }
+        let denom = Double(model.temperature) * pow(Double(max(features, 1)), Double(model.lengthExponent))
+        let scale = Double(model.step) / denom
+        var mx = Int64.min
+        for j in 0..<k where acc[j] > mx { mx = acc[j] }
+        var p = [Double](repeating: 0, count: k)
+        var sum = 0.0
+        for j in 0..<k { p[j] = exp(Double(acc[j] - mx) * scale); sum += p[j] }
+        for j in 0..<k { p[j] /= sum }
+        return p
+    }
+
+    /// Identifies the language of UTF-8 `text`; `topK` > 0 also fills `top`.
+    public func identify(_ text: UnsafeBufferPointer<UInt8>, topK: Int = 0) -> LangResult {
+        let gc = counts(text)
+        let total = gc.total
+        guard let found = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
+        let share = Double(gc.weighted[Int(found.rawValue)]) / Double(total)
+        if let lang = found.uniqueLanguage {
+            let top = topK > 0 ? [LangScore(language: lang, score: share)] : []
+            return LangResult(language: lang, score: share, top: top)
+        }
+        var group = found
+        // zh/ja with few kana (under a tenth of the CJK letters): the Han-only model, so a few
+        // kana inside Chinese cannot flip it and Han-only Japanese is compared on its Han.
+        if group == .cjk && gc.kana * 10 < gc.han + gc.kana && !model.groupRange[Int(ScriptGroup.hanOnly.rawValue)].isEmpty {
+            group = .hanOnly
+        }
+        let range = model.groupRange[Int(group.rawValue)]
+        guard group.isModelled, !range.isEmpty else { return LangResult(language: "und", score: 0, top: []) }
+        var nf = 0
+        let n = text.count
+        if sampleBytes > 0 && n > sampleBytes {
+            // Long text: the n-gram model reads `sampleWindows` windows of sampleBytes/sampleWindows
+            // bytes spread evenly from the first byte to the last (the script counts above used it all).
+            let w = sampleBytes / LanguageIdentifier.sampleWindows
+            let base = text.baseAddress!
+            for i in 0..<LanguageIdentifier.sampleWindows {
+                var start = (n - w) * i / (LanguageIdentifier.sampleWindows - 1)
+                while start < n && base[start] & 0xC0 == 0x80 { start += 1 }
+                var end = min(n, start + w)
+                while end < n && base[end] & 0xC0 == 0x80 { end += 1 }
+                nf += accumulate(UnsafeBufferPointer(start: base + start, count: end - start), group: group, reset: i == 0)
+            }
+        } else {
+            nf = accumulate(text, group: group)
+        }
+        let p = probabilities(group: group, features: nf)
+        var best = 0
+        for j in 1..<p.count where p[j] > p[best] { best = j }
+        var top: [LangScore] = []
+        if topK > 0 {
+            let order = p.indices.sorted { (a: Int, b: Int) -> Bool in
+                if p[a] != p[b] { return p[a] > p[b] }
+                return a < b
+            }
+            top = order.prefix(topK).map { LangScore(language: reportedLanguage(model.languages[range.lowerBound + $0]), score: p[$0] * share) }
+        }
+        return LangResult(language: reportedLanguage(model.languages[range.lowerBound + best]), score: p[best] * share, top: top)
+    }
+
+    public func identify(_ s: String, topK: Int = 0) -> LangResult {
+        var s = s
+        return s.withUTF8 { identify($0, topK: topK) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,168 +1,186 @@
 import Foundation
-import LLMDataCore
 
-/// The scripts the identifier tells apart by code point (a fast subset of ICU's Script property
-/// for the languages the model covers).
-enum Script: Int, CaseIterable {
-    case other = 0, latin, cyrillic, greek, arabic, hebrew, devanagari, thai, hangul, kana, han
-
-    @inline(__always) static func of(_ cp: UInt32) -> Script {
-        switch cp {
-        case 0x41...0x5A, 0x61...0x7A, 0xC0...0x24F, 0x1E00...0x1EFF: return .latin
-        case 0x400...0x52F: return .cyrillic
-        case 0x370...0x3FF, 0x1F00...0x1FFF: return .greek
-        case 0x600...0x6FF, 0x750...0x77F, 0xFB50...0xFDFF, 0xFE70...0xFEFF: return .arabic
-        case 0x590...0x5FF: return .hebrew
-        case 0x900...0x97F: return .devanagari
-        case 0xE00...0xE7F: return .thai
-        case 0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF: return .hangul
-        case 0x3040...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9F: return .kana
-        case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FFFF: return .han
-        default: return .other
-        }
-    }
+/// Errors loading or training a model.
+public struct LangIDError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
-/// A multinomial naive Bayes model over hashed character n-grams (1-3 characters, words padded
-/// with a space on both sides), one table per language, quantized to Int16 (docs/langid.md).
+/// The language model: per hashed n-gram bucket, one quantized log-probability per language
+/// (multinomial naive Bayes). Format: docs/langid.md ("Model file format").
 public final class LangIDModel: @unchecked Sendable {
-    public static let magic = Array("LLMDLID1".utf8)
-    /// Fixed-point scale of the stored log-probabilities.
-    public static let scale = 8.0
+    public static let magic: [UInt8] = Array("LLMLID01".utf8)
+    public static let headerBytes = 48
+    public static let codeBytes = 4
+
+    /// Language codes in table order. Languages of one script group are contiguous.
     public let languages: [String]
-    public let buckets: Int
-    /// Softmax temperature fitted on held-out training lines.
-    public var temperature: Float
-    /// log P(feature bucket | language) × 8 as int8 (clamped at -128), bucket-major (bucket b,
-    /// language l at b·L + l): a 30-language, 32,768-bucket table is 983,040 bytes and stays in L2.
-    let table: [Int8]
-    /// The script of each language's text (its candidate group).
-    let scripts: [Script]
+    public let bucketBits: Int
+    /// The languages the model can answer (sub-model columns such as zh_h folded into zh).
+    public var reportedLanguages: [String] {
+        var seen = Set<String>(), out: [String] = []
+        for l in languages where seen.insert(reportedLanguage(l)).inserted { out.append(reportedLanguage(l)) }
+        return out
+    }
+    /// log P(bucket | lang) ≈ floor + step * q.
+    public let floor: Float
+    public let step: Float
+    /// Calibration: logits = step * Σq / (temperature * nFeatures^lengthExponent).
+    public let temperature: Float
+    public let lengthExponent: Float
+    /// (1 << bucketBits) rows of `languages.count` bytes.
+    let table: UnsafeMutablePointer<UInt8>
+    let tableCount: Int
+    /// The table with rows padded to `laneCount` bytes (nil when there are more languages).
+    let padded: UnsafeMutableRawPointer?
+    static let laneCount = 32
+    /// Per script group, the half-open range of language indices (empty when none).
+    let groupRange: [Range<Int>]
 
-    init(languages: [String], buckets: Int, temperature: Float, table: [Int8], scripts: [Script]) {
+    init(languages: [String], bucketBits: Int, floor: Float, step: Float, temperature: Float,
+         lengthExponent: Float, table: [UInt8]) throws {
+        guard bucketBits >= 8 && bucketBits <= 24 else { throw LangIDError("bucket bits \(bucketBits) out of range 8...24") }
+        guard table.count == (1 << bucketBits) * languages.count else { throw LangIDError("table size mismatch") }
         self.languages = languages
-        self.buckets = buckets
+        self.bucketBits = bucketBits
+        self.floor = floor
+        self.step = step
         self.temperature = temperature
-        self.table = table
-        self.scripts = scripts
+        self.lengthExponent = lengthExponent
+        self.tableCount = table.count
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, table.count))
+        table.withUnsafeBufferPointer { t.initialize(from: $0.baseAddress!, count: table.count) }
+        self.table = t
+        if languages.count <= LangIDModel.laneCount {
+            // Rows padded to 32 bytes, 32-byte aligned: one vector load per feature.
+            let rows = 1 << bucketBits
+            let pp = UnsafeMutableRawPointer.allocate(byteCount: rows * LangIDModel.laneCount, alignment: 64)
+            pp.initializeMemory(as: UInt8.self, repeating: 0, count: rows * LangIDModel.laneCount)
+            let dst = pp.assumingMemoryBound(to: UInt8.self)
+            for r in 0..<rows {
+                for j in 0..<languages.count { dst[r * LangIDModel.laneCount + j] = t[r * languages.count + j] }
+            }
+            self.padded = pp
+        } else {
+            self.padded = nil
+        }
+        var ranges = [Range<Int>](repeating: 0..<0, count: ScriptGroup.allCases.count)
+        for g in ScriptGroup.allCases {
+            let idx = languages.indices.filter { languageScriptGroup[languages[$0]] == g }
+            if let lo = idx.first, let hi = idx.last {
+                guard idx.count == hi - lo + 1 else { throw LangIDError("languages of one script are not contiguous") }
+                ranges[Int(g.rawValue)] = lo..<(hi + 1)
+            }
+        }
+        self.groupRange = ranges
     }
 
-    /// File layout (little-endian): magic "LLMDLID1", u32 version 1, u32 languages L, u32 buckets B,
-    /// f32 temperature, L × (4-byte code, NUL padded; u32 script), then B×L int8
-    /// log-probabilities×8, bucket-major.
-    public func write(to path: String) throws {
-        var out = Self.magic
+    deinit {
+        table.deallocate()
+        padded?.deallocate()
+    }
+
+    // MARK: file format
+
+    public func serialized() -> [UInt8] {
+        var out = LangIDModel.magic
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        u32(2)
+        func f32(_ v: Float) { u32(v.bitPattern) }
+        u32(1)  // format version
         u32(UInt32(languages.count))
-        u32(UInt32(buckets))
-        withUnsafeBytes(of: temperature.bitPattern.littleEndian) { out.append(contentsOf: $0) }
-        for (i, l) in languages.enumerated() {
-            var code = Array(l.utf8.prefix(4))
-            while code.count < 4 { code.append(0) }
+        u32(UInt32(bucketBits))
+        u32(0)  // reserved
+        f32(floor); f32(step); f32(temperature); f32(lengthExponent)
+        u32(0); u32(0)  // reserved
+        for l in languages {
+            var code = Array(l.utf8.prefix(LangIDModel.codeBytes))
+            while code.count < LangIDModel.codeBytes { code.append(0) }
             out.append(contentsOf: code)
-            u32(UInt32(scripts[i].rawValue))
         }
-        table.withUnsafeBytes { out.append(contentsOf: $0) }
-        let sink = try FDSink(path: path)
-        try sink.write(out)
-        try sink.finish()
+        out.append(contentsOf: UnsafeBufferPointer(start: table, count: tableCount))
+        return out
     }
 
-    public static func load(path: String) throws -> LangIDModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LLMDataError("\(path): cannot read the langid model", hint: "pass --model FILE or set LLMDATA_LANGID_MODEL")
+    public convenience init(bytes: [UInt8]) throws {
+        guard bytes.count >= LangIDModel.headerBytes, Array(bytes[0..<8]) == LangIDModel.magic else {
+            throw LangIDError("not a langid model (bad magic; expected LLMLID01)")
         }
-        let b = Array(data)
-        func bad(_ why: String) -> LLMDataError { LLMDataError("\(path): not a langid model (\(why))") }
-        guard b.count >= 24, Array(b[0..<8]) == magic else { throw bad("magic") }
-        func u32(_ o: Int) -> UInt32 { b.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self)) } }
-        guard u32(8) == 2 else { throw bad("version") }
-        let n = Int(u32(12)), buckets = Int(u32(16))
-        let temperature = Float(bitPattern: u32(20))
-        var p = 24
-        var langs: [String] = [], scripts: [Script] = []
-        for _ in 0..<n {
-            langs.append(String(decoding: b[p..<(p + 4)].prefix { $0 != 0 }, as: UTF8.self))
-            scripts.append(Script(rawValue: Int(u32(p + 4))) ?? .other)
-            p += 8
+        func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
+        func f32(_ o: Int) -> Float { Float(bitPattern: u32(o)) }
+        guard u32(8) == 1 else { throw LangIDError("unsupported model format version \(u32(8))") }
+        let n = Int(u32(12)), bits = Int(u32(16))
+        guard n >= 1 && n <= 255, bits >= 8 && bits <= 24 else { throw LangIDError("bad model header") }
+        let codesEnd = LangIDModel.headerBytes + n * LangIDModel.codeBytes
+        let expected = codesEnd + (1 << bits) * n
+        guard bytes.count == expected else { throw LangIDError("model is \(bytes.count) bytes, header says \(expected)") }
+        var langs: [String] = []
+        for i in 0..<n {
+            let o = LangIDModel.headerBytes + i * LangIDModel.codeBytes
+            let code = bytes[o..<(o + LangIDModel.codeBytes)].prefix { $0 != 0 }
+            langs.append(String(decoding: code, as: UTF8.self))
+            guard languageScriptGroup[langs[i]] != nil else { throw LangIDError("model language '\(langs[i])' has no known script") }
         }
-        guard b.count == p + n * buckets else { throw bad("size") }
-        var table = [Int8](repeating: 0, count: n * buckets)
-        table.withUnsafeMutableBytes { dst in
-            b.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[p..<(p + n * buckets)])) }
-        }
-        return LangIDModel(languages: langs, buckets: buckets, temperature: temperature, table: table, scripts: scripts)
+        let table = [UInt8](bytes[codesEnd...])
+        let fl = f32(24), st = f32(28), te = f32(32), le = f32(36)
+        try self.init(languages: langs, bucketBits: bits, floor: fl, step: st, temperature: te, lengthExponent: le, table: table)
     }
-}
 
-/// Feature extraction shared by training and inference: letters only (URLs, e-mail addresses,
-/// digits and punctuation are skipped), ASCII lower-cased, words padded with a space; n-grams of
-/// 1 to 3 characters hashed into `buckets`.
-struct Features {
-    var hashes: [Int32] = []
-    var scriptLetters = [Int](repeating: 0, count: Script.allCases.count)
-    var chars: [UInt32] = []
+    public convenience init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LangIDError("\(path): cannot read model") }
+        try self.init(bytes: [UInt8](data))
+    }
 
-    mutating func extract(_ t: UnsafeBufferPointer<UInt8>, buckets: Int) {
-        hashes.removeAll(keepingCapacity: true)
-        for i in scriptLetters.indices { scriptLetters[i] = 0 }
-        chars.removeAll(keepingCapacity: true)
-        chars.append(0x20)
-        var i = 0
-        let n = t.count
-        var lastSpace = true
-        while i < n {
-            let b = t[i]
-            // skip URLs and e-mail-like tokens entirely
-            if (b == UInt8(ascii: "h") || b == UInt8(ascii: "w")) && (lastSpace || i == 0) && skipURL(t, &i) { continue }
-            var cp: UInt32
-            var len = 1
-            if b < 0x80 { cp = UInt32(b) }
-            else if b < 0xE0 { cp = UInt32(b & 0x1F) << 6 | UInt32(t[i + 1] & 0x3F); len = 2 }
-            else if b < 0xF0 { cp = UInt32(b & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F); len = 3 }
-            else { cp = UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F); len = 4 }
-            i += len
-            let s = Script.of(cp)
-            let letter = s != .other || (cp >= 0x80 && isOtherLetter(cp))
-            if letter {
-                if cp >= 0x41 && cp <= 0x5A { cp |= 0x20 }
-                scriptLetters[s.rawValue] += 1
-                chars.append(cp)
-                lastSpace = false
-            } else if !lastSpace {
-                chars.append(0x20)
-                lastSpace = true
-            }
-        }
-        if !lastSpace { chars.append(0x20) }
-        // n-grams; spaces only as word boundaries
-        let c = chars
-        for k in 0..<c.count {
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for m in 0..<3 where k + m < c.count {
-                if m > 0 && c[k + m] == 0x20 && c[k + m - 1] == 0x20 { break }
-                h = (h ^ UInt64(c[k + m])) &* 0x100_0000_01B3
-                if m == 0 && c[k] == 0x20 { continue }  // a lone space is not a feature
-                let mixed = (h ^ UInt64(m + 1) &* 0x9E37_79B9_7F4A_7C15) ^ (h >> 29)
-                hashes.append(Int32(truncatingIfNeeded: Int(truncatingIfNeeded: mixed) & (buckets - 1)))
-            }
+    public func write(to path: String) throws {
+        let bytes = serialized()
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw LangIDError("\(path): cannot write model")
         }
     }
 
-    /// Letters of scripts the model does not name (e.g. Ethiopic) still split words.
-    @inline(__always) func isOtherLetter(_ cp: UInt32) -> Bool { false }
+    // MARK: locating the shipped model
 
-    func skipURL(_ t: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool {
-        let rest = t.count - i
-        func has(_ s: StaticString) -> Bool {
-            let n = s.utf8CodeUnitCount
-            guard rest >= n else { return false }
-            for k in 0..<n where t[i + k] | 0x20 != s.utf8Start[k] | 0x20 { return false }
-            return true
+    public static let fileName = "langid.model"
+
+    /// Where the shipped model is looked for, in order: $LLMDATA_LANGID_MODEL; beside the
+    /// executable; <exe>/../share/llmdata/; the source tree this library was built from
+    /// (models/langid.model — covers `swift test`, `swift run` and `make demo` in a checkout).
+    public static func candidatePaths() -> [String] {
+        var paths: [String] = []
+        if let env = ProcessInfo.processInfo.environment["LLMDATA_LANGID_MODEL"], !env.isEmpty { paths.append(env) }
+        if let exe = executablePath() {
+            let dir = (exe as NSString).deletingLastPathComponent
+            paths.append(dir + "/" + fileName)
+            paths.append(((dir as NSString).deletingLastPathComponent) + "/share/llmdata/" + fileName)
         }
-        guard has("http://") || has("https://") || has("www.") else { return false }
-        while i < t.count && t[i] > 0x20 && t[i] < 0x80 { i += 1 }
-        return true
+        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        paths.append(src.appendingPathComponent("models/" + fileName).path)
+        return paths
+    }
+
+    static func executablePath() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 { return String(cString: buf) }
+        return CommandLine.arguments.first
+    }
+
+    nonisolated(unsafe) private static var cached: LangIDModel?
+    private static let lock = NSLock()
+
+    /// The shipped model (loaded once per process).
+    public static func shipped() throws -> LangIDModel {
+        lock.lock(); defer { lock.unlock() }
+        if let m = cached { return m }
+        if let env = ProcessInfo.processInfo.environment["LLMDATA_LANGID_MODEL"], !env.isEmpty,
+           !FileManager.default.fileExists(atPath: env) {
+            throw LangIDError("LLMDATA_LANGID_MODEL=\(env): no such file")
+        }
+        let paths = candidatePaths()
+        for p in paths where FileManager.default.fileExists(atPath: p) {
+            let m = try LangIDModel(path: p)
+            cached = m
+            return m
+        }
+        throw LangIDError("langid model not found; looked in: " + paths.joined(separator: ", ") + " (set LLMDATA_LANGID_MODEL or pass --model)")
     }
 }

@@ -22,9 +22,6 @@ void llm_tune_allocator(void);
 /// Dedup key of ASCII text (see kernels.c); returns bytes written at dst + written.
 size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending);
 
-/// Naive Bayes scoring for langid: acc[l] += table[h * nl + l] for every feature bucket h.
-void llm_lid_accumulate(const int8_t *table, size_t nl, const int32_t *hashes, size_t n, int32_t *acc);
-
 /// 1 when every byte is below 0x80.
 int llm_is_ascii(const uint8_t *src, size_t n);
 

@@ -6,62 +6,102 @@ import LLMDataLangID
 struct LangID: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "langid",
-        abstract: "Identify each record's language: metadata.language (ISO 639-1, und when no letters) and metadata.language_score.",
-        discussion: "The model ships in models/langid.bin (built by `llmdata langid train`). See docs/langid.md.",
-        subcommands: [Run.self, Train.self],
-        defaultSubcommand: Run.self
+        abstract: "Language identification: metadata.language (ISO 639-1 or und) and metadata.language_score.",
+        discussion: "The built-in model covers 30 languages; see docs/langid.md. `llmdata langid train` rebuilds it.",
+        subcommands: [LangIDRun.self, LangIDTrain.self],
+        defaultSubcommand: LangIDRun.self
+    )
+}
+
+struct LangIDRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Tag records with their language; drop by --keep and --min-score (the default subcommand)."
     )
 
-    struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Annotate (and optionally filter) records (the default).")
-        @OptionGroup var input: InputOptions
-        @OptionGroup var runFlags: RunFlags
-        @Option(help: "The model file (default: $LLMDATA_LANGID_MODEL, then models/langid.bin next to the installation).")
-        var model: String?
-        @Option(help: "Keep only these languages, comma-separated (e.g. en,zh); others go to --rejected.")
-        var keep: String?
-        @Option(name: .customLong("min-score"), help: "With --keep (or --drop-low-score): drop records scoring below this.")
-        var minScore = 0.65
-        @Flag(name: .customLong("drop-low-score"), help: "Drop records below --min-score even without --keep.")
-        var dropLowScore = false
-        @Option(name: .customLong("top-k"), help: "Also write the K best languages with scores to metadata.language_top.")
-        var topK = 0
+    @OptionGroup var input: InputOptions
+    @OptionGroup var runFlags: RunFlags
 
-        func run() throws {
-            guard let path = locateLangIDModel(model) else {
-                Diagnostics.error(stage: "langid", "no langid model found", hint: "pass --model FILE or set LLMDATA_LANGID_MODEL")
-                throw ArgumentParser.ExitCode(LLMDataCore.ExitCode.fatal.rawValue)
-            }
-            let m: LangIDModel
-            do { m = try LangIDModel.load(path: path) } catch let e as LLMDataError {
-                Diagnostics.error(stage: "langid", e.message, hint: e.hint)
-                throw ArgumentParser.ExitCode(e.exitCode.rawValue)
-            }
-            var o = LangIDOptions()
-            o.keep = Set((keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-            o.minScore = minScore
-            o.dropLowScore = dropLowScore
-            o.topK = topK
-            try finish(StageRunner.run(stage: LangIDStage(model: m, options: o), inputs: input.inputs, format: input.format,
-                                       reader: input.reader, options: runFlags.options))
-        }
+    @Option(help: "Keep only these languages (comma-separated ISO 639-1 codes, e.g. en,zh; und allowed).")
+    var keep: String?
+
+    @Option(name: .customLong("min-score"), help: "Drop records whose language_score is below this (default 0.65; applies when given, with --keep, or with --drop-low-score).")
+    var minScore: Double?
+
+    @Flag(name: .customLong("drop-low-score"), help: "Drop records below --min-score (0.65) even without --keep.")
+    var dropLowScore = false
+
+    @Option(name: .customLong("top-k"), help: "Also write metadata.language_top: the K best languages with scores.")
+    var topK = 0
+
+    @Option(name: .customLong("sample-bytes"), help: "Texts longer than this are read by the n-gram model in 8 windows spread from start to end (script counts always use all of it); 0 reads everything.")
+    var sampleBytes = 2048
+
+    @Option(help: "Model file (default: the shipped langid.model, see docs/langid.md).")
+    var model: String?
+
+    func validate() throws {
+        if topK < 0 { throw ValidationError("--top-k must be at least 0") }
+        if let m = minScore, !(m >= 0 && m <= 1) { throw ValidationError("--min-score must be within 0...1") }
     }
 
-    struct Train: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Train the model from DIR/train/<lang>.txt (../shared/data/build-langid-data.sh).")
-        @Option(help: "The langid data directory.") var data: String
-        @Option(name: [.short, .customLong("output")], help: "The model file to write.") var output: String
-        @Option(help: "Hash buckets per language (a power of two).") var buckets = 1 << 15
-        @Flag var quiet = false
-
-        func run() throws {
-            do {
-                let m = try LangIDTrainer.train(dataDir: data, buckets: buckets, output: output) { if !quiet { Diagnostics.write($0 + "\n") } }
-                if !quiet { Diagnostics.write("llmdata langid train: \(m.languages.count) languages, temperature \(m.temperature) -> \(output)\n") }
-            } catch let e as LLMDataError {
-                Diagnostics.error(stage: "langid train", e.message, hint: e.hint)
-                throw ArgumentParser.ExitCode(e.exitCode.rawValue)
-            }
+    func run() throws {
+        let m: LangIDModel
+        do {
+            m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
+        } catch let e as LangIDError {
+            // A missing or unreadable model is an argument error (exit 2).
+            FileHandle.standardError.write(("llmdata: error: " + e.description + "\n").data(using: .utf8)!)
+            throw ArgumentParser.ExitCode(2)
         }
+        var o = LangIDOptions()
+        if let keep = keep {
+            let set = Set(keep.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            for l in set where l != "und" && !m.reportedLanguages.contains(l) {
+                throw ValidationError("--keep: '\(l)' is not a language of the model (\(m.reportedLanguages.joined(separator: ",")))")
+            }
+            o.keep = set
+        }
+        o.minScore = minScore ?? 0.65
+        o.dropLowScore = dropLowScore || minScore != nil || keep != nil
+        o.topK = topK
+        o.sampleBytes = max(0, sampleBytes)
+        let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
+                                   reader: input.reader, options: runFlags.options)
+        try finish(code)
+    }
+}
+
+struct LangIDTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the model from DIR/train/<lang>.txt (as built by build-langid-data.sh)."
+    )
+
+    @Option(help: "Data directory holding train/<lang>.txt.")
+    var data: String
+
+    @Option(name: [.short, .customLong("output")], help: "Model file to write.")
+    var output: String
+
+    @Option(name: .customLong("bucket-bits"), help: "log2 of the number of hashed feature buckets.")
+    var bucketBits = 16
+
+    @Option(help: "Threads used to count features (the model is identical for any value).")
+    var threads = 2
+
+    func run() throws {
+        var o = LangIDTrainOptions()
+        o.bucketBits = bucketBits
+        o.threads = max(1, threads)
+        let log: (String) -> Void = { FileHandle.standardError.write(("langid train: " + $0 + "\n").data(using: .utf8)!) }
+        let (model, report) = try LangIDTrainer.train(dataDir: data, options: o, logger: log)
+        try model.write(to: output)
+        for l in report.languages {
+            let l = l
+            let acc = report.heldOutAccuracy[l].map { String(format: "%.4f", $0) } ?? "script"
+            log("\(l)\tlines \(report.trainLines[l] ?? 0)\tbytes \(report.trainBytes[l] ?? 0)\theld-out accuracy \(acc)")
+        }
+        log("wrote \(output)")
     }
 }

@@ -1,0 +1,66 @@
+import LLMDataCore
+
+public struct LangIDOptions: Sendable {
+    /// Keep only these languages (nil: every language).
+    public var keep: Set<String>?
+    /// Records whose best score is below this (default 0.65, as datatrove) are dropped when
+    /// `dropLowScore` is set (the CLI sets it with --keep, --min-score or --drop-low-score).
+    public var minScore = 0.65
+    public var dropLowScore = false
+    /// Also write metadata.language_top with the K best languages.
+    public var topK = 0
+    /// Documents longer than this many bytes are sampled for the n-gram model (docs/langid.md); 0 reads all.
+    public var sampleBytes = LanguageIdentifier.defaultSampleBytes
+    public init() {}
+}
+
+/// `llmdata langid`: writes metadata.language and metadata.language_score (docs/langid.md).
+/// Script counts use the whole text; the n-gram model reads texts longer than `sampleBytes` in 8
+/// windows spread across them.
+public struct LangIDStage: RecordStage {
+    public let name = "langid"
+    public let options: LangIDOptions
+    public let model: LangIDModel
+
+    public init(options: LangIDOptions, model: LangIDModel) {
+        self.options = options
+        self.model = model
+    }
+
+    public func makeWorker() throws -> RecordWorker {
+        LangIDWorker(options: options, identifier: LanguageIdentifier(model: model, sampleBytes: options.sampleBytes))
+    }
+}
+
+/// Scores as written: 4 decimals (a calibrated probability needs no more).
+func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+public final class LangIDWorker: RecordWorker {
+    let options: LangIDOptions
+    let identifier: LanguageIdentifier
+
+    init(options: LangIDOptions, identifier: LanguageIdentifier) {
+        self.options = options
+        self.identifier = identifier
+    }
+
+    public func process(_ doc: inout Document) -> Verdict {
+        let r = doc.withText { identifier.identify($0, topK: options.topK) }
+        doc.setMetadata("language", .string(r.language))
+        doc.setMetadata("language_score", .double(rounded(r.score)))
+        if options.topK > 0 {
+            doc.setMetadata("language_top", .array(r.top.map {
+                .object([("lang", .string($0.language)), ("score", .double(rounded($0.score)))])
+            }))
+        }
+        doc.counters.add("language." + r.language)
+        if let keep = options.keep, !keep.contains(r.language) {
+            return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
+        }
+        if options.dropLowScore && r.score < options.minScore {
+            return .drop(reason: "langid:low_score",
+                         annotation: ("langid_reason", .string("language_score \(rounded(r.score)) < \(options.minScore)")))
+        }
+        return .keep
+    }
+}
