@@ -57,4 +57,20 @@ struct FilterTests {
             #expect((q?["failed"] as? [String: Any])?["gopher_quality"] != nil)
         }
     }
+
+    @Test("bad records reach filter's caller as file:line warnings, go verbatim to --rejected, and --strict exits 1")
+    func badInput() throws {
+        let dir = try CLI.tempDir()
+        let f = dir.appendingPathComponent("in.jsonl")
+        let good = String(decoding: try JSONSerialization.data(withJSONObject: ["text": Self.good]), as: UTF8.self)
+        try (good + "\n{\"text\": 7}\nnot json\n").write(to: f, atomically: true, encoding: .utf8)
+        let rej = dir.appendingPathComponent("rej.jsonl").path
+        let r = try CLI.run(["filter", f.path, "--rejected", rej])
+        #expect(r.status == 0)
+        #expect(r.lines.count == 1)
+        #expect(r.stderr.contains("\(f.path):2: the text field is not a string"))
+        #expect(r.stderr.contains("\(f.path):3: invalid JSON"))
+        #expect(try String(contentsOfFile: rej, encoding: .utf8) == "{\"text\": 7}\nnot json\n")
+        #expect(try CLI.run(["filter", f.path, "--strict"]).status == 1)
+    }
 }
