@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
 
-        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore"], swiftSettings: fast),
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
 
         // The thin CLI.
         .executableTarget(

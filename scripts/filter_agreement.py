@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Per-rule keep/drop agreement of `llmdata filter` with datatrove's GopherQualityFilter and
-GopherRepetitionFilter (same default thresholds) on the same JSONL, and the throughput of both
-(datatrove in one process; llmdata --jobs 2).
+"""Per-rule keep/drop agreement of `llmdata filter` with datatrove's GopherQualityFilter,
+GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter (same default thresholds) on the
+same JSONL, and the throughput of both on those four rule sets (datatrove in one process, each
+filter on the original text; llmdata --jobs 2, whole command).
 
 Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N] [--floor X]   (exit 1 below the floor, default 0.995)
 """
@@ -11,7 +12,10 @@ import sys
 import time
 
 from datatrove.data import Document
-from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+
+
+RULES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
 
 
 def main():
@@ -28,10 +32,11 @@ def main():
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     mb = sum(len(r["text"].encode()) for r in rows) / 1e6
     t0 = time.perf_counter()
-    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet"], capture_output=True, check=True)
+    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(RULES), "--language", "en"], capture_output=True, check=True)
     t_ll = time.perf_counter() - t0
     ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().splitlines()]
-    filters = {"gopher_quality": GopherQualityFilter(), "gopher_repetition": GopherRepetitionFilter()}
+    filters = {"gopher_quality": GopherQualityFilter(), "gopher_repetition": GopherRepetitionFilter(),
+               "c4": C4QualityFilter(), "fineweb": FineWebQualityFilter()}
     t0 = time.perf_counter()
     theirs = {k: [] for k in filters}
     for i, r in enumerate(rows):

@@ -4,6 +4,8 @@
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 #include <unicode/uversion.h>
+#include <unicode/ubrk.h>
+#include <vector>
 #include <string>
 #include <stdio.h>
 #include <string.h>
@@ -95,4 +97,54 @@ extern "C" const char *llm_icu_unicode_version(void) {
     u_getUnicodeVersion(v);
     u_versionToString(v, buf);
     return buf;
+}
+
+namespace {
+struct BreakCache {
+    UBreakIterator *it[2] = {nullptr, nullptr};
+    std::vector<UChar> u16;
+    std::vector<int32_t> toScalar;  // UTF-16 index -> scalar index
+    ~BreakCache() { for (auto *b : it) if (b) ubrk_close(b); }
+};
+thread_local BreakCache breakCache;
+}
+
+extern "C" int32_t llm_icu_breaks(const uint32_t *scalars, int32_t n, int32_t kind, int32_t *ends, int32_t *status, int32_t cap) {
+    if (kind < 0 || kind > 1) return -1;
+    BreakCache &c = breakCache;
+    UErrorCode ec = U_ZERO_ERROR;
+    if (!c.it[kind]) {
+        c.it[kind] = ubrk_open(kind == 0 ? UBRK_WORD : UBRK_SENTENCE, "", nullptr, 0, &ec);
+        if (U_FAILURE(ec)) { c.it[kind] = nullptr; return -1; }
+    }
+    c.u16.clear();
+    c.toScalar.clear();
+    c.u16.reserve((size_t)n + 16);
+    c.toScalar.reserve((size_t)n + 16);
+    for (int32_t i = 0; i < n; i++) {
+        uint32_t cp = scalars[i];
+        if (cp >= 0x10000) {
+            c.u16.push_back((UChar)(0xD7C0 + (cp >> 10)));
+            c.u16.push_back((UChar)(0xDC00 | (cp & 0x3FF)));
+            c.toScalar.push_back(i);
+            c.toScalar.push_back(i);
+        } else {
+            c.u16.push_back((UChar)cp);
+            c.toScalar.push_back(i);
+        }
+    }
+    c.toScalar.push_back(n);
+    UBreakIterator *b = c.it[kind];
+    ubrk_setText(b, c.u16.data(), (int32_t)c.u16.size(), &ec);
+    if (U_FAILURE(ec)) return -1;
+    int32_t count = 0;
+    ubrk_first(b);
+    for (int32_t e = ubrk_next(b); e != UBRK_DONE; e = ubrk_next(b)) {
+        if (count < cap) {
+            ends[count] = c.toScalar[(size_t)e];
+            if (status) status[count] = ubrk_getRuleStatus(b);
+        }
+        count++;
+    }
+    return count;
 }

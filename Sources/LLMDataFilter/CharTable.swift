@@ -1,43 +1,84 @@
+import CICUShim
+
 /// Character classes the rules need, precomputed for the BMP (Unicode properties are slow to ask
 /// per character); other planes are asked directly.
 enum CharTable {
-    static let alpha: UInt8 = 1, lower: UInt8 = 2, upper: UInt8 = 4, punct: UInt8 = 8, space: UInt8 = 16
-    static let prefix: UInt8 = 32, suffix: UInt8 = 64, lineBreak: UInt8 = 128
+    static let alpha: UInt16 = 1, lower: UInt16 = 2, upper: UInt16 = 4, punct: UInt16 = 8
+    /// Python's str.isspace(), which spaCy also splits on.
+    static let space: UInt16 = 16
+    static let prefix: UInt16 = 32, suffix: UInt16 = 64, lineBreak: UInt16 = 128
+    /// datatrove's TERMINAL_PUNCTUATION (FineWeb line ends).
+    static let terminal: UInt16 = 256
+    /// spaCy's sentencizer punct_chars.
+    static let sentenceEnd: UInt16 = 512
+    /// Unicode general category P* (spaCy's is_punct).
+    static let categoryP: UInt16 = 1024
+    /// Scripts written without spaces between words, segmented by ICU's dictionaries: Han, kana,
+    /// Thai, Lao, Khmer, Myanmar.
+    static let unspaced: UInt16 = 2048
 
-    static let bmp: [UInt8] = {
-        var t = [UInt8](repeating: 0, count: 0x10000)
+    static let bmp: [UInt16] = {
+        var t = [UInt16](repeating: 0, count: 0x10000)
         for cp in 0..<0x10000 { t[cp] = compute(UInt32(cp)) }
         return t
     }()
 
-    static func compute(_ c: UInt32) -> UInt8 {
-        var f: UInt8 = 0
+    static func isUnspacedScript(_ c: UInt32) -> Bool {
+        switch c {
+        case 0x0E00...0x0EFF, 0x1000...0x109F, 0x1780...0x17FF, 0x3040...0x30FF, 0x31F0...0x31FF, 0x3400...0x4DBF,
+             0x4E00...0x9FFF, 0xF900...0xFAFF, 0xFF66...0xFF9F, 0x20000...0x3FFFF:
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func compute(_ c: UInt32) -> UInt16 {
+        var f: UInt16 = 0
         if let s = Unicode.Scalar(c) {
-            if s.properties.isAlphabetic { f |= alpha }
-            if s.properties.isLowercase { f |= lower }
-            if s.properties.isUppercase { f |= upper }
+            let p = s.properties
+            if p.isAlphabetic { f |= alpha }
+            if p.isLowercase { f |= lower }
+            if p.isUppercase { f |= upper }
+            switch p.generalCategory {
+            case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+                 .finalPunctuation, .otherPunctuation:
+                f |= categoryP
+            default: break
+            }
         }
         if Punctuation.set.contains(c) { f |= punct }
+        if Punctuation.terminal.contains(c) { f |= terminal }
+        if Punctuation.sentenceEnd.contains(c) { f |= sentenceEnd }
         if WordSplitter.isSpace(c) || (c >= 0x1C && c <= 0x1F) { f |= space }
         if WordSplitter.prefixChars.contains(c) { f |= prefix }
         if WordSplitter.suffixChars.contains(c) { f |= suffix }
-        if TextView.lineBreaks.contains(c) { f |= lineBreak }
+        if [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029].contains(c) { f |= lineBreak }
+        if isUnspacedScript(c) { f |= unspaced }
         return f
     }
 
-    @inline(__always) static func flags(_ c: UInt32) -> UInt8 { c < 0x10000 ? bmp[Int(c)] : compute(c) }
+    @inline(__always) static func flags(_ c: UInt32) -> UInt16 { c < 0x10000 ? bmp.withUnsafeBufferPointer { $0[Int(c)] } : compute(c) }
 }
 
 /// Polynomial hash over scalars, composable: H(a + b) = H(a)·B^|b| + H(b) (mod 2^64). Equal
-/// texts hash equal; the rules compare these 64-bit values instead of strings.
+/// texts hash equal; the rules compare these 64-bit values (mixed with the length) instead of strings.
 struct PolyHash {
     static let base: UInt64 = 0x100_0000_01B3
+    /// base⁻¹ mod 2^64 (the base is odd, so it is invertible).
+    static let inverseBase: UInt64 = {
+        var x: UInt64 = 1
+        for _ in 0..<7 { x = x &* (2 &- base &* x) }  // Newton's iteration doubles the correct bits
+        return x
+    }()
 
     var h: UInt64 = 0
     var pow: UInt64 = 1
 
+    @inline(__always) static func step(_ h: UInt64, _ c: UInt32) -> UInt64 { h &* base &+ UInt64(c) &+ 1 }
+
     @inline(__always) mutating func add(_ c: UInt32) {
-        h = h &* Self.base &+ UInt64(c) &+ 1
+        h = Self.step(h, c)
         pow = pow &* Self.base
     }
 
@@ -46,9 +87,15 @@ struct PolyHash {
         pow = pow &* o.pow
     }
 
-    static func of(_ s: ArraySlice<UInt32>) -> PolyHash {
+    static func of(_ s: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int) -> PolyHash {
         var p = PolyHash()
-        for c in s { p.add(c) }
+        var i = a
+        while i < b { p.add(s[i]); i += 1 }
         return p
+    }
+
+    /// The key the tables store: the hash mixed with the length in characters.
+    @inline(__always) static func key(_ h: UInt64, length: Int) -> UInt64 {
+        (h ^ (UInt64(truncatingIfNeeded: length) &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
     }
 }

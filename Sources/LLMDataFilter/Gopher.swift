@@ -1,169 +1,158 @@
-import Foundation
+import LLMDataCore
 
-/// Gopher quality thresholds (datatrove's defaults, from the Gopher paper).
-public struct GopherQualityOptions: Sendable, Codable {
-    public var minDocWords = 50
-    public var maxDocWords = 100_000
-    public var minAvgWordLength = 3.0
-    public var maxAvgWordLength = 10.0
-    public var maxSymbolWordRatio = 0.1
-    public var maxBulletLinesRatio = 0.9
-    public var maxEllipsisLinesRatio = 0.3
-    public var maxNonAlphaWordsRatio = 0.8
-    public var minStopWords = 2
-    public var stopWords = ["the", "be", "to", "of", "and", "that", "have", "with"]
-    public init() {}
-}
+/// One rule set's run over one document: the first failing check (datatrove's order and names)
+/// and, when annotating, every signal measured on the way.
+struct Eval {
+    let annotate: Bool
+    private(set) var failed: String?
+    private(set) var signals: [(String, JSONValue)] = []
 
-/// Gopher repetition thresholds (datatrove's defaults).
-public struct GopherRepetitionOptions: Sendable, Codable {
-    public var dupLineFrac = 0.3
-    public var dupParaFrac = 0.3
-    public var dupLineCharFrac = 0.2
-    public var dupParaCharFrac = 0.2
-    public var topNGrams: [[Double]] = [[2, 0.2], [3, 0.18], [4, 0.16]]
-    public var dupNGrams: [[Double]] = [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.10]]
-    public init() {}
-}
+    init(annotate: Bool) { self.annotate = annotate }
 
-/// A text as Unicode scalars with its words, computed once per record for all rules.
-public struct TextView {
-    public let scalars: [UInt32]
-    public let words: [ArraySlice<UInt32>]
-
-    public init(_ s: String) {
-        scalars = s.unicodeScalars.map(\.value)
-        words = WordSplitter.split(scalars)
+    /// Records `reason` if `condition` holds and nothing failed before; true when the rule set
+    /// should stop (a failure and no annotation).
+    @inline(__always) mutating func fail(_ condition: Bool, _ reason: @autoclosure () -> String) -> Bool {
+        if condition && failed == nil { failed = reason() }
+        return failed != nil && !annotate
     }
 
-    /// From valid UTF-8 bytes (one decoding pass).
-    public init(utf8 t: UnsafeBufferPointer<UInt8>) {
-        var out = [UInt32]()
-        out.reserveCapacity(t.count)
-        var i = 0
-        let n = t.count
-        while i < n {
-            let b = t[i]
-            if b < 0x80 { out.append(UInt32(b)); i += 1 }
-            else if b < 0xE0 { out.append(UInt32(b & 0x1F) << 6 | UInt32(t[i + 1] & 0x3F)); i += 2 }
-            else if b < 0xF0 { out.append(UInt32(b & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F)); i += 3 }
-            else { out.append(UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F)); i += 4 }
-        }
-        scalars = out
-        words = WordSplitter.split(scalars)
+    @inline(__always) mutating func signal(_ key: String, _ v: Double) {
+        if annotate { signals.append((key, v.isFinite ? .double((v * 10000).rounded() / 10000) : .null)) }
     }
 
-    /// Python's `str.splitlines()` line boundaries.
-    static let lineBreaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
+    @inline(__always) mutating func signal(_ key: String, _ v: Int) {
+        if annotate { signals.append((key, .int(v))) }
+    }
+}
 
-    func splitlines() -> [ArraySlice<UInt32>] {
-        var out: [ArraySlice<UInt32>] = []
-        var s = 0
-        var i = 0
-        let n = scalars.count
-        while i < n {
-            let c = scalars[i]
-            if CharTable.flags(c) & CharTable.lineBreak != 0 {
-                out.append(scalars[s..<i])
-                if c == 0x0D && i + 1 < n && scalars[i + 1] == 0x0A { i += 1 }
-                s = i + 1
+@inline(__always) func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+
+/// GopherQualityFilter (datatrove), over the shared word split.
+enum GopherQuality {
+    static let dots: [UInt32] = [0x2E, 0x2E, 0x2E]
+    static let hash: [UInt32] = [0x23]
+    static let ellipsis: [UInt32] = [0x2026]
+
+    static func evaluate(_ a: Analysis, _ o: GopherQualityOptions, _ e: inout Eval) {
+        let t = a.text
+        let nWords = a.wordCount
+        var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
+        for k in 0..<nWords {
+            let s = a.wordStart(k), end = a.wordEnd(k)
+            var symbol = true, alpha = false
+            var i = s
+            while i < end {
+                let f = CharTable.flags(t[i])
+                if f & CharTable.punct == 0 { symbol = false }
+                if f & CharTable.alpha != 0 { alpha = true }
+                i += 1
             }
-            i += 1
+            if !symbol { nonSymbol += 1; nonSymbolChars += end - s }
+            if alpha { alphaWords += 1 }
         }
-        if s < n { out.append(scalars[s..<n]) }
-        return out
+        e.signal("words", nonSymbol)
+        if e.fail(o.minDocWords > 0 && nonSymbol < o.minDocWords, "gopher_short_doc") { return }
+        if e.fail(o.maxDocWords > 0 && nonSymbol > o.maxDocWords, "gopher_long_doc") { return }
+        // numpy's mean of no words is nan, and comparisons with nan are false
+        let avg = nonSymbol > 0 ? Double(nonSymbolChars) / Double(nonSymbol) : .nan
+        e.signal("avg_word_length", avg)
+        // Dictionary words of unspaced scripts average under 2 characters: the English bounds
+        // would drop every Chinese document, so this check is skipped for them (docs/filters.md).
+        if !a.unspaced {
+            if e.fail(o.minAvgWordLength > 0 && avg < o.minAvgWordLength, "gopher_below_avg_threshold") { return }
+            if e.fail(o.maxAvgWordLength > 0 && avg > o.maxAvgWordLength, "gopher_above_avg_threshold") { return }
+        }
+        let hashes = ratio(a.occurrences(hash), nWords)
+        e.signal("hash_word_ratio", hashes)
+        if e.fail(o.maxSymbolWordRatio > 0 && hashes > o.maxSymbolWordRatio, "gopher_too_many_hashes") { return }
+        let ell = ratio(a.occurrences(dots) + a.occurrences(ellipsis), nWords)
+        e.signal("ellipsis_word_ratio", ell)
+        if e.fail(o.maxSymbolWordRatio > 0 && ell > o.maxSymbolWordRatio, "gopher_too_many_ellipsis") { return }
+        var lines = 0, bullets = 0, ellipsisLines = 0
+        a.forEachLine { s, end in
+            lines += 1
+            var i = s
+            while i < end && a.isSpace(i) { i += 1 }
+            if i < end && (t[i] == 0x2022 || t[i] == 0x2D) { bullets += 1 }
+            var j = end
+            while j > s && a.isSpace(j - 1) { j -= 1 }
+            if j > s && (t[j - 1] == 0x2026 || (j - s >= 3 && t[j - 1] == 0x2E && t[j - 2] == 0x2E && t[j - 3] == 0x2E)) { ellipsisLines += 1 }
+        }
+        if lines > 0 {
+            e.signal("bullet_lines_ratio", ratio(bullets, lines))
+            if e.fail(o.maxBulletLinesRatio > 0 && ratio(bullets, lines) > o.maxBulletLinesRatio, "gopher_too_many_bullets") { return }
+            e.signal("end_ellipsis_lines_ratio", ratio(ellipsisLines, lines))
+            if e.fail(o.maxEllipsisLinesRatio > 0 && ratio(ellipsisLines, lines) > o.maxEllipsisLinesRatio, "gopher_too_many_end_ellipsis") { return }
+        }
+        e.signal("alpha_words_ratio", ratio(alphaWords, nWords))
+        if e.fail(o.maxNonAlphaWordsRatio > 0 && ratio(alphaWords, nWords) < o.maxNonAlphaWordsRatio, "gopher_below_alpha_threshold") { return }
+        if o.minStopWords > 0, let list = stopWords(a, o) {
+            let found = distinctStopWords(a, list)
+            e.signal("stop_words", found)
+            if e.fail(found < o.minStopWords, "gopher_enough_stop_words") { return }
+        }
     }
 
-    func count(_ needle: [UInt32]) -> Int {
-        var c = 0, i = 0
-        let n = scalars.count, m = needle.count
-        while i + m <= n {
-            if scalars[i..<(i + m)].elementsEqual(needle) { c += 1; i += m } else { i += 1 }
+    /// The stop-word list for the document's language; nil when there is none (Thai, Lao, ...).
+    static func stopWords(_ a: Analysis, _ o: GopherQualityOptions) -> [String]? {
+        guard a.unspaced else { return o.stopWords }
+        let lang = a.language.map { String($0.prefix(2)) }
+        if lang == "zh" { return o.stopWordsZh }
+        if lang == "ja" { return o.stopWordsJa }
+        if lang != nil { return nil }
+        // no language given: Japanese when the text has kana, Chinese when it has Han, else none
+        var kana = 0, han = 0
+        for c in a.text {
+            if (0x3040...0x30FF).contains(c) { kana += 1 } else if (0x4E00...0x9FFF).contains(c) { han += 1 }
         }
-        return c
+        if kana > 0 && kana * 10 >= han { return o.stopWordsJa }
+        return han > 0 ? o.stopWordsZh : nil
     }
-}
 
-@inline(__always) func isPythonSpace(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.space != 0 }
-
-func strip(_ s: ArraySlice<UInt32>) -> ArraySlice<UInt32> {
-    var a = s.startIndex, b = s.endIndex
-    while a < b && isPythonSpace(s[a]) { a += 1 }
-    while b > a && isPythonSpace(s[b - 1]) { b -= 1 }
-    return s[a..<b]
-}
-
-public enum GopherQuality {
-    /// nil = keep, else the check that failed (datatrove's reason names, prefixed by the stage).
-    public static func check(_ t: TextView, _ o: GopherQualityOptions) -> String? {
-        let words = t.words
-        let nWords = words.count
-        let nonSymbol = words.filter { w in w.contains { CharTable.flags($0) & CharTable.punct == 0 } }
-        if o.minDocWords > 0 && nonSymbol.count < o.minDocWords { return "gopher_short_doc" }
-        if o.maxDocWords > 0 && nonSymbol.count > o.maxDocWords { return "gopher_long_doc" }
-        let avg = Double(nonSymbol.reduce(0) { $0 + $1.count }) / Double(max(nonSymbol.count, 1))
-        if o.minAvgWordLength > 0 && avg < o.minAvgWordLength { return "gopher_below_avg_threshold" }
-        if o.maxAvgWordLength > 0 && avg > o.maxAvgWordLength { return "gopher_above_avg_threshold" }
-        if o.maxSymbolWordRatio > 0 && Double(t.count([0x23])) / Double(nWords) > o.maxSymbolWordRatio { return "gopher_too_many_hashes" }
-        if o.maxSymbolWordRatio > 0 && Double(t.count([0x2E, 0x2E, 0x2E]) + t.count([0x2026])) / Double(nWords) > o.maxSymbolWordRatio {
-            return "gopher_too_many_ellipsis"
-        }
-        let lines = t.splitlines()
-        if o.maxBulletLinesRatio > 0 && !lines.isEmpty {
-            let bullets = lines.filter { l in
-                let s = l.drop { isPythonSpace($0) }
-                return s.first == 0x2022 || s.first == 0x2D
-            }.count
-            if Double(bullets) / Double(lines.count) > o.maxBulletLinesRatio { return "gopher_too_many_bullets" }
-        }
-        if o.maxEllipsisLinesRatio > 0 && !lines.isEmpty {
-            let ell = lines.filter { l in
-                var e = l.endIndex
-                while e > l.startIndex && isPythonSpace(l[e - 1]) { e -= 1 }
-                let s = l[l.startIndex..<e]
-                return s.suffix(3).elementsEqual([0x2E, 0x2E, 0x2E]) || s.last == 0x2026
-            }.count
-            if Double(ell) / Double(lines.count) > o.maxEllipsisLinesRatio { return "gopher_too_many_end_ellipsis" }
-        }
-        if o.maxNonAlphaWordsRatio > 0 {
-            let alpha = words.filter { w in w.contains { WordSplitter.isLetter($0) } }.count
-            if Double(alpha) / Double(nWords) < o.maxNonAlphaWordsRatio { return "gopher_below_alpha_threshold" }
-        }
-        if o.minStopWords > 0 {
-            let stops = o.stopWords.map { $0.unicodeScalars.map(\.value) }
-            let longest = stops.map(\.count).max() ?? 0
-            var found = Set<Int>()
-            for w in words where w.count <= longest {
-                if let k = stops.firstIndex(where: { $0.count == w.count && w.elementsEqual($0) }) { found.insert(k) }
+    static func distinctStopWords(_ a: Analysis, _ list: [String]) -> Int {
+        let words = list.map { Array($0.unicodeScalars.map(\.value)) }
+        let longest = words.map(\.count).max() ?? 0
+        var seen = [Bool](repeating: false, count: words.count)
+        var found = 0
+        let t = a.text
+        for k in 0..<a.wordCount {
+            let s = a.wordStart(k), end = a.wordEnd(k)
+            guard end - s <= longest else { continue }
+            for (j, w) in words.enumerated() where !seen[j] && WordSplitter.equals(t, s, end, w) {
+                seen[j] = true
+                found += 1
+                if found == words.count { return found }
             }
-            if found.count < o.minStopWords { return "gopher_enough_stop_words" }
         }
-        return nil
+        return found
     }
 }
 
-public enum GopherRepetition {
-    static func findDuplicates(_ xs: [ArraySlice<UInt32>]) -> (Int, Int) {
-        var seen = Set<UInt64>()
+/// GopherRepetitionFilter (datatrove): duplicate paragraphs and lines, top n-grams, duplicated n-grams.
+enum GopherRepetition {
+    /// datatrove's find_duplicates over pieces given as ranges: (duplicate pieces, their characters).
+    static func duplicates(_ a: Analysis, _ pieces: [(Int, Int)]) -> (Int, Int) {
+        a.table.reset(expected: pieces.count)
         var elems = 0, chars = 0
-        for x in xs {
-            let p = PolyHash.of(x)
-            if !seen.insert(p.h ^ (UInt64(x.count) << 48)).inserted { elems += 1; chars += x.count }
+        for (s, e) in pieces {
+            let slot = a.table.add(a.hash(s, e), first: s, length: e - s)
+            if a.table.counts[slot] > 1 { elems += 1; chars += e - s }
         }
         return (elems, chars)
     }
 
-    /// Splits on runs of `\n` of at least `minRun`.
-    static func splitNewlines(_ s: ArraySlice<UInt32>, minRun: Int) -> [ArraySlice<UInt32>] {
-        var out: [ArraySlice<UInt32>] = []
-        var start = s.startIndex
-        var i = s.startIndex
-        while i < s.endIndex {
-            if s[i] == 0x0A {
+    /// re.split(r"\n{minRun,}", text[a..<b]).
+    static func splitNewlines(_ a: Analysis, _ lo: Int, _ hi: Int, minRun: Int) -> [(Int, Int)] {
+        let t = a.text
+        var out: [(Int, Int)] = []
+        var start = lo
+        var i = lo
+        while i < hi {
+            if t[i] == 0x0A {
                 var e = i
-                while e < s.endIndex && s[e] == 0x0A { e += 1 }
+                while e < hi && t[e] == 0x0A { e += 1 }
                 if e - i >= minRun {
-                    out.append(s[start..<i])
+                    out.append((start, i))
                     start = e
                 }
                 i = e
@@ -171,64 +160,85 @@ public enum GopherRepetition {
             }
             i += 1
         }
-        out.append(s[start..<s.endIndex])
+        out.append((start, hi))
         return out
     }
 
-    public static func check(_ t: TextView, _ o: GopherRepetitionOptions) -> String? {
-        let len = Double(t.scalars.count)
-        if t.scalars.isEmpty { return "empty" }
-        let paragraphs = splitNewlines(strip(t.scalars[...]), minRun: 2)
-        var (pd, pc) = findDuplicates(paragraphs)
-        if o.dupParaFrac > 0 && Double(pd) / Double(paragraphs.count) > o.dupParaFrac { return "dup_para_frac" }
-        if o.dupParaCharFrac > 0 && Double(pc) / len > o.dupParaCharFrac { return "dup_para_char_frac" }
-        let lines = splitNewlines(t.scalars[...], minRun: 1)
-        (pd, pc) = findDuplicates(lines)
-        if o.dupLineFrac > 0 && Double(pd) / Double(lines.count) > o.dupLineFrac { return "dup_line_frac" }
-        if o.dupLineCharFrac > 0 && Double(pc) / len > o.dupLineCharFrac { return "dup_line_char_frac" }
-        let words = t.words
-        let wh = words.map { PolyHash.of($0) }
-        var space = PolyHash()
-        space.add(0x20)
+    static func evaluate(_ a: Analysis, _ o: GopherRepetitionOptions, _ e: inout Eval) {
+        let len = a.count
+        if e.fail(len == 0, "empty") { return }
+        let (ps, pe) = a.stripped(0, len)
+        let paragraphs = splitNewlines(a, ps, pe, minRun: 2)
+        var (dups, chars) = duplicates(a, paragraphs)
+        e.signal("dup_para_frac", ratio(dups, paragraphs.count))
+        if e.fail(o.dupParaFrac > 0 && ratio(dups, paragraphs.count) > o.dupParaFrac, "dup_para_frac") { return }
+        e.signal("dup_para_char_frac", ratio(chars, len))
+        if e.fail(o.dupParaCharFrac > 0 && ratio(chars, len) > o.dupParaCharFrac, "dup_para_char_frac") { return }
+        let lines = splitNewlines(a, 0, len, minRun: 1)
+        (dups, chars) = duplicates(a, lines)
+        e.signal("dup_line_frac", ratio(dups, lines.count))
+        if e.fail(o.dupLineFrac > 0 && ratio(dups, lines.count) > o.dupLineFrac, "dup_line_frac") { return }
+        e.signal("dup_line_char_frac", ratio(chars, len))
+        if e.fail(o.dupLineCharFrac > 0 && ratio(chars, len) > o.dupLineCharFrac, "dup_line_char_frac") { return }
+
+        a.ensureWordHashes()
+        let nw = a.wordCount
+        let wh = a.wordHash.p
+        var wpow = [UInt64](repeating: 1, count: nw)
+        var wlen = [Int](repeating: 0, count: nw)
+        for k in 0..<nw {
+            let l = a.wordEnd(k) - a.wordStart(k)
+            wlen[k] = l
+            var p: UInt64 = 1
+            for _ in 0..<l { p = p &* PolyHash.base }
+            wpow[k] = p
+        }
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
-            guard words.count >= n else { continue }
+            guard n >= 1, nw >= n else { continue }
             // n-grams joined by a space; Counter.most_common(1): highest count, first seen on ties
-            var counts: [UInt64: (count: Int, first: Int, length: Int)] = [:]
-            for i in 0...(words.count - n) {
-                var g = wh[i]
-                var length = words[i].count
+            a.table.reset(expected: nw - n + 1)
+            for i in 0...(nw - n) {
+                var h = wh[i]
+                var length = wlen[i]
                 for k in 1..<n {
-                    g.append(space)
-                    g.append(wh[i + k])
-                    length += 1 + words[i + k].count
+                    h = PolyHash.step(h, 0x20) &* wpow[i + k] &+ wh[i + k]
+                    length += 1 + wlen[i + k]
                 }
-                let key = g.h ^ (UInt64(length) << 48)
-                if let c = counts[key] { counts[key] = (c.count + 1, c.first, c.length) } else { counts[key] = (1, i, length) }
+                a.table.add(PolyHash.key(h, length: length), first: i, length: length)
             }
-            var best = (count: 0, first: Int.max, length: 0)
-            for (_, c) in counts where c.count > best.count || (c.count == best.count && c.first < best.first) { best = c }
-            if Double(best.length * best.count) / len > frac { return "top_\(n)_gram" }
+            var bestCount: Int32 = 0, bestLength: Int32 = 0
+            let used = a.table.used
+            for u in 0..<used.count {  // in insertion order: the first seen wins ties
+                let slot = Int(used[u])
+                if a.table.counts[slot] > bestCount { bestCount = a.table.counts[slot]; bestLength = a.table.lengths[slot] }
+            }
+            let v = ratio(Int(bestLength) * Int(bestCount), len)
+            e.signal("top_\(n)_gram", v)
+            if e.fail(v > frac, "top_\(n)_gram") { return }
         }
         for pair in o.dupNGrams {
             let n = Int(pair[0]), frac = pair[1]
+            guard n >= 1 else { continue }
             // n-grams joined without a separator, as datatrove's find_all_duplicate
-            var seen = Set<UInt64>()
+            a.table.reset(expected: max(nw - n + 1, 1))
             var repeated = 0
             var idx = 0
-            while idx < words.count - n + 1 {
-                var g = PolyHash()
+            while idx < nw - n + 1 {
+                var h: UInt64 = 0
                 var length = 0
-                for k in 0..<n { g.append(wh[idx + k]); length += words[idx + k].count }
-                if !seen.insert(g.h ^ (UInt64(length) << 48)).inserted {
+                for k in 0..<n { h = h &* wpow[idx + k] &+ wh[idx + k]; length += wlen[idx + k] }
+                let slot = a.table.add(PolyHash.key(h, length: length), first: idx, length: length)
+                if a.table.counts[slot] > 1 {
                     repeated += length
                     idx += n
                 } else {
                     idx += 1
                 }
             }
-            if Double(repeated) / len > frac { return "duplicated_\(n)_n_grams" }
+            let v = ratio(repeated, len)
+            e.signal("duplicated_\(n)_n_grams", v)
+            if e.fail(v > frac, "duplicated_\(n)_n_grams") { return }
         }
-        return nil
     }
 }

@@ -1,17 +1,11 @@
 import Foundation
 import LLMDataCore
 
-public struct FilterOptions: Sendable {
-    public var rules: [String] = ["gopher_quality", "gopher_repetition"]
-    public var gopherQuality = GopherQualityOptions()
-    public var gopherRepetition = GopherRepetitionOptions()
-    public var annotate = false
-    public init() {}
-    public static let allRules = ["gopher_quality", "gopher_repetition"]
-}
-
-/// `llmdata filter`: each rule set decides keep or drop(`rule:check`), the first failing rule
-/// wins; `--annotate` records the decisions in metadata.quality without dropping.
+/// `llmdata filter`: each rule set decides keep or drop(`rule:check`); the first failing rule set
+/// drops the record. Rule sets run in a fixed order — spam, length, gopher_repetition,
+/// gopher_quality, c4, fineweb — and those that rewrite the text (`--spam-lines`, `--c4-lines`)
+/// hand the new text to the ones after them. `--annotate` keeps every record and writes the
+/// signals and failed checks of every rule set to metadata.quality.
 public struct FilterStage: RecordStage {
     public let name = "filter"
     let options: FilterOptions
@@ -20,26 +14,61 @@ public struct FilterStage: RecordStage {
 
     final class Worker: RecordWorker {
         let o: FilterOptions
-        init(_ o: FilterOptions) { self.o = o }
+        let rules: [String]
+        let analysis = Analysis()
+        let blocklist: Spam.Blocklist
+
+        init(_ o: FilterOptions) {
+            self.o = o
+            rules = FilterOptions.allRules.filter { o.rules.contains($0) }
+            blocklist = Spam.Blocklist(Spam.defaultBlocklist + o.spam.blocklist)
+        }
 
         func process(_ doc: inout Document) -> Verdict {
-            let view = doc.withText { TextView(utf8: $0) }
+            let language = o.language ?? doc.metadataString("language")
+            doc.withText { analysis.load(utf8: $0, language: language) }
+            if ProcessInfo.processInfo.environment["LLMDATA_FILTER_DEBUG"] != nil {
+                var ws: [JSONValue] = []
+                for k in 0..<analysis.wordCount { ws.append(.string(analysis.string(analysis.wordStart(k), analysis.wordEnd(k)))) }
+                var out: [UInt8] = []
+                JSONValue.array(ws).write(to: &out)
+                out.append(0x0A)
+                FileHandle.standardError.write(Data(out))
+            }
             var failed: [(String, JSONValue)] = []
-            for rule in o.rules {
-                let r: String?
+            var signals: [(String, JSONValue)] = []
+            for rule in rules {
+                var e = Eval(annotate: o.annotate)
+                var rewritten: [UInt32]? = nil
                 switch rule {
-                case "gopher_quality": r = GopherQuality.check(view, o.gopherQuality)
-                case "gopher_repetition": r = GopherRepetition.check(view, o.gopherRepetition)
-                default: r = nil
+                case "length": Length.evaluate(analysis, o.length, &e)
+                case "gopher_quality": GopherQuality.evaluate(analysis, o.gopherQuality, &e)
+                case "gopher_repetition": GopherRepetition.evaluate(analysis, o.gopherRepetition, &e)
+                case "c4": C4.evaluate(analysis, o.c4, &e, keptText: &rewritten)
+                case "fineweb": FineWeb.evaluate(analysis, o.fineweb, &e)
+                case "spam": Spam.evaluate(analysis, o.spam, blocklist, &e, rewritten: &rewritten)
+                default: break
                 }
-                if let r {
+                if o.annotate { signals.append((rule, .object(e.signals))) }
+                if let r = e.failed {
                     let reason = "\(rule):\(r)"
                     if !o.annotate { return .drop(reason: reason, annotation: ("filter_reason", .string(reason))) }
                     failed.append((rule, .string(r)))
+                    continue
+                }
+                if let text = rewritten {
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(text.count)
+                    for c in text {
+                        if let u = Unicode.Scalar(c) { UTF8.encode(u) { bytes.append($0) } }
+                    }
+                    doc.setText(bytes)
+                    doc.counters.add("\(rule):rewritten")
+                    doc.withText { analysis.load(utf8: $0, language: language) }
                 }
             }
             if o.annotate {
-                doc.setMetadata("quality", .object([("words", .int(view.words.count)), ("failed", .object(failed))]))
+                doc.setMetadata("quality", .object([("failed", .object(failed))] + signals))
             }
             return .keep
         }

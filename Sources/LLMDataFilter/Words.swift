@@ -1,112 +1,228 @@
-/// English word splitting close to spaCy's blank English tokenizer, which datatrove's Gopher
-/// filters use (docs/filters.md lists where it differs). Works on Unicode scalars: whitespace
-/// separates chunks; each chunk loses leading punctuation (one token per character, "..." as one),
-/// trailing punctuation and English clitics ('s, n't, 'll, 're, 've, 'd, 'm), and is split at
-/// hyphens between letters; URLs stay whole.
+import CICUShim
+
+/// Word splitting. Spaced scripts: close to spaCy's blank English tokenizer, which datatrove's
+/// rules use (docs/filters.md lists where it differs): whitespace separates chunks; each chunk
+/// loses leading punctuation (one token per character, "..." as one), trailing punctuation and
+/// English clitics ('s, n't, 'll, 're, 've, 'd, 'm), and is split at hyphens between letters; URLs
+/// stay whole. Unspaced scripts (Chinese, Japanese, Thai, ...): ICU's dictionary word breaks.
+/// Words are written as scalar index ranges into the analysed text.
 public enum WordSplitter {
     static let prefixChars: Set<UInt32> = Set("§%=—–+([{<_#*&\"'‘“«„‚`´$£€¥:;!?,…¡¿)]}>»”’「」『』（）〔〕【】《》〈〉".unicodeScalars.map(\.value))
     static let suffixChars: Set<UInt32> = Set("…,:;!?()[]{}<>_#*&\"'”’»«“‘`´.%—–「」『』（）〔〕【】《》〈〉".unicodeScalars.map(\.value))
     static let clitics: [[UInt32]] = ["n't", "'s", "'ll", "'re", "'ve", "'d", "'m", "’s", "n’t", "N'T", "'S", "'LL", "'RE", "'VE", "'D", "'M"]
         .map { $0.unicodeScalars.map(\.value) }
-    static let abbreviations: Set<String> = ["e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Jr.", "Sr.", "Inc.", "Ltd.", "Co.", "Corp.", "a.m.", "p.m.", "U.S.", "U.K.", "No.", "Fig.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.", "Mt.", "Gen.", "Gov.", "Rev.", "vol.", "p.", "pp.", "cf."]
+    /// spaCy's special cases by hash, with a bitmap prefilter.
+    struct Specials {
+        let keys: [[UInt32]]
+        let pieces: [[Int]]  // piece lengths
+        let index: [UInt64: Int]
+        let filter: [Bool]
+        let maxLength: Int
+
+        init() {
+            var keys: [[UInt32]] = [], pieces: [[Int]] = [], index: [UInt64: Int] = [:]
+            var filter = [Bool](repeating: false, count: 1 << 14)
+            for (k, p) in SpacySpecials.table {
+                let key = k.unicodeScalars.map(\.value)
+                // only splits that cut the key into pieces (the rest keep the chunk whole)
+                let lens = p.map { $0.unicodeScalars.count }
+                guard lens.reduce(0, +) == key.count else { continue }
+                let h = Specials.hash(key[...])
+                index[h] = keys.count
+                filter[Int(h & UInt64(filter.count - 1))] = true
+                keys.append(key)
+                pieces.append(lens)
+            }
+            self.keys = keys; self.pieces = pieces; self.index = index; self.filter = filter
+            maxLength = keys.map(\.count).max() ?? 0
+        }
+
+        static func hash<C: Collection>(_ s: C) -> UInt64 where C.Element == UInt32 {
+            var h: UInt64 = 0
+            for c in s { h = PolyHash.step(h, c) }
+            return PolyHash.key(h, length: s.count)
+        }
+
+        /// The special case equal to t[a..<b], if any.
+        @inline(__always) func find(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int) -> Int? {
+            guard b - a <= maxLength, b > a else { return nil }
+            var h: UInt64 = 0
+            for i in a..<b { h = PolyHash.step(h, t[i]) }
+            let k = PolyHash.key(h, length: b - a)
+            guard filter[Int(k & UInt64(filter.count - 1))], let j = index[k], WordSplitter.equals(t, a, b, keys[j]) else { return nil }
+            return j
+        }
+
+        func emit(_ j: Int, at a: Int, into out: inout Buf<Int32>) {
+            var s = a
+            for l in pieces[j] { out.append(Int32(s)); out.append(Int32(s + l)); s += l }
+        }
+    }
+    static let specials = Specials()
+
+    static let urlPrefixes: [[UInt32]] = ["http://", "https://", "www."].map { $0.unicodeScalars.map(\.value) }
+    static let urlTrailing: Set<UInt32> = [0x2E, 0x2C, 0x29, 0x22, 0x27, 0x3B, 0x3A, 0x21, 0x3F, 0x3E, 0x5D]
 
     @inline(__always) static func isSpace(_ c: UInt32) -> Bool {
         c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000
     }
-
     @inline(__always) static func isLetter(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.alpha != 0 }
-
     @inline(__always) static func isLower(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.lower != 0 }
     @inline(__always) static func isUpper(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.upper != 0 }
+    @inline(__always) static func isAlnumASCII(_ c: UInt32) -> Bool {
+        (c &- 0x61) < 26 || (c &- 0x41) < 26 || (c &- 0x30) < 10
+    }
 
-    /// The words of `text`.
-    public static func split(_ text: [UInt32]) -> [ArraySlice<UInt32>] {
-        var out: [ArraySlice<UInt32>] = []
-        var i = 0
-        let n = text.count
-        while i < n {
-            while i < n && isSpace(text[i]) { i += 1 }
+    /// Splits t[lo..<hi] into words, appended to `out` as (start, end) pairs.
+    static func split(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
+        var i = lo
+        while i < hi {
+            while i < hi && CharTable.flags(t[i]) & CharTable.space != 0 { i += 1 }
             var e = i
-            while e < n && !isSpace(text[e]) { e += 1 }
-            if e > i { splitChunk(text[i..<e], into: &out) }
+            var simple = true  // ASCII letters and digits only, perhaps one final comma
+            while e < hi {
+                let c = t[e]
+                if c < 0x80 {
+                    if isAlnumASCII(c) { e += 1; continue }
+                    if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) { break }
+                } else if CharTable.flags(c) & CharTable.space != 0 { break }
+                simple = false
+                e += 1
+            }
+            if e > i {
+                if simple {
+                    if let j = specials.find(t, i, e) { specials.emit(j, at: i, into: &out) } else { out.append(Int32(i)); out.append(Int32(e)) }
+                } else if e - i > 1 && t[e - 1] == 0x2C && (i..<(e - 1)).allSatisfy({ isAlnumASCII(t[$0]) }) && specials.find(t, i, e) == nil && specials.find(t, i, e - 1) == nil {
+                    out.append(Int32(i)); out.append(Int32(e - 1))
+                    out.append(Int32(e - 1)); out.append(Int32(e))
+                } else {
+                    let first = out.count
+                    splitChunk(t, i, e, into: &out, suffixes: &scratch)
+                    if out.count - first > 2 { mergeSpecials(t, &out, from: first) }
+                }
+            }
             i = e
         }
-        return out
     }
 
-    static let urlPrefixes: [[UInt32]] = ["http://", "https://", "www."].map { $0.unicodeScalars.map(\.value) }
-
-    @inline(__always) static func isURL(_ s: ArraySlice<UInt32>) -> Bool {
-        guard let f = s.first, f == 0x68 || f == 0x77 else { return false }
-        return urlPrefixes.contains { u in s.count >= u.count && s.prefix(u.count).elementsEqual(u) }
-    }
-
-    static func splitChunk(_ chunk: ArraySlice<UInt32>, into out: inout [ArraySlice<UInt32>]) {
-        var s = chunk
-        // URLs stay whole (spaCy's url_match), after trailing punctuation
-        if isURL(s) {
-            var tail: [ArraySlice<UInt32>] = []
-            while let last = s.last, s.count > 1, [0x2E, 0x2C, 0x29, 0x22, 0x27, 0x3B, 0x3A, 0x21, 0x3F].contains(last) {
-                tail.insert(s[(s.endIndex - 1)...], at: 0)
-                s = s.dropLast()
+    /// spaCy matches special cases across the tokens of a chunk too ("):" from ")" ":"): merges
+    /// two or three adjacent tokens that together form a special case kept whole.
+    static func mergeSpecials(_ t: UnsafeBufferPointer<UInt32>, _ out: inout Buf<Int32>, from first: Int) {
+        var k = first
+        while k + 2 < out.count {
+            var merged = false
+            for span in [3, 2] where k + 2 * span <= out.count {
+                let a = Int(out[k]), b = Int(out[k + 2 * span - 1])
+                if let j = specials.find(t, a, b), specials.pieces[j].count == 1 {
+                    // replace `span` tokens by one
+                    out[k + 1] = Int32(b)
+                    var r = k + 2, w = k + 2 * span
+                    while w < out.count { out[r] = out[w]; r += 1; w += 1 }
+                    out.count = r
+                    merged = true
+                    break
+                }
             }
-            out.append(s)
-            out.append(contentsOf: tail)
-            return
+            if !merged { k += 2 }
         }
-        var suffixes: [ArraySlice<UInt32>] = []
+    }
+
+    @inline(__always) static func equals(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int, _ w: [UInt32]) -> Bool {
+        guard b - a == w.count else { return false }
+        for k in 0..<w.count where t[a + k] != w[k] { return false }
+        return true
+    }
+
+    static func splitChunk(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, suffixes: inout Buf<Int32>) {
+        var a = lo, b = hi
+        suffixes.clear()
+        func finish(_ a: Int, _ b: Int, special j: Int, into out: inout Buf<Int32>) {
+            specials.emit(j, at: a, into: &out)
+            var s = suffixes.count - 2
+            while s >= 0 { out.append(suffixes[s]); out.append(suffixes[s + 1]); s -= 2 }
+        }
+        if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
         var changed = true
-        while changed && !s.isEmpty {
+        while changed && a < b {
             changed = false
-            if s.count <= 6 && s.last == 0x2E && abbreviations.contains(String(String.UnicodeScalarView(s.compactMap(Unicode.Scalar.init)))) { break }
-            // prefixes
-            if s.count >= 3 && s.prefix(3).allSatisfy({ $0 == 0x2E }) {
-                out.append(s.prefix(3)); s = s.dropFirst(3); changed = true; continue
+            // URLs stay whole (spaCy's url_match) once prefixes are gone, after trailing punctuation
+            if t[a] == 0x68 || t[a] == 0x77, urlPrefixes.contains(where: { b - a >= $0.count && equals(t, a, a + $0.count, $0) }) {
+                let urlEnd = b
+                while b - a > 1 && urlTrailing.contains(t[b - 1]) { b -= 1 }
+                out.append(Int32(a)); out.append(Int32(b))
+                for k in b..<urlEnd { out.append(Int32(k)); out.append(Int32(k + 1)) }
+                var s = suffixes.count - 2
+                while s >= 0 { out.append(suffixes[s]); out.append(suffixes[s + 1]); s -= 2 }
+                return
             }
-            if let f = s.first, s.count > 1, CharTable.flags(f) & CharTable.prefix != 0 {
-                out.append(s.prefix(1)); s = s.dropFirst(); changed = true; continue
+            let n = b - a
+            // prefixes: a run of two or more periods is one token
+            var lead = 0
+            while lead < n && t[a + lead] == 0x2E { lead += 1 }
+            if lead == n && n >= 2 { break }  // "..", "...": one token
+            if lead >= 2 && lead < n {
+                out.append(Int32(a)); out.append(Int32(a + lead)); a += lead; changed = true
+                if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
+                continue
             }
-            // suffixes
-            // a run of two or more periods is one token
+            if n > 1 && CharTable.flags(t[a]) & CharTable.prefix != 0 {
+                out.append(Int32(a)); out.append(Int32(a + 1)); a += 1; changed = true
+                if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
+                continue
+            }
+            // suffixes: a run of two or more periods is one token
             var dots = 0
-            while dots < s.count && s[s.endIndex - 1 - dots] == 0x2E { dots += 1 }
-            if dots >= 2 && s.count > dots {
-                suffixes.insert(s.suffix(dots), at: 0); s = s.dropLast(dots); changed = true; continue
+            while dots < n && t[b - 1 - dots] == 0x2E { dots += 1 }
+            if dots == n && n >= 2 { break }
+            var cut = 0
+            if dots >= 2 && n > dots {
+                cut = dots
+            } else if n > 1 && t[b - 1] == 0x2E {
+                // spaCy: a final period splits after a digit, a lower-case letter, % ² - +,
+                // punctuation or a quote, or after two upper-case letters
+                let p = t[b - 2]
+                let f = CharTable.flags(p)
+                if (p &- 0x30) < 10 || f & CharTable.lower != 0 || p == 0x25 || p == 0xB2 || p == 0x2D || p == 0x2B
+                    || f & (CharTable.categoryP | CharTable.suffix) != 0
+                    || (n > 2 && f & CharTable.upper != 0 && CharTable.flags(t[b - 3]) & CharTable.upper != 0) {
+                    cut = 1
+                }
+            } else if n > 1 && CharTable.flags(t[b - 1]) & CharTable.suffix != 0 {
+                cut = 1
+            } else {
+                for c in clitics where n > c.count && equals(t, b - c.count, b, c) { cut = c.count; break }
             }
-            // a single letter with a period (initials, "n." in dictionaries) stays whole
-            if s.count == 2 && s.last == 0x2E && isLetter(s.first!) { break }
-            if let l = s.last, s.count > 1, CharTable.flags(l) & CharTable.suffix != 0 {
-                // a final period stays on single-letter abbreviations like "U.S." handled above
-                suffixes.insert(s.suffix(1), at: 0); s = s.dropLast(); changed = true; continue
-            }
-            for c in clitics where s.count > c.count && s.suffix(c.count).elementsEqual(c) {
-                suffixes.insert(s.suffix(c.count), at: 0); s = s.dropLast(c.count); changed = true; break
+            if cut > 0 {
+                suffixes.append(Int32(b - cut)); suffixes.append(Int32(b)); b -= cut; changed = true
+                if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
+                continue
             }
         }
         // infixes: hyphens (and runs of them) after a letter or digit and before a letter; one of
-        // : < > = / after a letter or digit and before a letter; a comma between letters
-        var start = s.startIndex
-        var k = s.startIndex
-        while k < s.endIndex {
-            let c = s[k]
-            if k > start && k + 1 < s.endIndex {
-                let prev = s[k - 1]
+        // : < > = / after a letter or digit and before a letter; a comma between letters; a period
+        // between a lower- and an upper-case letter
+        var start = a
+        var k = a
+        while k < b {
+            let c = t[k]
+            if k > start && k + 1 < b {
+                let prev = t[k - 1]
                 let prevOK = isLetter(prev) || (prev >= 0x30 && prev <= 0x39)
                 if prevOK && (c == 0x2D || c == 0x2013 || c == 0x2014) {
                     var e = k
-                    while e < s.endIndex && (s[e] == 0x2D || s[e] == 0x2013 || s[e] == 0x2014) { e += 1 }
-                    if e < s.endIndex && isLetter(s[e]) {
-                        out.append(s[start..<k])
-                        out.append(s[k..<e])
+                    while e < b && (t[e] == 0x2D || t[e] == 0x2013 || t[e] == 0x2014) { e += 1 }
+                    if e < b && isLetter(t[e]) {
+                        out.append(Int32(start)); out.append(Int32(k))
+                        out.append(Int32(k)); out.append(Int32(e))
                         start = e
                         k = e
                         continue
                     }
-                } else if (prevOK && [0x3A, 0x3C, 0x3E, 0x3D, 0x2F].contains(c) && isLetter(s[k + 1]))
-                            || (c == 0x2C && isLetter(prev) && isLetter(s[k + 1]))
-                            || (c == 0x2E && isLower(prev) && isUpper(s[k + 1])) {
-                    out.append(s[start..<k])
-                    out.append(s[k...k])
+                } else if (prevOK && (c == 0x3A || c == 0x3C || c == 0x3E || c == 0x3D || c == 0x2F) && isLetter(t[k + 1]))
+                            || (c == 0x2C && isLetter(prev) && isLetter(t[k + 1]))
+                            || (c == 0x2E && isLower(prev) && isUpper(t[k + 1])) {
+                    out.append(Int32(start)); out.append(Int32(k))
+                    out.append(Int32(k)); out.append(Int32(k + 1))
                     start = k + 1
                     k += 1
                     continue
@@ -114,7 +230,33 @@ public enum WordSplitter {
             }
             k += 1
         }
-        if start < s.endIndex { out.append(s[start..<s.endIndex]) }
-        out.append(contentsOf: suffixes)
+        if start < b { out.append(Int32(start)); out.append(Int32(b)) }
+        var s = suffixes.count - 2
+        while s >= 0 { out.append(suffixes[s]); out.append(suffixes[s + 1]); s -= 2 }
+    }
+
+    /// ICU dictionary words of t[lo..<hi]: every segment that is not only whitespace.
+    static func splitICU(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
+        let n = hi - lo
+        guard n > 0 else { return }
+        scratch.clear()
+        scratch.reserve(n + 1)
+        let got = Int(llm_icu_breaks(t.baseAddress! + lo, Int32(n), Int32(LLM_BREAK_WORD), scratch.p, nil, Int32(n + 1)))
+        guard got > 0 else { split(t, lo, hi, into: &out, scratch: &scratch); return }
+        var s = lo
+        for k in 0..<min(got, n + 1) {
+            let e = lo + Int(scratch[k])
+            var a = s, b = e
+            while a < b && CharTable.flags(t[a]) & CharTable.space != 0 { a += 1 }
+            while b > a && CharTable.flags(t[b - 1]) & CharTable.space != 0 { b -= 1 }
+            if b > a { out.append(Int32(a)); out.append(Int32(b)) }
+            s = e
+        }
+    }
+
+    /// Number of ICU sentences in t[lo..<hi].
+    static func icuSentences(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int) -> Int {
+        guard hi > lo else { return 0 }
+        return max(0, Int(llm_icu_breaks(t.baseAddress! + lo, Int32(hi - lo), Int32(LLM_BREAK_SENTENCE), nil, nil, 0)))
     }
 }

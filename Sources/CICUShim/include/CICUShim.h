@@ -34,6 +34,18 @@ int32_t llm_icu_script(uint32_t cp);
 /// The Unicode version ICU was built with, e.g. "15.0".
 const char *llm_icu_unicode_version(void);
 
+enum {
+    LLM_BREAK_WORD = 0,
+    LLM_BREAK_SENTENCE = 1,
+};
+
+/// Segments `n` Unicode scalars with ICU's root word (dictionary-based for Han, kana, Thai, Lao,
+/// Khmer, Burmese) or sentence break iterator. Writes up to `cap` segment end offsets (in scalars)
+/// to ends and, for words, ICU's rule status of each segment to status (0 = UBRK_WORD_NONE:
+/// spaces and punctuation; may be NULL). Returns the number of segments, or -1 on an ICU error.
+/// One iterator per kind and thread is cached.
+int32_t llm_icu_breaks(const uint32_t *scalars, int32_t n, int32_t kind, int32_t *ends, int32_t *status, int32_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,45 +5,74 @@ import LLMDataFilter
 
 struct Filter: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Drop documents that fail the Gopher quality and repetition rules (datatrove's defaults). PARTIAL: see docs/filters.md.",
-        discussion: "Reasons read rule:check (gopher_quality:gopher_short_doc). Dropped records go to --rejected with metadata.filter_reason."
+        abstract: "Drop documents that fail the length, Gopher, C4, FineWeb and spam rules (datatrove's thresholds).",
+        discussion: """
+        Rule sets run in this order: spam, length, gopher_repetition, gopher_quality, c4, fineweb. \
+        Reasons read rule:check (gopher_quality:gopher_short_doc); dropped records go to --rejected \
+        with metadata.filter_reason. Chinese, Japanese and Thai text (metadata.language, or by script) \
+        is split into words by ICU. Every threshold can be set in --config (TOML or JSON) or with \
+        --set RULE.KEY=VALUE; docs/filters.md lists them with their sources.
+        """
     )
 
     @OptionGroup var input: InputOptions
     @OptionGroup var runFlags: RunFlags
 
-    @Option(help: "Rule sets, comma-separated: gopher_quality, gopher_repetition (default: all).")
-    var rules: String = FilterOptions.allRules.joined(separator: ",")
+    @Option(help: "Rule sets, comma-separated: \(FilterOptions.allRules.joined(separator: ", ")) (default: all).")
+    var rules: String?
 
-    @Option(help: "A JSON file with thresholds: {\"gopher_quality\": {\"minDocWords\": 50, …}, \"gopher_repetition\": {…}}.")
+    @Option(help: "A TOML (.toml) or JSON file of thresholds: [gopher_quality] min_doc_words = 50 …")
     var config: String?
 
-    @Flag(help: "Keep every record; write the failed checks to metadata.quality.")
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set one threshold, e.g. gopher_quality.min_doc_words=30 (repeatable; after --config).", valueName: "rule.key=value"))
+    var sets: [String] = []
+
+    @Flag(help: "Keep every record; write each rule set's signals and failed checks to metadata.quality.")
     var annotate = false
 
-    @Option(name: .customLong("min-doc-words")) var minDocWords: Int?
-    @Option(name: .customLong("max-doc-words")) var maxDocWords: Int?
-    @Option(name: .customLong("min-stop-words")) var minStopWords: Int?
+    @Flag(name: .customLong("c4-lines"), help: "Also remove the lines C4 rejects and rewrite the text, as C4 does.")
+    var c4Lines = false
+
+    @Flag(name: .customLong("spam-lines"), help: "Remove navigation lines and code-listing numbers instead of counting them against the document.")
+    var spamLines = false
+
+    @Option(help: "Treat every document as this language (en, zh, ja, th, ...) instead of metadata.language or its script, as datatrove's language= does.")
+    var language: String?
+
+    @Option(name: .customLong("min-chars")) var minChars: Int?
+    @Option(name: .customLong("max-chars")) var maxChars: Int?
+    @Option(name: .customLong("min-words")) var minWords: Int?
+    @Option(name: .customLong("min-doc-words"), help: "gopher_quality.min_doc_words") var minDocWords: Int?
+    @Option(name: .customLong("max-doc-words"), help: "gopher_quality.max_doc_words") var maxDocWords: Int?
+    @Option(name: .customLong("min-stop-words"), help: "gopher_quality.min_stop_words") var minStopWords: Int?
+    @Option(name: .customLong("min-sentences"), help: "c4.min_num_sentences") var minSentences: Int?
 
     func run() throws {
-        var o = FilterOptions()
-        o.rules = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var table: [String: Any] = [:]
+        do {
+            if let config { table = try FilterOptions.readConfig(path: config) }
+            let named: [(String, Int?)] = [
+                ("length.min_chars", minChars), ("length.max_chars", maxChars), ("length.min_words", minWords),
+                ("gopher_quality.min_doc_words", minDocWords), ("gopher_quality.max_doc_words", maxDocWords),
+                ("gopher_quality.min_stop_words", minStopWords), ("c4.min_num_sentences", minSentences),
+            ]
+            for (k, v) in named { if let v { try FilterOptions.apply(set: "\(k)=\(v)", to: &table) } }
+            if c4Lines { try FilterOptions.apply(set: "c4.rewrite_lines=true", to: &table) }
+            if spamLines { try FilterOptions.apply(set: "spam.rewrite_lines=true", to: &table) }
+            for s in sets { try FilterOptions.apply(set: s, to: &table) }
+        } catch let e as ConfigError {
+            throw ValidationError(e.message)
+        }
+        var o: FilterOptions
+        do { o = try FilterOptions.decode(table, source: config ?? "--set") } catch let e as ConfigError { throw ValidationError(e.message) }
+        if let rules {
+            o.rules = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         if let bad = o.rules.first(where: { !FilterOptions.allRules.contains($0) }) {
             throw ValidationError("unknown rule set \(bad) (known: \(FilterOptions.allRules.joined(separator: ", ")))")
         }
-        if let config {
-            struct Config: Codable { var gopher_quality: GopherQualityOptions?; var gopher_repetition: GopherRepetitionOptions? }
-            guard let data = FileManager.default.contents(atPath: config) else { throw ValidationError("\(config): cannot read") }
-            do {
-                let c = try JSONDecoder().decode(Config.self, from: data)
-                if let q = c.gopher_quality { o.gopherQuality = q }
-                if let r = c.gopher_repetition { o.gopherRepetition = r }
-            } catch { throw ValidationError("\(config): \(error)") }
-        }
-        if let v = minDocWords { o.gopherQuality.minDocWords = v }
-        if let v = maxDocWords { o.gopherQuality.maxDocWords = v }
-        if let v = minStopWords { o.gopherQuality.minStopWords = v }
         o.annotate = annotate
+        o.language = language
         try finish(StageRunner.run(stage: FilterStage(options: o), inputs: input.inputs, format: input.format,
                                    reader: input.reader, options: runFlags.options))
     }

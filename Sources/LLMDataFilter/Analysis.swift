@@ -1,0 +1,160 @@
+/// One document as the rules see it, computed once and shared by every rule set: the text as
+/// Unicode scalars (Python's `len` counts these), its words, and whether it is in a script written
+/// without spaces. A worker owns one Analysis and reuses its buffers from document to document.
+public final class Analysis {
+    var scalars = Buf<UInt32>(capacity: 1 << 14)
+    /// Words as (start, end) scalar offsets, two entries per word.
+    var words = Buf<Int32>(capacity: 1 << 12)
+    var scratch = Buf<Int32>(capacity: 256)
+    /// Per word: the polynomial hash of its characters.
+    var wordHash = Buf<UInt64>(capacity: 1 << 11)
+    var table = HashCounter()
+    var table2 = HashCounter()
+    /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
+    /// between words use their documented equivalents.
+    public private(set) var unspaced = false
+    /// The document's language from metadata.language, if any.
+    public private(set) var language: String?
+    private var hashesReady = false
+
+    public init() {}
+
+    deinit {
+        scalars.free(); words.free(); scratch.free(); wordHash.free(); table.free(); table2.free()
+    }
+
+    var text: UnsafeBufferPointer<UInt32> { scalars.buffer }
+    var count: Int { scalars.count }
+    var wordCount: Int { words.count / 2 }
+    @inline(__always) func wordStart(_ i: Int) -> Int { Int(words[2 * i]) }
+    @inline(__always) func wordEnd(_ i: Int) -> Int { Int(words[2 * i + 1]) }
+
+    static let unspacedLanguages: Set<String> = ["zh", "ja", "th", "lo", "km", "my", "bo"]
+
+    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
+    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
+    /// than half of the letters in unspaced scripts).
+    public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
+        self.language = language
+        scalars.clear()
+        scalars.reserve(t.count)
+        let out = scalars.p
+        var n = 0
+        var i = 0
+        let end = t.count
+        var letters = 0, unspacedLetters = 0
+        while i < end {
+            let b = t[i]
+            if b < 0x80 {
+                out[n] = UInt32(b)
+                letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0)
+                i += 1
+            } else {
+                let c: UInt32
+                if b < 0xE0 { c = UInt32(b & 0x1F) << 6 | UInt32(t[i + 1] & 0x3F); i += 2 }
+                else if b < 0xF0 { c = UInt32(b & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F); i += 3 }
+                else { c = UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F); i += 4 }
+                out[n] = c
+                let f = CharTable.flags(c)
+                if f & CharTable.alpha != 0 {
+                    letters += 1
+                    if f & CharTable.unspaced != 0 { unspacedLetters += 1 }
+                }
+            }
+            n += 1
+        }
+        scalars.count = n
+        if let language {
+            let base = language.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? language
+            unspaced = Self.unspacedLanguages.contains(base)
+        } else {
+            unspaced = 2 * unspacedLetters > letters
+        }
+        words.clear()
+        if unspaced {
+            WordSplitter.splitICU(text, 0, n, into: &words, scratch: &scratch)
+        } else {
+            WordSplitter.split(text, 0, n, into: &words, scratch: &scratch)
+        }
+        hashesReady = false
+    }
+
+    /// Computes the per-word hashes (once per document).
+    func ensureWordHashes() {
+        if hashesReady { return }
+        hashesReady = true
+        let w = wordCount
+        wordHash.clear()
+        wordHash.reserve(w)
+        let t = text
+        for k in 0..<w {
+            var h: UInt64 = 0
+            var i = wordStart(k)
+            let e = wordEnd(k)
+            while i < e { h = PolyHash.step(h, t[i]); i += 1 }
+            wordHash.append(h)
+        }
+    }
+
+    /// Number of non-overlapping occurrences of `needle` in the text (Python's str.count).
+    func occurrences(_ needle: [UInt32]) -> Int {
+        let t = text
+        let m = needle.count
+        guard m > 0, count >= m else { return 0 }
+        let first = needle[0]
+        var c = 0, i = 0
+        let last = count - m
+        while i <= last {
+            if t[i] == first {
+                var k = 1
+                while k < m && t[i + k] == needle[k] { k += 1 }
+                if k == m { c += 1; i += m; continue }
+            }
+            i += 1
+        }
+        return c
+    }
+
+    @inline(__always) func isSpace(_ i: Int) -> Bool { CharTable.flags(scalars[i]) & CharTable.space != 0 }
+
+    /// Python's str.splitlines(): calls body(start, end) for each line, without its line break.
+    func forEachLine(_ body: (Int, Int) -> Void) {
+        let t = text
+        let n = count
+        var s = 0
+        var i = 0
+        while i < n {
+            let c = t[i]
+            if c < 0x20 || c >= 0x80, CharTable.flags(c) & CharTable.lineBreak != 0 {
+                body(s, i)
+                if c == 0x0D && i + 1 < n && t[i + 1] == 0x0A { i += 1 }
+                s = i + 1
+            }
+            i += 1
+        }
+        if s < n { body(s, n) }
+    }
+
+    /// The range without leading and trailing whitespace (Python's str.strip()).
+    @inline(__always) func stripped(_ a: Int, _ b: Int) -> (Int, Int) {
+        var a = a, b = b
+        while a < b && isSpace(a) { a += 1 }
+        while b > a && isSpace(b - 1) { b -= 1 }
+        return (a, b)
+    }
+
+    /// Hash of t[a..<b].
+    @inline(__always) func hash(_ a: Int, _ b: Int) -> UInt64 {
+        let t = text
+        var h: UInt64 = 0
+        var i = a
+        while i < b { h = PolyHash.step(h, t[i]); i += 1 }
+        return PolyHash.key(h, length: b - a)
+    }
+
+    func string(_ a: Int, _ b: Int) -> String {
+        var s = String.UnicodeScalarView()
+        for i in a..<b { if let u = Unicode.Scalar(scalars[i]) { s.append(u) } }
+        return String(s)
+    }
+}
