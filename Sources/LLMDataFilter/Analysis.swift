@@ -3,12 +3,17 @@
 /// without spaces. A worker owns one Analysis and reuses its buffers from document to document.
 public final class Analysis {
     var scalars = Buf<UInt32>(capacity: 1 << 14)
+    /// CharTable flags of each scalar.
+    var flags = Buf<UInt16>(capacity: 1 << 14)
     /// Words as (start, end) scalar offsets, two entries per word.
     var words = Buf<Int32>(capacity: 1 << 12)
     var scratch = Buf<Int32>(capacity: 256)
     /// Per word: the polynomial hash of its characters.
     var wordHash = Buf<UInt64>(capacity: 1 << 11)
+    /// Per word: base^length, to append it to a hash.
+    var wordPow = Buf<UInt64>(capacity: 1 << 11)
     var table = HashCounter()
+    let chainScratch = ChainScratch()
     var table2 = HashCounter()
     /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
     /// between words use their documented equivalents.
@@ -20,7 +25,7 @@ public final class Analysis {
     public init() {}
 
     deinit {
-        scalars.free(); words.free(); scratch.free(); wordHash.free(); table.free(); table2.free()
+        scalars.free(); flags.free(); words.free(); scratch.free(); wordHash.free(); wordPow.free(); table.free(); table2.free()
     }
 
     var text: UnsafeBufferPointer<UInt32> { scalars.buffer }
@@ -33,7 +38,7 @@ public final class Analysis {
 
     /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
     /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
-    /// than half of the letters in unspaced scripts).
+    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
     public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
         self.language = language
         scalars.clear()
@@ -43,6 +48,7 @@ public final class Analysis {
         var i = 0
         let end = t.count
         var letters = 0, unspacedLetters = 0
+        let table = CharTable.table
         while i < end {
             let b = t[i]
             if b < 0x80 {
@@ -55,7 +61,7 @@ public final class Analysis {
                 else if b < 0xF0 { c = UInt32(b & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F); i += 3 }
                 else { c = UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F); i += 4 }
                 out[n] = c
-                let f = CharTable.flags(c)
+                let f = c < 0x10000 ? table[Int(c)] : CharTable.compute(c)
                 if f & CharTable.alpha != 0 {
                     letters += 1
                     if f & CharTable.unspaced != 0 { unspacedLetters += 1 }
@@ -64,17 +70,20 @@ public final class Analysis {
             n += 1
         }
         scalars.count = n
+        flags.reserve(n)
+        flags.count = n
+        CharTable.fill(text, flags.p)
         if let language {
             let base = language.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? language
             unspaced = Self.unspacedLanguages.contains(base)
         } else {
-            unspaced = 2 * unspacedLetters > letters
+            unspaced = 3 * unspacedLetters > letters
         }
         words.clear()
         if unspaced {
-            WordSplitter.splitICU(text, 0, n, into: &words, scratch: &scratch)
+            WordSplitter.splitICU(text, flags.p, 0, n, into: &words, scratch: &scratch)
         } else {
-            WordSplitter.split(text, 0, n, into: &words, scratch: &scratch)
+            WordSplitter.split(text, flags.p, 0, n, into: &words, scratch: &scratch)
         }
         hashesReady = false
     }
@@ -86,13 +95,17 @@ public final class Analysis {
         let w = wordCount
         wordHash.clear()
         wordHash.reserve(w)
+        wordPow.clear()
+        wordPow.reserve(w)
         let t = text
         for k in 0..<w {
             var h: UInt64 = 0
+            var p: UInt64 = 1
             var i = wordStart(k)
             let e = wordEnd(k)
-            while i < e { h = PolyHash.step(h, t[i]); i += 1 }
+            while i < e { h = PolyHash.step(h, t[i]); p = p &* PolyHash.base; i += 1 }
             wordHash.append(h)
+            wordPow.append(p)
         }
     }
 
@@ -115,7 +128,7 @@ public final class Analysis {
         return c
     }
 
-    @inline(__always) func isSpace(_ i: Int) -> Bool { CharTable.flags(scalars[i]) & CharTable.space != 0 }
+    @inline(__always) func isSpace(_ i: Int) -> Bool { flags[i] & CharTable.space != 0 }
 
     /// Python's str.splitlines(): calls body(start, end) for each line, without its line break.
     func forEachLine(_ body: (Int, Int) -> Void) {
@@ -125,7 +138,7 @@ public final class Analysis {
         var i = 0
         while i < n {
             let c = t[i]
-            if c < 0x20 || c >= 0x80, CharTable.flags(c) & CharTable.lineBreak != 0 {
+            if c < 0x20 || c >= 0x80, flags[i] & CharTable.lineBreak != 0 {
                 body(s, i)
                 if c == 0x0D && i + 1 < n && t[i + 1] == 0x0A { i += 1 }
                 s = i + 1

@@ -126,7 +126,7 @@ enum C4 {
                 for k in cursor..<wEnd {
                     let ws = a.wordStart(k), we = a.wordEnd(k)
                     var content = false
-                    for j in ws..<we where CharTable.flags(t[j]) & (CharTable.punct | CharTable.categoryP) == 0 { content = true; break }
+                    for j in ws..<we where a.flags[j] & (CharTable.punct | CharTable.categoryP) == 0 { content = true; break }
                     if content { nWords += 1; longest = max(longest, we - ws) }
                 }
             }
@@ -156,7 +156,9 @@ enum C4 {
                         numSentences += sentences(t, words: UnsafeBufferPointer(start: a.words.p + 2 * cursor, count: 2 * (wEnd - cursor)))
                     } else {
                         lineWords.clear()
-                        WordSplitter.split(lineText, lo, hi, into: &lineWords, scratch: &lineScratch)
+                        var lf = [UInt16](repeating: 0, count: hi)
+                        lf.withUnsafeMutableBufferPointer { CharTable.fill(lineText, $0.baseAddress!) }
+                        lf.withUnsafeBufferPointer { WordSplitter.split(lineText, $0.baseAddress!, lo, hi, into: &lineWords, scratch: &lineScratch) }
                         numSentences += max(1, sentences(lineText, words: lineWords.buffer))
                     }
                 }

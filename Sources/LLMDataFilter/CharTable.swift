@@ -58,7 +58,23 @@ enum CharTable {
         return f
     }
 
-    @inline(__always) static func flags(_ c: UInt32) -> UInt16 { c < 0x10000 ? bmp.withUnsafeBufferPointer { $0[Int(c)] } : compute(c) }
+    /// The BMP table as a raw pointer (hot loops copy it into a local once).
+    static let table: UnsafePointer<UInt16> = {
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: 0x10000)
+        bmp.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: 0x10000) }
+        return UnsafePointer(p)
+    }()
+
+    @inline(__always) static func flags(_ c: UInt32) -> UInt16 { c < 0x10000 ? table[Int(c)] : compute(c) }
+
+    /// Flags of each scalar of t, written to f.
+    static func fill(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafeMutablePointer<UInt16>) {
+        let tbl = table
+        for i in 0..<t.count {
+            let c = t[i]
+            f[i] = c < 0x10000 ? tbl[Int(c)] : compute(c)
+        }
+    }
 }
 
 /// Polynomial hash over scalars, composable: H(a + b) = H(a)·B^|b| + H(b) (mod 2^64). Equal

@@ -22,7 +22,7 @@ enum FineWeb {
         if e.fail(lines.isEmpty, "empty") { return }
         var terminal = 0, short = 0
         for (ls, le) in lines {
-            if CharTable.flags(t[le - 1]) & CharTable.terminal != 0 { terminal += 1 }
+            if a.flags[le - 1] & CharTable.terminal != 0 { terminal += 1 }
             if le - ls <= o.shortLineLength { short += 1 }
         }
         let punct = ratio(terminal, lines.count)
@@ -51,7 +51,7 @@ enum Length {
             var i = a.wordStart(k)
             let end = a.wordEnd(k)
             while i < end {
-                if CharTable.flags(t[i]) & CharTable.punct == 0 { words += 1; break }
+                if a.flags[i] & CharTable.punct == 0 { words += 1; break }
                 i += 1
             }
         }

@@ -35,6 +35,7 @@ enum GopherQuality {
 
     static func evaluate(_ a: Analysis, _ o: GopherQualityOptions, _ e: inout Eval) {
         let t = a.text
+        let fl = a.flags.p
         let nWords = a.wordCount
         var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
         for k in 0..<nWords {
@@ -42,7 +43,7 @@ enum GopherQuality {
             var symbol = true, alpha = false
             var i = s
             while i < end {
-                let f = CharTable.flags(t[i])
+                let f = fl[i]
                 if f & CharTable.punct == 0 { symbol = false }
                 if f & CharTable.alpha != 0 { alpha = true }
                 i += 1
@@ -62,10 +63,25 @@ enum GopherQuality {
             if e.fail(o.minAvgWordLength > 0 && avg < o.minAvgWordLength, "gopher_below_avg_threshold") { return }
             if e.fail(o.maxAvgWordLength > 0 && avg > o.maxAvgWordLength, "gopher_above_avg_threshold") { return }
         }
-        let hashes = ratio(a.occurrences(hash), nWords)
+        // text.count("#"), text.count("...") + text.count("…") in one pass
+        var nHash = 0, nDots = 0, nEllipsis = 0
+        do {
+            let n = a.count
+            var i = 0
+            while i < n {
+                let c = t[i]
+                if c == 0x23 { nHash += 1 } else if c == 0x2026 { nEllipsis += 1 } else if c == 0x2E && i + 2 < n && t[i + 1] == 0x2E && t[i + 2] == 0x2E {
+                    nDots += 1
+                    i += 3
+                    continue
+                }
+                i += 1
+            }
+        }
+        let hashes = ratio(nHash, nWords)
         e.signal("hash_word_ratio", hashes)
         if e.fail(o.maxSymbolWordRatio > 0 && hashes > o.maxSymbolWordRatio, "gopher_too_many_hashes") { return }
-        let ell = ratio(a.occurrences(dots) + a.occurrences(ellipsis), nWords)
+        let ell = ratio(nDots + nEllipsis, nWords)
         e.signal("ellipsis_word_ratio", ell)
         if e.fail(o.maxSymbolWordRatio > 0 && ell > o.maxSymbolWordRatio, "gopher_too_many_ellipsis") { return }
         var lines = 0, bullets = 0, ellipsisLines = 0
@@ -84,8 +100,11 @@ enum GopherQuality {
             e.signal("end_ellipsis_lines_ratio", ratio(ellipsisLines, lines))
             if e.fail(o.maxEllipsisLinesRatio > 0 && ratio(ellipsisLines, lines) > o.maxEllipsisLinesRatio, "gopher_too_many_end_ellipsis") { return }
         }
-        e.signal("alpha_words_ratio", ratio(alphaWords, nWords))
-        if e.fail(o.maxNonAlphaWordsRatio > 0 && ratio(alphaWords, nWords) < o.maxNonAlphaWordsRatio, "gopher_below_alpha_threshold") { return }
+        // Unspaced scripts: ICU makes every punctuation mark a word, about twice as often as
+        // spaCy does in English, so the share is taken over the words that are not symbols.
+        let alphaRatio = a.unspaced ? ratio(alphaWords, nonSymbol) : ratio(alphaWords, nWords)
+        e.signal("alpha_words_ratio", alphaRatio)
+        if e.fail(o.maxNonAlphaWordsRatio > 0 && alphaRatio < o.maxNonAlphaWordsRatio, "gopher_below_alpha_threshold") { return }
         if o.minStopWords > 0, let list = stopWords(a, o) {
             let found = distinctStopWords(a, list)
             e.signal("stop_words", found)
@@ -181,64 +200,161 @@ enum GopherRepetition {
         e.signal("dup_line_char_frac", ratio(chars, len))
         if e.fail(o.dupLineCharFrac > 0 && ratio(chars, len) > o.dupLineCharFrac, "dup_line_char_frac") { return }
 
-        a.ensureWordHashes()
         let nw = a.wordCount
-        let wh = a.wordHash.p
-        var wpow = [UInt64](repeating: 1, count: nw)
-        var wlen = [Int](repeating: 0, count: nw)
-        for k in 0..<nw {
-            let l = a.wordEnd(k) - a.wordStart(k)
-            wlen[k] = l
-            var p: UInt64 = 1
-            for _ in 0..<l { p = p &* PolyHash.base }
-            wpow[k] = p
-        }
+        var maxN = 0
+        for p in o.topNGrams + o.dupNGrams { maxN = max(maxN, Int(p[0])) }
+        let grams = NGramChain.run(a, upTo: maxN)
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard n >= 1, nw >= n else { continue }
-            // n-grams joined by a space; Counter.most_common(1): highest count, first seen on ties
-            a.table.reset(expected: nw - n + 1)
-            for i in 0...(nw - n) {
-                var h = wh[i]
-                var length = wlen[i]
-                for k in 1..<n {
-                    h = PolyHash.step(h, 0x20) &* wpow[i + k] &+ wh[i + k]
-                    length += 1 + wlen[i + k]
-                }
-                a.table.add(PolyHash.key(h, length: length), first: i, length: length)
-            }
-            var bestCount: Int32 = 0, bestLength: Int32 = 0
-            let used = a.table.used
-            for u in 0..<used.count {  // in insertion order: the first seen wins ties
-                let slot = Int(used[u])
-                if a.table.counts[slot] > bestCount { bestCount = a.table.counts[slot]; bestLength = a.table.lengths[slot] }
-            }
-            let v = ratio(Int(bestLength) * Int(bestCount), len)
+            let v = ratio(grams.topChars[n], len)
             e.signal("top_\(n)_gram", v)
             if e.fail(v > frac, "top_\(n)_gram") { return }
         }
         for pair in o.dupNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard n >= 1 else { continue }
-            // n-grams joined without a separator, as datatrove's find_all_duplicate
-            a.table.reset(expected: max(nw - n + 1, 1))
-            var repeated = 0
-            var idx = 0
-            while idx < nw - n + 1 {
-                var h: UInt64 = 0
-                var length = 0
-                for k in 0..<n { h = h &* wpow[idx + k] &+ wh[idx + k]; length += wlen[idx + k] }
-                let slot = a.table.add(PolyHash.key(h, length: length), first: idx, length: length)
-                if a.table.counts[slot] > 1 {
-                    repeated += length
-                    idx += n
-                } else {
-                    idx += 1
-                }
-            }
-            let v = ratio(repeated, len)
+            let v = ratio(n < grams.dupChars.count ? grams.dupChars[n] : 0, len)
             e.signal("duplicated_\(n)_n_grams", v)
             if e.fail(v > frac, "duplicated_\(n)_n_grams") { return }
         }
     }
+}
+
+/// The n-gram statistics of the repetition rules for n = 1...N in one chain. An n-gram can occur
+/// twice only if its (n-1)-gram prefix does, so each step hashes and counts only the positions
+/// whose previous n-gram repeated — usually a small share of the words after n = 2.
+///
+/// - topChars[n]: characters of the most common n-gram joined by spaces times its count
+///   (Counter.most_common(1): the first seen wins ties; with no repeats, the first n-gram).
+/// - dupChars[n]: characters in repeated n-grams as datatrove's find_all_duplicate counts them,
+///   scanning left to right and skipping a repeat's n words. datatrove compares the n-grams
+///   joined without a separator; we compare word sequences, which differs only when two
+///   different splits glue into the same string (docs/filters.md).
+enum NGramChain {
+    struct Result {
+        var topChars: [Int]
+        var dupChars: [Int]
+    }
+
+    static func run(_ a: Analysis, upTo maxN: Int) -> Result {
+        let nw = a.wordCount
+        var r = Result(topChars: [Int](repeating: 0, count: maxN + 1), dupChars: [Int](repeating: 0, count: maxN + 1))
+        guard maxN >= 1, nw >= 1 else { return r }
+        a.ensureWordHashes()
+        let wh = a.wordHash.p
+        let wpow = a.wordPow.p
+        let s = a.chainScratch
+        s.reserve(nw)
+        // prefix sums of word lengths: chars of words[i..<i+n] = c[i+n] - c[i]
+        let c = s.prefix
+        c[0] = 0
+        for k in 0..<nw { c[k + 1] = c[k] + a.wordEnd(k) - a.wordStart(k) }
+        // alive positions and the hash of the n-gram (joined by spaces) starting there
+        let alive = s.alive, hashes = s.hashes
+        for k in 0..<nw { alive[k] = Int32(k); hashes[k] = wh[k] }
+        var aliveCount = nw
+        // per position: the stamp when its n-gram repeats (document generation and n), its key
+        let repStamp = s.repStamp, keys = s.keys, slots = s.slots
+        s.generation &+= 1
+        if s.generation > Int32.max / 64 { s.generation = 1; repStamp.update(repeating: 0, count: s.capacity) }
+        let gen = s.generation * 64
+        for n in 1...maxN {
+            guard nw >= n else { break }
+            let firstLength = c[n] - c[0] + (n - 1)
+            if n > 1 {
+                // extend the surviving (n-1)-grams by one word
+                var w = 0
+                for j in 0..<aliveCount {
+                    let i = Int(alive[j])
+                    guard i + n <= nw else { continue }
+                    alive[w] = alive[j]
+                    hashes[w] = PolyHash.step(hashes[j], 0x20) &* wpow[i + n - 1] &+ wh[i + n - 1]
+                    w += 1
+                }
+                aliveCount = w
+            }
+            if aliveCount == 0 {
+                r.topChars[n] = firstLength  // every n-gram is unique: the first one, once
+                continue
+            }
+            // words themselves are not a rule; every 2-gram is hashed
+            if n == 1 { continue }
+            a.table.reset(expected: aliveCount)
+            for j in 0..<aliveCount {
+                let i = Int(alive[j])
+                let key = PolyHash.key(hashes[j], length: c[i + n] - c[i] + (n - 1))
+                keys[i] = key
+                slots[j] = Int32(truncatingIfNeeded: a.table.add(key, first: i, length: 0))
+            }
+            // the most common n-gram: highest count, first seen (smallest position) on ties
+            var bestCount: Int32 = 1, bestPos = 0
+            var w = 0
+            for j in 0..<aliveCount {
+                let slot = Int(slots[j])
+                let cnt = a.table.counts[slot]
+                if cnt >= 2 {
+                    let i = Int(alive[j])
+                    if cnt > bestCount || (cnt == bestCount && Int(a.table.firsts[slot]) < bestPos) {
+                        bestCount = cnt
+                        bestPos = Int(a.table.firsts[slot])
+                    }
+                    repStamp[i] = gen + Int32(n)
+                    alive[w] = alive[j]
+                    hashes[w] = hashes[j]
+                    w += 1
+                }
+            }
+            r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
+            aliveCount = w
+            // datatrove's find_all_duplicate over the repeating positions only
+            if w > 0 {
+                a.table2.reset(expected: w)
+                var repeated = 0
+                var idx = 0
+                let last = nw - n
+                while idx <= last {
+                    if repStamp[idx] == gen + Int32(n) {
+                        if a.table2.contains(keys[idx]) {
+                            repeated += c[idx + n] - c[idx]
+                            idx += n
+                            continue
+                        }
+                        a.table2.add(keys[idx], first: idx, length: 0)
+                    }
+                    idx += 1
+                }
+                r.dupChars[n] = repeated
+            }
+        }
+        return r
+    }
+}
+
+/// NGramChain's per-position arrays, kept by the Analysis and grown as needed.
+final class ChainScratch {
+    private(set) var capacity = 0
+    var prefix = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    var alive = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    var repStamp = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var generation: Int32 = 0
+
+    func reserve(_ n: Int) {
+        guard n + 1 > capacity else { return }
+        let c = max(n + 1, 2 * capacity, 1024)
+        free()
+        prefix = .allocate(capacity: c); alive = .allocate(capacity: c); hashes = .allocate(capacity: c)
+        repStamp = .allocate(capacity: c); keys = .allocate(capacity: c); slots = .allocate(capacity: c)
+        repStamp.initialize(repeating: 0, count: c)
+        capacity = c
+    }
+
+    private func free() {
+        prefix.deallocate(); alive.deallocate(); hashes.deallocate(); repStamp.deallocate(); keys.deallocate(); slots.deallocate()
+    }
+
+    deinit { free() }
 }

@@ -6,6 +6,10 @@ import LLMDataCore
 /// gopher_quality, c4, fineweb — and those that rewrite the text (`--spam-lines`, `--c4-lines`)
 /// hand the new text to the ones after them. `--annotate` keeps every record and writes the
 /// signals and failed checks of every rule set to metadata.quality.
+enum RuleSet: String {
+    case spam, length, gopherRepetition = "gopher_repetition", gopherQuality = "gopher_quality", c4, fineweb
+}
+
 public struct FilterStage: RecordStage {
     public let name = "filter"
     let options: FilterOptions
@@ -17,17 +21,22 @@ public struct FilterStage: RecordStage {
         let rules: [String]
         let analysis = Analysis()
         let blocklist: Spam.Blocklist
+        /// LLMDATA_FILTER_DEBUG=1 prints each document's words as a JSON array to stderr
+        /// (scripts compare them with datatrove's).
+        let debugWords = ProcessInfo.processInfo.environment["LLMDATA_FILTER_DEBUG"] != nil
+        let ruleSets: [RuleSet]
 
         init(_ o: FilterOptions) {
             self.o = o
             rules = FilterOptions.allRules.filter { o.rules.contains($0) }
+            ruleSets = rules.compactMap(RuleSet.init(rawValue:))
             blocklist = Spam.Blocklist(Spam.defaultBlocklist + o.spam.blocklist)
         }
 
         func process(_ doc: inout Document) -> Verdict {
             let language = o.language ?? doc.metadataString("language")
             doc.withText { analysis.load(utf8: $0, language: language) }
-            if ProcessInfo.processInfo.environment["LLMDATA_FILTER_DEBUG"] != nil {
+            if debugWords {
                 var ws: [JSONValue] = []
                 for k in 0..<analysis.wordCount { ws.append(.string(analysis.string(analysis.wordStart(k), analysis.wordEnd(k)))) }
                 var out: [UInt8] = []
@@ -37,17 +46,17 @@ public struct FilterStage: RecordStage {
             }
             var failed: [(String, JSONValue)] = []
             var signals: [(String, JSONValue)] = []
-            for rule in rules {
+            for ruleSet in ruleSets {
+                let rule = ruleSet.rawValue
                 var e = Eval(annotate: o.annotate)
                 var rewritten: [UInt32]? = nil
-                switch rule {
-                case "length": Length.evaluate(analysis, o.length, &e)
-                case "gopher_quality": GopherQuality.evaluate(analysis, o.gopherQuality, &e)
-                case "gopher_repetition": GopherRepetition.evaluate(analysis, o.gopherRepetition, &e)
-                case "c4": C4.evaluate(analysis, o.c4, &e, keptText: &rewritten)
-                case "fineweb": FineWeb.evaluate(analysis, o.fineweb, &e)
-                case "spam": Spam.evaluate(analysis, o.spam, blocklist, &e, rewritten: &rewritten)
-                default: break
+                switch ruleSet {
+                case .length: Length.evaluate(analysis, o.length, &e)
+                case .gopherQuality: GopherQuality.evaluate(analysis, o.gopherQuality, &e)
+                case .gopherRepetition: GopherRepetition.evaluate(analysis, o.gopherRepetition, &e)
+                case .c4: C4.evaluate(analysis, o.c4, &e, keptText: &rewritten)
+                case .fineweb: FineWeb.evaluate(analysis, o.fineweb, &e)
+                case .spam: Spam.evaluate(analysis, o.spam, blocklist, &e, rewritten: &rewritten)
                 }
                 if o.annotate { signals.append((rule, .object(e.signals))) }
                 if let r = e.failed {

@@ -74,10 +74,10 @@ public enum WordSplitter {
     }
 
     /// Splits t[lo..<hi] into words, appended to `out` as (start, end) pairs.
-    static func split(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
+    static func split(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
         var i = lo
         while i < hi {
-            while i < hi && CharTable.flags(t[i]) & CharTable.space != 0 { i += 1 }
+            while i < hi && f[i] & CharTable.space != 0 { i += 1 }
             var e = i
             var simple = true  // ASCII letters and digits only, perhaps one final comma
             while e < hi {
@@ -85,7 +85,7 @@ public enum WordSplitter {
                 if c < 0x80 {
                     if isAlnumASCII(c) { e += 1; continue }
                     if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) { break }
-                } else if CharTable.flags(c) & CharTable.space != 0 { break }
+                } else if f[e] & CharTable.space != 0 { break }
                 simple = false
                 e += 1
             }
@@ -97,7 +97,7 @@ public enum WordSplitter {
                     out.append(Int32(e - 1)); out.append(Int32(e))
                 } else {
                     let first = out.count
-                    splitChunk(t, i, e, into: &out, suffixes: &scratch)
+                    splitChunk(t, f, i, e, into: &out, suffixes: &scratch)
                     if out.count - first > 2 { mergeSpecials(t, &out, from: first) }
                 }
             }
@@ -133,7 +133,7 @@ public enum WordSplitter {
         return true
     }
 
-    static func splitChunk(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, suffixes: inout Buf<Int32>) {
+    static func splitChunk(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, suffixes: inout Buf<Int32>) {
         var a = lo, b = hi
         suffixes.clear()
         func finish(_ a: Int, _ b: Int, special j: Int, into out: inout Buf<Int32>) {
@@ -165,7 +165,7 @@ public enum WordSplitter {
                 if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
                 continue
             }
-            if n > 1 && CharTable.flags(t[a]) & CharTable.prefix != 0 {
+            if n > 1 && f[a] & CharTable.prefix != 0 {
                 out.append(Int32(a)); out.append(Int32(a + 1)); a += 1; changed = true
                 if let j = specials.find(t, a, b) { finish(a, b, special: j, into: &out); return }
                 continue
@@ -181,13 +181,13 @@ public enum WordSplitter {
                 // spaCy: a final period splits after a digit, a lower-case letter, % ² - +,
                 // punctuation or a quote, or after two upper-case letters
                 let p = t[b - 2]
-                let f = CharTable.flags(p)
-                if (p &- 0x30) < 10 || f & CharTable.lower != 0 || p == 0x25 || p == 0xB2 || p == 0x2D || p == 0x2B
-                    || f & (CharTable.categoryP | CharTable.suffix) != 0
-                    || (n > 2 && f & CharTable.upper != 0 && CharTable.flags(t[b - 3]) & CharTable.upper != 0) {
+                let fp = f[b - 2]
+                if (p &- 0x30) < 10 || fp & CharTable.lower != 0 || p == 0x25 || p == 0xB2 || p == 0x2D || p == 0x2B
+                    || fp & (CharTable.categoryP | CharTable.suffix) != 0
+                    || (n > 2 && fp & CharTable.upper != 0 && f[b - 3] & CharTable.upper != 0) {
                     cut = 1
                 }
-            } else if n > 1 && CharTable.flags(t[b - 1]) & CharTable.suffix != 0 {
+            } else if n > 1 && f[b - 1] & CharTable.suffix != 0 {
                 cut = 1
             } else {
                 for c in clitics where n > c.count && equals(t, b - c.count, b, c) { cut = c.count; break }
@@ -207,20 +207,20 @@ public enum WordSplitter {
             let c = t[k]
             if k > start && k + 1 < b {
                 let prev = t[k - 1]
-                let prevOK = isLetter(prev) || (prev >= 0x30 && prev <= 0x39)
+                let prevOK = f[k - 1] & CharTable.alpha != 0 || (prev >= 0x30 && prev <= 0x39)
                 if prevOK && (c == 0x2D || c == 0x2013 || c == 0x2014) {
                     var e = k
                     while e < b && (t[e] == 0x2D || t[e] == 0x2013 || t[e] == 0x2014) { e += 1 }
-                    if e < b && isLetter(t[e]) {
+                    if e < b && f[e] & CharTable.alpha != 0 {
                         out.append(Int32(start)); out.append(Int32(k))
                         out.append(Int32(k)); out.append(Int32(e))
                         start = e
                         k = e
                         continue
                     }
-                } else if (prevOK && (c == 0x3A || c == 0x3C || c == 0x3E || c == 0x3D || c == 0x2F) && isLetter(t[k + 1]))
-                            || (c == 0x2C && isLetter(prev) && isLetter(t[k + 1]))
-                            || (c == 0x2E && isLower(prev) && isUpper(t[k + 1])) {
+                } else if (prevOK && (c == 0x3A || c == 0x3C || c == 0x3E || c == 0x3D || c == 0x2F) && f[k + 1] & CharTable.alpha != 0)
+                            || (c == 0x2C && f[k - 1] & CharTable.alpha != 0 && f[k + 1] & CharTable.alpha != 0)
+                            || (c == 0x2E && f[k - 1] & CharTable.lower != 0 && f[k + 1] & CharTable.upper != 0) {
                     out.append(Int32(start)); out.append(Int32(k))
                     out.append(Int32(k)); out.append(Int32(k + 1))
                     start = k + 1
@@ -236,19 +236,19 @@ public enum WordSplitter {
     }
 
     /// ICU dictionary words of t[lo..<hi]: every segment that is not only whitespace.
-    static func splitICU(_ t: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
+    static func splitICU(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
         let n = hi - lo
         guard n > 0 else { return }
         scratch.clear()
         scratch.reserve(n + 1)
         let got = Int(llm_icu_breaks(t.baseAddress! + lo, Int32(n), Int32(LLM_BREAK_WORD), scratch.p, nil, Int32(n + 1)))
-        guard got > 0 else { split(t, lo, hi, into: &out, scratch: &scratch); return }
+        guard got > 0 else { split(t, f, lo, hi, into: &out, scratch: &scratch); return }
         var s = lo
         for k in 0..<min(got, n + 1) {
             let e = lo + Int(scratch[k])
             var a = s, b = e
-            while a < b && CharTable.flags(t[a]) & CharTable.space != 0 { a += 1 }
-            while b > a && CharTable.flags(t[b - 1]) & CharTable.space != 0 { b -= 1 }
+            while a < b && f[a] & CharTable.space != 0 { a += 1 }
+            while b > a && f[b - 1] & CharTable.space != 0 { b -= 1 }
             if b > a { out.append(Int32(a)); out.append(Int32(b)) }
             s = e
         }
