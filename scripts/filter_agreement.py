@@ -4,7 +4,11 @@ GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter (same default t
 same JSONL, and the throughput of both on those four rule sets (datatrove in one process, each
 filter on the original text; llmdata --jobs 2, whole command).
 
-Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N] [--floor X]   (exit 1 below the floor, default 0.995)
+Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N] [--floor X] [--language L] [--rules a,b]
+  exit 1 below the floor (default 0.995). --language (default en) goes to both tools; for zh,
+  datatrove splits words with jieba (pip install jieba) and the default rules are the two it
+  supports there, gopher_repetition and fineweb (docs/filters.md says why gopher_quality and c4
+  deviate for Chinese by design).
 """
 import json
 import subprocess
@@ -23,6 +27,9 @@ def main():
     args = sys.argv[3:]
     limit = int(args[args.index("--limit") + 1]) if "--limit" in args else None
     floor = float(args[args.index("--floor") + 1]) if "--floor" in args else 0.995
+    language = args[args.index("--language") + 1] if "--language" in args else "en"
+    default_rules = RULES if language == "en" else ["gopher_repetition", "fineweb"]
+    rules = args[args.index("--rules") + 1].split(",") if "--rules" in args else default_rules
     rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
     inp = path
     if limit:
@@ -32,11 +39,12 @@ def main():
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     mb = sum(len(r["text"].encode()) for r in rows) / 1e6
     t0 = time.perf_counter()
-    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(RULES), "--language", "en"], capture_output=True, check=True)
+    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(rules), "--language", language], capture_output=True, check=True)
     t_ll = time.perf_counter() - t0
     ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().splitlines()]
-    filters = {"gopher_quality": GopherQualityFilter(), "gopher_repetition": GopherRepetitionFilter(),
-               "c4": C4QualityFilter(), "fineweb": FineWebQualityFilter()}
+    every = {"gopher_quality": GopherQualityFilter, "gopher_repetition": GopherRepetitionFilter,
+             "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
+    filters = {k: every[k](language=language) for k in rules}
     t0 = time.perf_counter()
     theirs = {k: [] for k in filters}
     for i, r in enumerate(rows):
@@ -44,7 +52,7 @@ def main():
             res = f.filter(Document(text=r["text"], id=str(i)))
             theirs[k].append(None if res is True else res[1])
     t_dt = time.perf_counter() - t0
-    print(f"{path}: {len(rows)} documents, {mb:.1f} MB")
+    print(f"{path}: {len(rows)} documents, {mb:.1f} MB, language {language}")
     ok = True
     for k in filters:
         agree = sum((ours[i].get(k) is None) == (theirs[k][i] is None) for i in range(len(rows)))
