@@ -2,7 +2,7 @@
 import PackageDescription
 
 let cxx: [CXXSetting] = [.unsafeFlags(["-O3"], .when(configuration: .release))]
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "llmdata",

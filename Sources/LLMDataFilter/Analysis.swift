@@ -20,7 +20,11 @@ public final class Analysis {
     public private(set) var unspaced = false
     /// The document's language from metadata.language, if any.
     public private(set) var language: String?
-    private var hashesReady = false
+    /// Words with a character that is not punctuation (datatrove's non-symbol words), their
+    /// characters, and words with a letter.
+    public private(set) var nonSymbolWords = 0
+    public private(set) var nonSymbolChars = 0
+    public private(set) var alphaWords = 0
 
     public init() {}
 
@@ -85,14 +89,15 @@ public final class Analysis {
         } else {
             WordSplitter.split(text, flags.p, 0, n, into: &words, scratch: &scratch)
         }
-        hashesReady = false
+        wordStats()
+        lineCacheValid = false
     }
 
-    /// Computes the per-word hashes (once per document).
-    func ensureWordHashes() {
-        if hashesReady { return }
-        hashesReady = true
+    /// One pass over the words: their hashes, base^length, and the symbol and letter counts.
+    private func wordStats() {
         let w = wordCount
+        let fl = flags.p
+        var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
         wordHash.clear()
         wordHash.reserve(w)
         wordPow.clear()
@@ -101,12 +106,93 @@ public final class Analysis {
         for k in 0..<w {
             var h: UInt64 = 0
             var p: UInt64 = 1
-            var i = wordStart(k)
+            let s = wordStart(k)
+            var i = s
             let e = wordEnd(k)
-            while i < e { h = PolyHash.step(h, t[i]); p = p &* PolyHash.base; i += 1 }
+            var any: UInt16 = 0, all: UInt16 = 0xFFFF
+            while i < e {
+                h = PolyHash.step(h, t[i])
+                p = p &* PolyHash.base
+                any |= fl[i]
+                all &= fl[i]
+                i += 1
+            }
             wordHash.append(h)
             wordPow.append(p)
+            if all & CharTable.punct == 0 { nonSymbol += 1; nonSymbolChars += e - s }
+            if any & CharTable.alpha != 0 { alphaWords += 1 }
         }
+        nonSymbolWords = nonSymbol
+        self.nonSymbolChars = nonSymbolChars
+        self.alphaWords = alphaWords
+    }
+
+    struct Line {
+        var start: Int
+        var end: Int
+        /// Polynomial hash of the line's characters, and base^length.
+        var h: UInt64
+        var pow: UInt64
+        var key: UInt64 { PolyHash.key(h, length: end - start) }
+    }
+    private var lineCache: [Line] = []
+    private var lineCacheValid = false
+
+    /// text.split("\n") with each line's hash, computed once per document.
+    func newlineLines() -> [Line] {
+        if lineCacheValid { return lineCache }
+        lineCacheValid = true
+        lineCache.removeAll(keepingCapacity: true)
+        let t = text
+        let n = count
+        var s = 0
+        var h: UInt64 = 0, p: UInt64 = 1
+        for i in 0..<n {
+            let c = t[i]
+            if c == 0x0A {
+                lineCache.append(Line(start: s, end: i, h: h, pow: p))
+                s = i + 1; h = 0; p = 1
+            } else {
+                h = PolyHash.step(h, c)
+                p = p &* PolyHash.base
+            }
+        }
+        lineCache.append(Line(start: s, end: n, h: h, pow: p))
+        return lineCache
+    }
+
+    /// re.split(r"\n{2,}", text.strip()) as (key, length) pieces, composed from the line hashes
+    /// (the first and last piece are cut at the stripped ends).
+    func paragraphs() -> [(UInt64, Int)] {
+        let (ps, pe) = stripped(0, count)
+        if ps == pe { return [(PolyHash.key(0, length: 0), 0)] }
+        let lines = newlineLines()
+        var out: [(UInt64, Int)] = []
+        var h: UInt64 = 0
+        var start = -1, end = 0
+        var pendingNewline = false
+        for l in lines {
+            if l.end < ps { continue }
+            if l.start > pe { break }
+            let a = max(l.start, ps), b = min(l.end, pe)
+            if b == a && a > ps && b < pe {
+                // an empty line inside: a paragraph break (consecutive ones are one break)
+                if start >= 0 { out.append((PolyHash.key(h, length: end - start), end - start)); start = -1; h = 0 }
+                pendingNewline = false
+                continue
+            }
+            if start < 0 { start = a; h = 0; pendingNewline = false }
+            if pendingNewline { h = PolyHash.step(h, 0x0A) }
+            if a == l.start && b == l.end {
+                h = h &* l.pow &+ l.h
+            } else {
+                for i in a..<b { h = PolyHash.step(h, scalars[i]) }
+            }
+            end = b
+            pendingNewline = true
+        }
+        if start >= 0 { out.append((PolyHash.key(h, length: end - start), end - start)) }
+        return out
     }
 
     /// Number of non-overlapping occurrences of `needle` in the text (Python's str.count).

@@ -39,98 +39,82 @@ struct Buf<T> {
     var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: p, count: count) }
 }
 
-/// An open-addressing table of 64-bit keys with a count, the index of the first occurrence and a
-/// length per key, cleared in O(1) by a generation stamp. The repetition rules use it as a set and
-/// as a counter of hashed lines, paragraphs and n-grams.
+/// An open-addressing table of 64-bit keys with a count and the index of the first occurrence
+/// per key, cleared in O(1) by a generation stamp. The repetition rules use it as a set and as a
+/// counter of hashed lines, paragraphs and n-grams. One entry is one 24-byte record, so a probe
+/// touches one cache line.
 struct HashCounter {
-    private var keys: UnsafeMutablePointer<UInt64>
-    private var stamps: UnsafeMutablePointer<UInt32>
-    private(set) var counts: UnsafeMutablePointer<Int32>
-    private(set) var firsts: UnsafeMutablePointer<Int32>
-    private(set) var lengths: UnsafeMutablePointer<Int32>
+    struct Entry {
+        var key: UInt64
+        var stamp: UInt32
+        var count: Int32
+        var first: Int32
+    }
+
+    private var entries: UnsafeMutablePointer<Entry>
     private var mask = 0
     private var gen: UInt32 = 1
-    /// Slots in use since the last reset, in insertion order.
-    private(set) var used: Buf<Int32> = Buf(capacity: 256)
 
     init() {
         let c = 1024
-        keys = .allocate(capacity: c)
-        stamps = .allocate(capacity: c)
-        stamps.initialize(repeating: 0, count: c)
-        counts = .allocate(capacity: c)
-        firsts = .allocate(capacity: c)
-        lengths = .allocate(capacity: c)
+        entries = .allocate(capacity: c)
+        entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0, first: 0), count: c)
         mask = c - 1
     }
 
-    func free() {
-        keys.deallocate(); stamps.deallocate(); counts.deallocate(); firsts.deallocate(); lengths.deallocate(); used.free()
-    }
+    func free() { entries.deallocate() }
 
     /// Empties the table and makes room for `n` keys at a load of at most 1/2.
     mutating func reset(expected n: Int) {
-        used.clear()
         if 2 * n > mask + 1 {
             var c = mask + 1
             while c < 2 * n { c *= 2 }
-            keys.deallocate(); stamps.deallocate(); counts.deallocate(); firsts.deallocate(); lengths.deallocate()
-            keys = .allocate(capacity: c)
-            stamps = .allocate(capacity: c)
-            stamps.initialize(repeating: 0, count: c)
-            counts = .allocate(capacity: c)
-            firsts = .allocate(capacity: c)
-            lengths = .allocate(capacity: c)
+            entries.deallocate()
+            entries = .allocate(capacity: c)
+            entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0, first: 0), count: c)
             mask = c - 1
             gen = 1
             return
         }
         gen &+= 1
         if gen == 0 {
-            stamps.update(repeating: 0, count: mask + 1)
+            for i in 0...mask { entries[i].stamp = 0 }
             gen = 1
         }
     }
 
-    /// Adds one occurrence of `key`; returns its slot. The first occurrence records `first`, `length`.
+    @inline(__always) private func home(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
+    /// Adds one occurrence of `key`; returns its slot. The first occurrence records `first`.
     @inline(__always) @discardableResult
-    mutating func add(_ key: UInt64, first: Int, length: Int) -> Int {
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    mutating func add(_ key: UInt64, first: Int) -> Int {
+        var i = home(key)
         while true {
-            if stamps[i] != gen {
-                stamps[i] = gen
-                keys[i] = key
-                counts[i] = 1
-                firsts[i] = Int32(truncatingIfNeeded: first)
-                lengths[i] = Int32(truncatingIfNeeded: length)
-                used.append(Int32(i))
+            let e = entries + i
+            if e.pointee.stamp != gen {
+                e.pointee = Entry(key: key, stamp: gen, count: 1, first: Int32(truncatingIfNeeded: first))
                 return i
             }
-            if keys[i] == key {
-                counts[i] += 1
+            if e.pointee.key == key {
+                e.pointee.count += 1
                 return i
             }
             i = (i + 1) & mask
         }
     }
+
+    @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count }
+    @inline(__always) func first(at slot: Int) -> Int32 { entries[slot].first }
 
     /// Whether `key` is present.
     @inline(__always) func contains(_ key: UInt64) -> Bool {
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
-        while stamps[i] == gen {
-            if keys[i] == key { return true }
+        var i = home(key)
+        while entries[i].stamp == gen {
+            if entries[i].key == key { return true }
             i = (i + 1) & mask
         }
         return false
-    }
-
-    /// The count of `key` (0 when absent).
-    @inline(__always) func count(of key: UInt64) -> Int {
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
-        while stamps[i] == gen {
-            if keys[i] == key { return Int(counts[i]) }
-            i = (i + 1) & mask
-        }
-        return 0
     }
 }

@@ -5,25 +5,20 @@ enum FineWeb {
         let t = a.text
         let n = a.count
         // text.split("\n"), keeping lines that are not blank
-        var lines: [(Int, Int)] = []
-        var newlines = 0
-        var s = 0
-        var i = 0
-        while i <= n {
-            if i == n || t[i] == 0x0A {
-                if i < n { newlines += 1 }
-                var j = s
-                while j < i && a.isSpace(j) { j += 1 }
-                if j < i { lines.append((s, i)) }
-                s = i + 1
-            }
-            i += 1
+        let all = a.newlineLines()
+        let newlines = all.count - 1
+        var lines: [Analysis.Line] = []
+        lines.reserveCapacity(all.count)
+        for l in all {
+            var j = l.start
+            while j < l.end && a.isSpace(j) { j += 1 }
+            if j < l.end { lines.append(l) }
         }
         if e.fail(lines.isEmpty, "empty") { return }
         var terminal = 0, short = 0
-        for (ls, le) in lines {
-            if a.flags[le - 1] & CharTable.terminal != 0 { terminal += 1 }
-            if le - ls <= o.shortLineLength { short += 1 }
+        for l in lines {
+            if a.flags[l.end - 1] & CharTable.terminal != 0 { terminal += 1 }
+            if l.end - l.start <= o.shortLineLength { short += 1 }
         }
         let punct = ratio(terminal, lines.count)
         e.signal("line_punct_ratio", punct)
@@ -31,7 +26,7 @@ enum FineWeb {
         let shortRatio = ratio(short, lines.count)
         e.signal("short_line_ratio", shortRatio)
         if e.fail(shortRatio > o.shortLineThr, "short_line_ratio") { return }
-        let (_, dupChars) = GopherRepetition.duplicates(a, lines)
+        let (_, dupChars) = GopherRepetition.duplicates(a, lines.map { ($0.key, $0.end - $0.start) })
         let dup = ratio(dupChars, n - newlines)
         e.signal("char_dup_ratio", dup)
         if e.fail(dup > o.charDuplicatesRatio, "char_dup_ratio") { return }
@@ -45,16 +40,7 @@ enum FineWeb {
 enum Length {
     static func evaluate(_ a: Analysis, _ o: LengthOptions, _ e: inout Eval) {
         let chars = a.count
-        var words = 0
-        let t = a.text
-        for k in 0..<a.wordCount {
-            var i = a.wordStart(k)
-            let end = a.wordEnd(k)
-            while i < end {
-                if a.flags[i] & CharTable.punct == 0 { words += 1; break }
-                i += 1
-            }
-        }
+        let words = a.nonSymbolWords
         e.signal("chars", chars)
         e.signal("words", words)
         if e.fail(o.minChars > 0 && chars < o.minChars, "min_chars") { return }

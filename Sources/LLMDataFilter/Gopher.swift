@@ -37,20 +37,8 @@ enum GopherQuality {
         let t = a.text
         let fl = a.flags.p
         let nWords = a.wordCount
-        var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
-        for k in 0..<nWords {
-            let s = a.wordStart(k), end = a.wordEnd(k)
-            var symbol = true, alpha = false
-            var i = s
-            while i < end {
-                let f = fl[i]
-                if f & CharTable.punct == 0 { symbol = false }
-                if f & CharTable.alpha != 0 { alpha = true }
-                i += 1
-            }
-            if !symbol { nonSymbol += 1; nonSymbolChars += end - s }
-            if alpha { alphaWords += 1 }
-        }
+        _ = fl
+        let nonSymbol = a.nonSymbolWords, nonSymbolChars = a.nonSymbolChars, alphaWords = a.alphaWords
         e.signal("words", nonSymbol)
         if e.fail(o.minDocWords > 0 && nonSymbol < o.minDocWords, "gopher_short_doc") { return }
         if e.fail(o.maxDocWords > 0 && nonSymbol > o.maxDocWords, "gopher_long_doc") { return }
@@ -149,54 +137,38 @@ enum GopherQuality {
 
 /// GopherRepetitionFilter (datatrove): duplicate paragraphs and lines, top n-grams, duplicated n-grams.
 enum GopherRepetition {
-    /// datatrove's find_duplicates over pieces given as ranges: (duplicate pieces, their characters).
-    static func duplicates(_ a: Analysis, _ pieces: [(Int, Int)]) -> (Int, Int) {
+    /// datatrove's find_duplicates over pieces given as (key, length): (duplicate pieces, their characters).
+    static func duplicates(_ a: Analysis, _ pieces: [(UInt64, Int)]) -> (Int, Int) {
         a.table.reset(expected: pieces.count)
         var elems = 0, chars = 0
-        for (s, e) in pieces {
-            let slot = a.table.add(a.hash(s, e), first: s, length: e - s)
-            if a.table.counts[slot] > 1 { elems += 1; chars += e - s }
+        for (k, (key, length)) in pieces.enumerated() {
+            let slot = a.table.add(key, first: k)
+            if a.table.count(at: slot) > 1 { elems += 1; chars += length }
         }
         return (elems, chars)
-    }
-
-    /// re.split(r"\n{minRun,}", text[a..<b]).
-    static func splitNewlines(_ a: Analysis, _ lo: Int, _ hi: Int, minRun: Int) -> [(Int, Int)] {
-        let t = a.text
-        var out: [(Int, Int)] = []
-        var start = lo
-        var i = lo
-        while i < hi {
-            if t[i] == 0x0A {
-                var e = i
-                while e < hi && t[e] == 0x0A { e += 1 }
-                if e - i >= minRun {
-                    out.append((start, i))
-                    start = e
-                }
-                i = e
-                continue
-            }
-            i += 1
-        }
-        out.append((start, hi))
-        return out
     }
 
     static func evaluate(_ a: Analysis, _ o: GopherRepetitionOptions, _ e: inout Eval) {
         let len = a.count
         if e.fail(len == 0, "empty") { return }
-        let (ps, pe) = a.stripped(0, len)
-        let paragraphs = splitNewlines(a, ps, pe, minRun: 2)
+        let lines = a.newlineLines()
+        let paragraphs = a.paragraphs()
         var (dups, chars) = duplicates(a, paragraphs)
         e.signal("dup_para_frac", ratio(dups, paragraphs.count))
         if e.fail(o.dupParaFrac > 0 && ratio(dups, paragraphs.count) > o.dupParaFrac, "dup_para_frac") { return }
         e.signal("dup_para_char_frac", ratio(chars, len))
         if e.fail(o.dupParaCharFrac > 0 && ratio(chars, len) > o.dupParaCharFrac, "dup_para_char_frac") { return }
-        let lines = splitNewlines(a, 0, len, minRun: 1)
-        (dups, chars) = duplicates(a, lines)
-        e.signal("dup_line_frac", ratio(dups, lines.count))
-        if e.fail(o.dupLineFrac > 0 && ratio(dups, lines.count) > o.dupLineFrac, "dup_line_frac") { return }
+        // re.split("\n+", text): the non-empty lines, and an empty piece first or last when the
+        // text starts or ends with a newline
+        var pieces: [(UInt64, Int)] = []
+        pieces.reserveCapacity(lines.count)
+        for k in 0..<lines.count {
+            let l = lines[k]
+            if l.end > l.start || k == 0 || k == lines.count - 1 { pieces.append((l.key, l.end - l.start)) }
+        }
+        (dups, chars) = duplicates(a, pieces)
+        e.signal("dup_line_frac", ratio(dups, pieces.count))
+        if e.fail(o.dupLineFrac > 0 && ratio(dups, pieces.count) > o.dupLineFrac, "dup_line_frac") { return }
         e.signal("dup_line_char_frac", ratio(chars, len))
         if e.fail(o.dupLineCharFrac > 0 && ratio(chars, len) > o.dupLineCharFrac, "dup_line_char_frac") { return }
 
@@ -241,7 +213,6 @@ enum NGramChain {
         let nw = a.wordCount
         var r = Result(topChars: [Int](repeating: 0, count: maxN + 1), dupChars: [Int](repeating: 0, count: maxN + 1))
         guard maxN >= 1, nw >= 1 else { return r }
-        a.ensureWordHashes()
         let wh = a.wordHash.p
         let wpow = a.wordPow.p
         let s = a.chainScratch
@@ -254,11 +225,8 @@ enum NGramChain {
         let alive = s.alive, hashes = s.hashes
         for k in 0..<nw { alive[k] = Int32(k); hashes[k] = wh[k] }
         var aliveCount = nw
-        // per position: the stamp when its n-gram repeats (document generation and n), its key
-        let repStamp = s.repStamp, keys = s.keys, slots = s.slots
-        s.generation &+= 1
-        if s.generation > Int32.max / 64 { s.generation = 1; repStamp.update(repeating: 0, count: s.capacity) }
-        let gen = s.generation * 64
+        // per position: the table key of its n-gram
+        let keys = s.keys, slots = s.slots
         for n in 1...maxN {
             guard nw >= n else { break }
             let firstLength = c[n] - c[0] + (n - 1)
@@ -285,21 +253,19 @@ enum NGramChain {
                 let i = Int(alive[j])
                 let key = PolyHash.key(hashes[j], length: c[i + n] - c[i] + (n - 1))
                 keys[i] = key
-                slots[j] = Int32(truncatingIfNeeded: a.table.add(key, first: i, length: 0))
+                slots[j] = Int32(truncatingIfNeeded: a.table.add(key, first: i))
             }
             // the most common n-gram: highest count, first seen (smallest position) on ties
             var bestCount: Int32 = 1, bestPos = 0
             var w = 0
             for j in 0..<aliveCount {
                 let slot = Int(slots[j])
-                let cnt = a.table.counts[slot]
+                let cnt = a.table.count(at: slot)
                 if cnt >= 2 {
-                    let i = Int(alive[j])
-                    if cnt > bestCount || (cnt == bestCount && Int(a.table.firsts[slot]) < bestPos) {
+                    if cnt > bestCount || (cnt == bestCount && Int(a.table.first(at: slot)) < bestPos) {
                         bestCount = cnt
-                        bestPos = Int(a.table.firsts[slot])
+                        bestPos = Int(a.table.first(at: slot))
                     }
-                    repStamp[i] = gen + Int32(n)
                     alive[w] = alive[j]
                     hashes[w] = hashes[j]
                     w += 1
@@ -307,22 +273,22 @@ enum NGramChain {
             }
             r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
             aliveCount = w
-            // datatrove's find_all_duplicate over the repeating positions only
+            // datatrove's find_all_duplicate over the repeating positions only (in ascending
+            // order; a repeat skips the next n - 1 positions)
             if w > 0 {
                 a.table2.reset(expected: w)
                 var repeated = 0
                 var idx = 0
-                let last = nw - n
-                while idx <= last {
-                    if repStamp[idx] == gen + Int32(n) {
-                        if a.table2.contains(keys[idx]) {
-                            repeated += c[idx + n] - c[idx]
-                            idx += n
-                            continue
-                        }
-                        a.table2.add(keys[idx], first: idx, length: 0)
+                for j in 0..<w {
+                    let i = Int(alive[j])
+                    if i < idx { continue }
+                    if a.table2.contains(keys[i]) {
+                        repeated += c[i + n] - c[i]
+                        idx = i + n
+                    } else {
+                        a.table2.add(keys[i], first: i)
+                        idx = i + 1
                     }
-                    idx += 1
                 }
                 r.dupChars[n] = repeated
             }
@@ -337,23 +303,20 @@ final class ChainScratch {
     var prefix = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     var alive = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    var repStamp = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    var generation: Int32 = 0
 
     func reserve(_ n: Int) {
         guard n + 1 > capacity else { return }
         let c = max(n + 1, 2 * capacity, 1024)
         free()
         prefix = .allocate(capacity: c); alive = .allocate(capacity: c); hashes = .allocate(capacity: c)
-        repStamp = .allocate(capacity: c); keys = .allocate(capacity: c); slots = .allocate(capacity: c)
-        repStamp.initialize(repeating: 0, count: c)
+        keys = .allocate(capacity: c); slots = .allocate(capacity: c)
         capacity = c
     }
 
     private func free() {
-        prefix.deallocate(); alive.deallocate(); hashes.deallocate(); repStamp.deallocate(); keys.deallocate(); slots.deallocate()
+        prefix.deallocate(); alive.deallocate(); hashes.deallocate(); keys.deallocate(); slots.deallocate()
     }
 
     deinit { free() }
