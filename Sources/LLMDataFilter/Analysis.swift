@@ -93,6 +93,13 @@ public final class Analysis {
         lineCacheValid = false
     }
 
+    /// base^k for short words.
+    private let powers: [UInt64] = {
+        var p: [UInt64] = [1]
+        for _ in 1..<64 { p.append(p[p.count - 1] &* PolyHash.base) }
+        return p
+    }()
+
     /// One pass over the words: their hashes, base^length, and the symbol and letter counts.
     private func wordStats() {
         let w = wordCount
@@ -110,9 +117,9 @@ public final class Analysis {
             var i = s
             let e = wordEnd(k)
             var any: UInt16 = 0, all: UInt16 = 0xFFFF
+            if e - s < powers.count { p = powers[e - s] } else { for _ in s..<e { p = p &* PolyHash.base } }
             while i < e {
                 h = PolyHash.step(h, t[i])
-                p = p &* PolyHash.base
                 any |= fl[i]
                 all &= fl[i]
                 i += 1

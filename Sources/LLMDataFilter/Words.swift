@@ -43,6 +43,8 @@ public enum WordSplitter {
             return PolyHash.key(h, length: s.count)
         }
 
+        @inline(__always) func mayContain(_ key: UInt64) -> Bool { filter[Int(key & UInt64(filter.count - 1))] }
+
         /// The special case equal to t[a..<b], if any.
         @inline(__always) func find(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int) -> Int? {
             guard b - a <= maxLength, b > a else { return nil }
@@ -80,10 +82,11 @@ public enum WordSplitter {
             while i < hi && f[i] & CharTable.space != 0 { i += 1 }
             var e = i
             var simple = true  // ASCII letters and digits only, perhaps one final comma
+            var h: UInt64 = 0
             while e < hi {
                 let c = t[e]
                 if c < 0x80 {
-                    if isAlnumASCII(c) { e += 1; continue }
+                    if isAlnumASCII(c) { h = PolyHash.step(h, c); e += 1; continue }
                     if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) { break }
                 } else if f[e] & CharTable.space != 0 { break }
                 simple = false
@@ -91,7 +94,7 @@ public enum WordSplitter {
             }
             if e > i {
                 if simple {
-                    if let j = specials.find(t, i, e) { specials.emit(j, at: i, into: &out) } else { out.append(Int32(i)); out.append(Int32(e)) }
+                    if e - i <= specials.maxLength, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) { specials.emit(j, at: i, into: &out) } else { out.append(Int32(i)); out.append(Int32(e)) }
                 } else if e - i > 1 && t[e - 1] == 0x2C && (i..<(e - 1)).allSatisfy({ isAlnumASCII(t[$0]) }) && specials.find(t, i, e) == nil && specials.find(t, i, e - 1) == nil {
                     out.append(Int32(i)); out.append(Int32(e - 1))
                     out.append(Int32(e - 1)); out.append(Int32(e))
@@ -113,6 +116,9 @@ public enum WordSplitter {
             var merged = false
             for span in [3, 2] where k + 2 * span <= out.count {
                 let a = Int(out[k]), b = Int(out[k + 2 * span - 1])
+                // the specials that span tokens are emoticons, quote pairs and elisions: short,
+                // starting with punctuation
+                if b - a > 4 || isAlnumASCII(t[a]) || (t[a] >= 0x80 && isLetter(t[a])) { continue }
                 if let j = specials.find(t, a, b), specials.pieces[j].count == 1 {
                     // replace `span` tokens by one
                     out[k + 1] = Int32(b)
