@@ -39,16 +39,14 @@ struct Buf<T> {
     var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: p, count: count) }
 }
 
-/// An open-addressing table of 64-bit keys with a count and the index of the first occurrence
-/// per key, cleared in O(1) by a generation stamp. The repetition rules use it as a set and as a
-/// counter of hashed lines, paragraphs and n-grams. One entry is one 24-byte record, so a probe
+/// An open-addressing table of 64-bit keys with a count per key, cleared in O(1) by a generation stamp. The repetition rules use it as a set and as a
+/// counter of hashed lines, paragraphs and n-grams. One entry is one 16-byte record, so a probe
 /// touches one cache line.
 struct HashCounter {
     struct Entry {
         var key: UInt64
         var stamp: UInt32
         var count: Int32
-        var first: Int32
     }
 
     private var entries: UnsafeMutablePointer<Entry>
@@ -58,7 +56,7 @@ struct HashCounter {
     init() {
         let c = 1024
         entries = .allocate(capacity: c)
-        entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0, first: 0), count: c)
+        entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0), count: c)
         mask = c - 1
     }
 
@@ -71,7 +69,7 @@ struct HashCounter {
             while c < 2 * n { c *= 2 }
             entries.deallocate()
             entries = .allocate(capacity: c)
-            entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0, first: 0), count: c)
+            entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0), count: c)
             mask = c - 1
             gen = 1
             return
@@ -87,14 +85,14 @@ struct HashCounter {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
     }
 
-    /// Adds one occurrence of `key`; returns its slot. The first occurrence records `first`.
+    /// Adds one occurrence of `key`; returns its slot.
     @inline(__always) @discardableResult
-    mutating func add(_ key: UInt64, first: Int) -> Int {
+    mutating func add(_ key: UInt64) -> Int {
         var i = home(key)
         while true {
             let e = entries + i
             if e.pointee.stamp != gen {
-                e.pointee = Entry(key: key, stamp: gen, count: 1, first: Int32(truncatingIfNeeded: first))
+                e.pointee = Entry(key: key, stamp: gen, count: 1)
                 return i
             }
             if e.pointee.key == key {
@@ -106,7 +104,6 @@ struct HashCounter {
     }
 
     @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count }
-    @inline(__always) func first(at slot: Int) -> Int32 { entries[slot].first }
 
     /// Whether `key` is present.
     @inline(__always) func contains(_ key: UInt64) -> Bool {

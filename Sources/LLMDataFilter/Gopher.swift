@@ -141,8 +141,8 @@ enum GopherRepetition {
     static func duplicates(_ a: Analysis, _ pieces: [(UInt64, Int)]) -> (Int, Int) {
         a.table.reset(expected: pieces.count)
         var elems = 0, chars = 0
-        for (k, (key, length)) in pieces.enumerated() {
-            let slot = a.table.add(key, first: k)
+        for (key, length) in pieces {
+            let slot = a.table.add(key)
             if a.table.count(at: slot) > 1 { elems += 1; chars += length }
         }
         return (elems, chars)
@@ -253,18 +253,19 @@ enum NGramChain {
                 let i = Int(alive[j])
                 let key = PolyHash.key(hashes[j], length: c[i + n] - c[i] + (n - 1))
                 keys[i] = key
-                slots[j] = Int32(truncatingIfNeeded: a.table.add(key, first: i))
+                slots[j] = Int32(truncatingIfNeeded: a.table.add(key))
             }
-            // the most common n-gram: highest count, first seen (smallest position) on ties
+            // the most common n-gram: highest count, first seen on ties. Positions ascend, so the
+            // first position met with a higher count is that n-gram's first occurrence.
             var bestCount: Int32 = 1, bestPos = 0
             var w = 0
             for j in 0..<aliveCount {
                 let slot = Int(slots[j])
                 let cnt = a.table.count(at: slot)
                 if cnt >= 2 {
-                    if cnt > bestCount || (cnt == bestCount && Int(a.table.first(at: slot)) < bestPos) {
+                    if cnt > bestCount {
                         bestCount = cnt
-                        bestPos = Int(a.table.first(at: slot))
+                        bestPos = Int(alive[j])
                     }
                     alive[w] = alive[j]
                     hashes[w] = hashes[j]
@@ -286,7 +287,7 @@ enum NGramChain {
                         repeated += c[i + n] - c[i]
                         idx = i + n
                     } else {
-                        a.table2.add(keys[i], first: i)
+                        a.table2.add(keys[i])
                         idx = i + 1
                     }
                 }
