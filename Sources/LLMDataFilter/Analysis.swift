@@ -84,10 +84,11 @@ public final class Analysis {
             unspaced = 3 * unspacedLetters > letters
         }
         words.clear()
+        wordHash.clear()
         if unspaced {
             WordSplitter.splitICU(text, flags.p, 0, n, into: &words, scratch: &scratch)
         } else {
-            WordSplitter.split(text, flags.p, 0, n, into: &words, scratch: &scratch)
+            WordSplitter.split(text, flags.p, 0, n, into: &words, hashes: &wordHash, scratch: &scratch)
         }
         wordStats()
         lineCacheValid = false
@@ -105,8 +106,8 @@ public final class Analysis {
         let w = wordCount
         let fl = flags.p
         var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
-        wordHash.clear()
-        wordHash.reserve(w)
+        // the splitter's fast path hashed most words already (0: not hashed)
+        while wordHash.count < w { wordHash.append(0) }
         wordPow.clear()
         wordPow.reserve(w)
         let t = text
@@ -118,13 +119,16 @@ public final class Analysis {
             let e = wordEnd(k)
             var any: UInt16 = 0, all: UInt16 = 0xFFFF
             if e - s < powers.count { p = powers[e - s] } else { for _ in s..<e { p = p &* PolyHash.base } }
+            if wordHash[k] == 0 {
+                while i < e { h = PolyHash.step(h, t[i]); i += 1 }
+                wordHash[k] = h
+                i = s
+            }
             while i < e {
-                h = PolyHash.step(h, t[i])
                 any |= fl[i]
                 all &= fl[i]
                 i += 1
             }
-            wordHash.append(h)
             wordPow.append(p)
             if all & CharTable.punct == 0 { nonSymbol += 1; nonSymbolChars += e - s }
             if any & CharTable.alpha != 0 { alphaWords += 1 }

@@ -62,23 +62,27 @@ struct HashCounter {
 
     func free() { entries.deallocate() }
 
-    /// Empties the table and makes room for `n` keys at a load of at most 1/2.
+    private var capacity = 1024
+
+    /// Empties the table and makes room for `n` keys at a load of at most 1/2. The table uses
+    /// only the smallest power of two that fits, so small documents after a large one stay in cache.
     mutating func reset(expected n: Int) {
-        if 2 * n > mask + 1 {
-            var c = mask + 1
-            while c < 2 * n { c *= 2 }
+        var c = 256
+        while c < 2 * n { c *= 2 }
+        if c > capacity {
             entries.deallocate()
             entries = .allocate(capacity: c)
             entries.initialize(repeating: Entry(key: 0, stamp: 0, count: 0), count: c)
-            mask = c - 1
+            capacity = c
             gen = 1
-            return
+        } else {
+            gen &+= 1
+            if gen == 0 {
+                for i in 0..<capacity { entries[i].stamp = 0 }
+                gen = 1
+            }
         }
-        gen &+= 1
-        if gen == 0 {
-            for i in 0...mask { entries[i].stamp = 0 }
-            gen = 1
-        }
+        mask = c - 1
     }
 
     @inline(__always) private func home(_ key: UInt64) -> Int {

@@ -158,7 +158,9 @@ enum C4 {
                         lineWords.clear()
                         var lf = [UInt16](repeating: 0, count: hi)
                         lf.withUnsafeMutableBufferPointer { CharTable.fill(lineText, $0.baseAddress!) }
-                        lf.withUnsafeBufferPointer { WordSplitter.split(lineText, $0.baseAddress!, lo, hi, into: &lineWords, scratch: &lineScratch) }
+                        var unused = Buf<UInt64>(capacity: 64)
+                        defer { unused.free() }
+                        lf.withUnsafeBufferPointer { WordSplitter.split(lineText, $0.baseAddress!, lo, hi, into: &lineWords, hashes: &unused, scratch: &lineScratch) }
                         numSentences += max(1, sentences(lineText, words: lineWords.buffer))
                     }
                 }

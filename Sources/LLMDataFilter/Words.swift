@@ -75,8 +75,10 @@ public enum WordSplitter {
         (c &- 0x61) < 26 || (c &- 0x41) < 26 || (c &- 0x30) < 10
     }
 
-    /// Splits t[lo..<hi] into words, appended to `out` as (start, end) pairs.
-    static func split(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, scratch: inout Buf<Int32>) {
+    /// Splits t[lo..<hi] into words, appended to `out` as (start, end) pairs. `hashes` gets one
+    /// entry per word: its PolyHash when the fast path computed it on the way, else 0.
+    static func split(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>,
+                      hashes: inout Buf<UInt64>, scratch: inout Buf<Int32>) {
         var i = lo
         while i < hi {
             while i < hi && f[i] & CharTable.space != 0 { i += 1 }
@@ -94,7 +96,12 @@ public enum WordSplitter {
             }
             if e > i {
                 if simple {
-                    if e - i <= specials.maxLength, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) { specials.emit(j, at: i, into: &out) } else { out.append(Int32(i)); out.append(Int32(e)) }
+                    if e - i <= specials.maxLength, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) {
+                        specials.emit(j, at: i, into: &out)
+                    } else {
+                        out.append(Int32(i)); out.append(Int32(e))
+                        hashes.append(h)
+                    }
                 } else if e - i > 1 && t[e - 1] == 0x2C && (i..<(e - 1)).allSatisfy({ isAlnumASCII(t[$0]) }) && specials.find(t, i, e) == nil && specials.find(t, i, e - 1) == nil {
                     out.append(Int32(i)); out.append(Int32(e - 1))
                     out.append(Int32(e - 1)); out.append(Int32(e))
@@ -103,6 +110,7 @@ public enum WordSplitter {
                     splitChunk(t, f, i, e, into: &out, suffixes: &scratch)
                     if out.count - first > 2 { mergeSpecials(t, &out, from: first) }
                 }
+                while hashes.count < out.count / 2 { hashes.append(0) }
             }
             i = e
         }
@@ -248,7 +256,12 @@ public enum WordSplitter {
         scratch.clear()
         scratch.reserve(n + 1)
         let got = Int(llm_icu_breaks(t.baseAddress! + lo, Int32(n), Int32(LLM_BREAK_WORD), scratch.p, nil, Int32(n + 1)))
-        guard got > 0 else { split(t, f, lo, hi, into: &out, scratch: &scratch); return }
+        guard got > 0 else {
+            var hashes = Buf<UInt64>(capacity: 64)
+            defer { hashes.free() }
+            split(t, f, lo, hi, into: &out, hashes: &hashes, scratch: &scratch)
+            return
+        }
         var s = lo
         for k in 0..<min(got, n + 1) {
             let e = lo + Int(scratch[k])
