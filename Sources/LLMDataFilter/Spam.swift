@@ -27,6 +27,7 @@ enum Spam {
         let ascii: [[Int]]
         let other: [UInt32: [Int]]
         let otherFirst: [Bool]
+        let asciiFirst: [Bool]
 
         init(_ list: [String]) {
             phrases = list.map { $0.lowercased().unicodeScalars.map(\.value) }.filter { !$0.isEmpty }
@@ -42,6 +43,7 @@ enum Spam {
             self.ascii = ascii
             self.other = other
             self.otherFirst = otherFirst
+            asciiFirst = ascii.map { !$0.isEmpty }
         }
 
         /// Occurrences of any phrase (the longest at each place; a match consumes its characters).
@@ -49,15 +51,20 @@ enum Spam {
             var n = 0
             var i = 0
             let count = t.count
+            let af = asciiFirst.withUnsafeBufferPointer { $0.baseAddress! }
+            let of = otherFirst.withUnsafeBufferPointer { $0.baseAddress! }
+            // (the tables are immutable members of this value: their storage outlives the loop)
             while i < count {
                 var c = t[i]
-                let candidates: [Int]
                 if c < 0x80 {
                     if (c &- 0x41) < 26 { c |= 0x20 }
-                    if ascii[Int(c)].isEmpty || (i > 0 && WordSplitter.isAlnumASCII(t[i - 1])) { i += 1; continue }
-                    candidates = ascii[Int(c)]
-                } else {
-                    if c < 0x10000 && !otherFirst[Int(c)] { i += 1; continue }
+                    if !af[Int(c)] || (i > 0 && WordSplitter.isAlnumASCII(t[i - 1])) { i += 1; continue }
+                } else if c < 0x10000 && !of[Int(c)] {
+                    i += 1
+                    continue
+                }
+                let candidates: [Int]
+                if c < 0x80 { candidates = ascii[Int(c)] } else {
                     guard let l = other[c] else { i += 1; continue }
                     candidates = l
                 }
@@ -95,7 +102,32 @@ enum Spam {
         "»", "«", "›", "‹", "→", "←",
     ]
 
+    /// Keys of the navigation terms (ASCII letters lower-cased), with a bitmap prefilter.
+    static let navKeys: Set<UInt64> = Set(navTerms.map { navKey($0.lowercased().unicodeScalars.map(\.value)[...]) })
+    static let navFilter: [Bool] = {
+        var f = [Bool](repeating: false, count: 4096)
+        for k in navKeys { f[Int(k & 4095)] = true }
+        return f
+    }()
+
+    @inline(__always) static func navKey<C: Collection>(_ s: C) -> UInt64 where C.Element == UInt32 {
+        var h: UInt64 = 0
+        var n = 0
+        for c in s { h = PolyHash.step(h, (c &- 0x41) < 26 ? c | 0x20 : c); n += 1 }
+        return PolyHash.key(h, length: n)
+    }
+
     static let separators: Set<UInt32> = Set("|｜·•»«›‹>/,，、:：-–—()（）[]【】".unicodeScalars.map(\.value))
+
+    @inline(__always) static func isSeparator(_ c: UInt32) -> Bool {
+        if c < 0x80 {
+            switch c {
+            case 0x7C, 0x3E, 0x2F, 0x2C, 0x3A, 0x2D, 0x28, 0x29, 0x5B, 0x5D: return true
+            default: return false
+            }
+        }
+        return separators.contains(c)
+    }
 
     enum LineKind { case blank, nav, number, codeListing(number: Int, prefixEnd: Int, code: Bool), text }
 
@@ -121,14 +153,14 @@ enum Spam {
         var i = ls
         var firstIsLabel = false
         while i < le {
-            while i < le && (a.isSpace(i) || separators.contains(t[i])) { i += 1 }
+            while i < le && (a.isSpace(i) || isSeparator(t[i])) { i += 1 }
             let w = i
-            while i < le && !(a.isSpace(i) || separators.contains(t[i])) { i += 1 }
+            while i < le && !(a.isSpace(i) || isSeparator(t[i])) { i += 1 }
             guard i > w else { continue }
             if (w..<i).allSatisfy({ (t[$0] &- 0x30) < 10 }) { continue }
             tokens += 1
-            let word = a.string(w, i).lowercased()
-            if navTerms.contains(word) {
+            let key = navKey(UnsafeBufferPointer(rebasing: t[w..<i]))
+            if navFilter[Int(key & 4095)] && navKeys.contains(key) {
                 nav += 1
                 // "热搜: Java Python", "Tags: a, b": a navigation label heads the line
                 if tokens == 1 && i < le && (t[i] == 0x3A || t[i] == 0xFF1A) { firstIsLabel = true }
