@@ -30,6 +30,7 @@ public final class MinHasher {
     public private(set) var signature: [UInt32]
     var words: [Range<Int>] = []
     var chars: [Int] = []
+    var scratch: [UInt32] = []
 
     public init(options: MinHashOptions) {
         self.options = options
@@ -65,9 +66,33 @@ public final class MinHasher {
             }
         }
         var spaces = 0
-        for c in key where c == 0x20 { spaces += 1 }
         var charCount = 0
-        for c in key where c & 0xC0 != 0x80 { charCount += 1 }
+        key.withUnsafeBufferPointer { k in
+            for c in k {
+                spaces &+= c == 0x20 ? 1 : 0
+                charCount &+= c & 0xC0 != 0x80 ? 1 : 0
+            }
+        }
+        let wordShingles = spaces * 8 >= charCount
+        if (wordShingles ? options.wordNgram : options.charNgram) <= 64 {
+            // shingle boundaries and XXH3 in one C loop (the same values as the Swift loops
+            // below, which remain for n-gram sizes above 64), into a scratch buffer reused across
+            // documents; xs stays empty
+            let need = key.count + 2
+            if scratch.count < need { scratch = [UInt32](repeating: 0, count: max(need, 2 * scratch.count)) }
+            let p = options.permutations
+            var count = 0
+            key.withUnsafeBufferPointer { k in
+                scratch.withUnsafeMutableBufferPointer { x in
+                    count = wordShingles ? llm_word_shingle_hashes(k.baseAddress, k.count, options.wordNgram, x.baseAddress)
+                                  : llm_char_shingle_hashes(k.baseAddress, k.count, options.charNgram, x.baseAddress)
+                    signature.withUnsafeMutableBufferPointer { s in
+                        llm_minhash_update(s.baseAddress, a, b, p, x.baseAddress, count)
+                    }
+                }
+            }
+            return count
+        }
         var shingles = 0
         key.withUnsafeBytes { raw in
             let base = raw.baseAddress!

@@ -27,6 +27,15 @@ int llm_is_ascii(const uint8_t *src, size_t n);
 
 void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n, const uint32_t *xs, size_t count);
 
+/// Low 32 bits of the XXH3-64 of each word n-gram of a dedup key, in order (a key of at most
+/// `ngram` words gives one value, the hash of the whole key). xs needs room for n/2 + 1 values.
+/// Returns the count, or (size_t)-1 when ngram is 0 or above 64.
+size_t llm_word_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
+
+/// The same for character n-grams (characters: UTF-8 sequences other than 0x20; see
+/// MinHasher). xs needs room for n values.
+size_t llm_char_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
+
 #ifdef __cplusplus
 }
 #endif
