@@ -65,14 +65,9 @@ public final class MinHasher {
                 }
             }
         }
-        var spaces = 0
-        var charCount = 0
-        key.withUnsafeBufferPointer { k in
-            for c in k {
-                spaces &+= c == 0x20 ? 1 : 0
-                charCount &+= c & 0xC0 != 0x80 ? 1 : 0
-            }
-        }
+        var sp = 0, cc = 0
+        key.withUnsafeBufferPointer { k in llm_count_spaces_chars(k.baseAddress, k.count, &sp, &cc) }
+        let spaces = sp, charCount = cc
         let wordShingles = spaces * 8 >= charCount
         if (wordShingles ? options.wordNgram : options.charNgram) <= 64 {
             // shingle boundaries and XXH3 in one C loop (the same values as the Swift loops

@@ -32,6 +32,9 @@ void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, siz
 /// Returns the count, or (size_t)-1 when ngram is 0 or above 64.
 size_t llm_word_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
 
+/// Number of 0x20 bytes and of UTF-8 characters (bytes other than continuation bytes) in key.
+void llm_count_spaces_chars(const uint8_t *key, size_t n, size_t *spaces, size_t *chars);
+
 /// The same for character n-grams (characters: UTF-8 sequences other than 0x20; see
 /// MinHasher). xs needs room for n values.
 size_t llm_char_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
