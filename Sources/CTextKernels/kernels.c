@@ -131,6 +131,59 @@ void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, siz
     }
 }
 
+/* Length of the prefix of src[0..n) below 0x80 (ascii = 1) or at or above 0x80 (ascii = 0). */
+size_t llm_ascii_span(const uint8_t *src, size_t n, int ascii) {
+    size_t i = 0;
+    const uint64_t hi = 0x8080808080808080ULL;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, src + i, 8);
+        uint64_t m = ascii ? (w & hi) : (~w & hi);
+        if (m) return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+    while (i < n && ((src[i] < 0x80) == (ascii != 0))) i++;
+    return i;
+}
+
+/* The dedup key pass over NFKC_Casefold output (valid UTF-8), as KeyNormalizer.pass: classes from
+   `table` (code points below 0x10000: 0 keep, 1 drop, 2 space), bytes copied as they are (digits
+   to 0 with digits_to_zero), a pending space written before the next kept character when
+   something was written already. Stops before a 4-byte sequence (the caller classifies
+   supplementary code points); returns the bytes consumed, *o is advanced. dst needs n + 1 bytes
+   from *o. */
+size_t llm_key_utf8_pass(const uint8_t *t, size_t n, uint8_t *dst, size_t *o_io, int *pending, const uint8_t *table,
+                         int digits_to_zero) {
+    size_t i = 0, o = *o_io;
+    int p = *pending;
+    while (i < n) {
+        uint8_t b = t[i];
+        uint32_t cp;
+        size_t len;
+        if (b < 0x80) { cp = b; len = 1; }
+        else if (b < 0xE0) { cp = (uint32_t)(b & 0x1F) << 6 | (t[i + 1] & 0x3F); len = 2; }
+        else if (b < 0xF0) { cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(t[i + 1] & 0x3F) << 6 | (t[i + 2] & 0x3F); len = 3; }
+        else break;
+        uint8_t cls = table[cp];
+        if (cls == 2) {
+            p = 1;
+        } else if (cls == 0) {
+            if (p && o > 0) dst[o++] = ' ';
+            p = 0;
+            if (len == 1) {
+                dst[o++] = (digits_to_zero && b >= '0' && b <= '9') ? '0' : b;
+            } else {
+                for (size_t k = 0; k < len; k++) dst[o + k] = t[i + k];
+                o += len;
+            }
+        }
+        i += len;
+    }
+    *o_io = o;
+    *pending = p;
+    return i;
+}
+
 /* XXH3-64 (seed 0, default secret), equal to XXH3_64bits: the short-input paths are called
    directly so that they inline into the shingle loops (measured: the call through XXH3_64bits
    and its length dispatch was ~11% of minhash time). */

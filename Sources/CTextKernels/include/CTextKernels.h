@@ -22,6 +22,14 @@ void llm_tune_allocator(void);
 /// Dedup key of ASCII text (see kernels.c); returns bytes written at dst + written.
 size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending);
 
+/// Length of the prefix of src below 0x80 (ascii = 1) or at or above it (ascii = 0).
+size_t llm_ascii_span(const uint8_t *src, size_t n, int ascii);
+
+/// The dedup key pass over NFKC_Casefold output (see kernels.c): stops before a 4-byte sequence,
+/// returns the bytes consumed; *o and *pending carry the state.
+size_t llm_key_utf8_pass(const uint8_t *t, size_t n, uint8_t *dst, size_t *o, int *pending, const uint8_t *table,
+                         int digits_to_zero);
+
 /// 1 when every byte is below 0x80.
 int llm_is_ascii(const uint8_t *src, size_t n);
 
