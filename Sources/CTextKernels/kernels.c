@@ -187,20 +187,29 @@ size_t llm_key_utf8_pass(const uint8_t *t, size_t n, uint8_t *dst, size_t *o_io,
 /* XXH3-64 (seed 0, default secret), equal to XXH3_64bits: the short-input paths are called
    directly so that they inline into the shingle loops (measured: the call through XXH3_64bits
    and its length dispatch was ~11% of minhash time). */
-static inline uint64_t shingle_hash(const uint8_t *p, size_t len) {
+static inline __attribute__((always_inline)) uint64_t shingle_hash(const uint8_t *p, size_t len) {
     if (len <= 16) return XXH3_len_0to16_64b(p, len, XXH3_kSecret, 0);
     if (len <= 128) return XXH3_len_17to128_64b(p, len, XXH3_kSecret, sizeof(XXH3_kSecret), 0);
     return XXH3_64bits(p, len);
 }
 
 void llm_count_spaces_chars(const uint8_t *key, size_t n, size_t *spaces, size_t *chars) {
-    size_t sp = 0, ch = 0;
-    for (size_t i = 0; i < n; i++) {
-        sp += key[i] == 0x20;
-        ch += (key[i] & 0xC0) != 0x80;
+    /* 8 bytes at a time: continuation bytes are 10xxxxxx; a space is a zero byte of w ^ 0x20.. */
+    const uint64_t hi = 0x8080808080808080ULL, lo7 = 0x7F7F7F7F7F7F7F7FULL, sp = 0x2020202020202020ULL;
+    size_t nsp = 0, ncont = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        ncont += (size_t)__builtin_popcountll(w & hi & ~(w << 1));
+        uint64_t v = w ^ sp;
+        nsp += (size_t)__builtin_popcountll(~(((v & lo7) + lo7) | v) & hi);
     }
-    *spaces = sp;
-    *chars = ch;
+    for (; i < n; i++) {
+        nsp += key[i] == 0x20;
+        ncont += (key[i] & 0xC0) == 0x80;
+    }
+    *spaces = nsp;
+    *chars = n - ncont;
 }
 
 /* Low 32 bits of XXH3-64 of every word n-gram of a dedup key (words: maximal runs of bytes other
