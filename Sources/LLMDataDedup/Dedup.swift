@@ -53,7 +53,8 @@ final class FactsVisitor: BatchVisitor {
         switch options.mode {
         case .exact, .minhash:
             doc.withText { keys.normalize($0) }
-            facts.hashes.append(keys.hash128())
+            // the key hash is only used by exact mode (minhash needs the signature)
+            if options.mode == .exact { facts.hashes.append(keys.hash128()) }
             facts.empty.append(keys.key.isEmpty)
             if let hasher {
                 hasher.sign(keys.key)
