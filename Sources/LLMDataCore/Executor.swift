@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var maxWarnings = 100
     /// Extra fields for `--stats` (stages that run passes of their own before writing).
     public var statsExtra: [(String, JSONValue)] = []
+    /// Extra fields for `--stats` known only when the run has finished (after `statsExtra`).
+    public var statsExtraAtEnd: (@Sendable () -> [(String, JSONValue)])? = nil
     /// When the stage started, if before `run` (so `seconds` covers all its passes).
     public var startedAt: Double? = nil
     public init() {}
@@ -171,6 +173,14 @@ public enum StageRunner {
                 processors.append(try ChunkProcessor(stage: stage, files: work, reader: reader,
                                                      writeRejected: rejectedSink != nil))
             }
+            // OrderedStage: workers note record slots; the writer thread resolves each batch in
+            // order and writes dropped records again with a processor of its own.
+            let ordered = stage as? OrderedStage
+            var resolver: ChunkProcessor? = nil
+            if ordered != nil {
+                for p in processors { p.trackSlots = true }
+                resolver = try ChunkProcessor(stage: stage, files: work, reader: reader, writeRejected: rejectedSink != nil)
+            }
             let done = pipeline.start(files: work, reader: reader, processors: processors)
 
             let progress = Progress(stage: stage.name, enabled: options.progress ?? (!options.quiet && isatty(2) != 0))
@@ -193,6 +203,10 @@ public enum StageRunner {
                         exit = .strictViolation
                         pipeline.cancel()
                         break
+                    }
+                    if let ordered, let payload = r.payload {
+                        let drops = ordered.resolve(payload)
+                        if !drops.isEmpty { resolver!.applyDrops(drops, to: r) }
                     }
                     let sink = dirMode ? currentFileSink! : outputSink!
                     try sink.write(r.output)
@@ -245,7 +259,8 @@ public enum StageRunner {
             return .fatal
         }
         if let sp = options.statsPath {
-            let json = stats.json(stage: stage.name, seconds: Clock.now() - start, extra: options.statsExtra)
+            let json = stats.json(stage: stage.name, seconds: Clock.now() - start,
+                                  extra: options.statsExtra + (options.statsExtraAtEnd?() ?? []))
             do {
                 let s = try openByteSink(path: sp)
                 try s.write(Array(json.utf8))

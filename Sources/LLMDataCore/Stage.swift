@@ -13,6 +13,23 @@ public protocol RecordWorker: AnyObject {
     func process(_ doc: inout Document) -> Verdict
 }
 
+/// A stage whose keep-or-drop depends on earlier records in input order (`dedup --mode exact`),
+/// run in one pass: workers process batches in parallel as if every record were kept, and their
+/// worker's `finishBatch()` goes to the writer thread, which calls `resolve` on each batch in
+/// input order. Records it names are dropped after all: their kept output is taken back and they
+/// are parsed and written again with the given verdict (the same parser and writer as a worker),
+/// so the output is what a second pass that knew the decisions would write.
+public protocol OrderedStage: RecordStage {
+    /// For one batch (its workers' `finishBatch()`), in input order: the records to drop after
+    /// all, by line, with their drop verdict.
+    func resolve(_ payload: Any) -> [(line: Int, verdict: Verdict)]
+}
+
+/// A worker that hands what it learnt about a batch to `OrderedStage.resolve`.
+public protocol BatchPayloadWorker: RecordWorker {
+    func finishBatch() -> Any
+}
+
 /// Per-batch results, merged in input order by the writer.
 final class ProcessedChunk: @unchecked Sendable {
     let chunk: Chunk
@@ -22,8 +39,10 @@ final class ProcessedChunk: @unchecked Sendable {
     var stats = RunStats()
     /// First error in this batch (for --strict).
     var firstError: String?
-    /// What an ordered scan's visitor produced for this batch.
+    /// What an ordered scan's visitor (or a BatchPayloadWorker) produced for this batch.
     var payload: Any?
+    /// OrderedStage: each record's span and its byte ranges in `output` and `rejected`.
+    var slots: [(span: (start: Int, end: Int, line: Int), out: Range<Int>, rej: Range<Int>)] = []
 
     init(chunk: Chunk) { self.chunk = chunk }
 }
@@ -44,6 +63,10 @@ final class ChunkProcessor {
     var chunk_fileIndex = 0
     /// Called after each batch (ordered scans collect their visitor's payload here).
     var afterChunk: ((ProcessedChunk) -> Void)?
+    /// OrderedStage: note each record's output ranges (`ProcessedChunk.slots`).
+    var trackSlots = false
+    /// Set while `applyDrops` writes a record again: the verdict, instead of asking the worker.
+    var forcedVerdict: Verdict?
 
     init(stage: RecordStage, files: [InputFile], reader: ReaderOptions, writeRejected: Bool) throws {
         self.stage = stage
@@ -73,20 +96,64 @@ final class ChunkProcessor {
             if out.firstError == nil { out.firstError = "\(where_): \(n.message)" }
         }
         var counters = Counters()
+        if trackSlots { out.slots.reserveCapacity(chunk.spans.count) }
         chunk.data.withUnsafeBufferPointer { data in
             for span in chunk.spans {
                 let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
                 out.stats.recordsIn += 1
+                let o0 = out.output.count, r0 = out.rejected.count
                 switch chunk.kind {
                 case .json: processJSON(raw, line: span.line, file: file, out: out, counters: &counters)
                 case .text: processText(raw, line: span.line, file: file, out: out, counters: &counters)
                 }
+                if trackSlots { out.slots.append((span, o0..<out.output.count, r0..<out.rejected.count)) }
             }
         }
         out.stats.counters.merge(counters)
         out.stats.bytesOut = out.output.count
+        if let w = worker as? BatchPayloadWorker { out.payload = w.finishBatch() }
         afterChunk?(out)
         return out
+    }
+
+    /// OrderedStage, on the writer thread: drops the kept records of `r` named in `drops` (by
+    /// line): their output is removed and, with --rejected, they are written again with the drop
+    /// verdict, in record order among the batch's other rejected records.
+    func applyDrops(_ drops: [(line: Int, verdict: Verdict)], to r: ProcessedChunk) {
+        var byLine: [Int: Verdict] = [:]
+        for d in drops where byLine[d.line] == nil { byLine[d.line] = d.verdict }
+        let chunk = r.chunk
+        let file = files[chunk.fileIndex]
+        chunk_fileIndex = chunk.fileIndex
+        var output: [UInt8] = []
+        output.reserveCapacity(r.output.count)
+        var rejected: [UInt8] = []
+        rejected.reserveCapacity(r.rejected.count)
+        for slot in r.slots {
+            if let v = byLine[slot.span.line], !slot.out.isEmpty {
+                let scratch = ProcessedChunk(chunk: chunk)
+                var counters = Counters()
+                forcedVerdict = v
+                chunk.data.withUnsafeBufferPointer { data in
+                    let raw = UnsafeBufferPointer(rebasing: data[slot.span.start..<slot.span.end])
+                    switch chunk.kind {
+                    case .json: processJSON(raw, line: slot.span.line, file: file, out: scratch, counters: &counters)
+                    case .text: processText(raw, line: slot.span.line, file: file, out: scratch, counters: &counters)
+                    }
+                }
+                forcedVerdict = nil
+                r.stats.recordsOut -= 1
+                if case .drop(let reason, _) = v { r.stats.dropped[reason, default: 0] += 1 }
+                rejected.append(contentsOf: r.rejected[slot.rej])
+                rejected.append(contentsOf: scratch.rejected)
+            } else {
+                output.append(contentsOf: r.output[slot.out])
+                rejected.append(contentsOf: r.rejected[slot.rej])
+            }
+        }
+        r.output = output
+        r.rejected = rejected
+        r.stats.bytesOut = output.count
     }
 
     func reject(_ raw: UnsafeBufferPointer<UInt8>, reason: String, message: String, line: Int, file: InputFile, out: ProcessedChunk) {
@@ -156,7 +223,7 @@ final class ChunkProcessor {
             var doc = Document(text: text, id: id, metadataRaw: metaRaw, counters: counters)
             doc.fileIndex = chunk_fileIndex
             doc.line = line
-            let verdict = worker.process(&doc)
+            let verdict = forcedVerdict ?? worker.process(&doc)
             counters = doc.counters
             let fields = UnsafeBufferPointer(start: spans.withUnsafeBufferPointer { $0.baseAddress }, count: Int(info.field_count))
             switch verdict {
@@ -198,7 +265,7 @@ final class ChunkProcessor {
             var doc = Document(text: text, id: id, metadataRaw: nil, counters: counters)
             doc.fileIndex = chunk_fileIndex
             doc.line = line
-            let verdict = worker.process(&doc)
+            let verdict = forcedVerdict ?? worker.process(&doc)
             counters = doc.counters
             switch verdict {
             case .keep:

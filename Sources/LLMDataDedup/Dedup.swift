@@ -53,7 +53,8 @@ final class FactsVisitor: BatchVisitor {
         switch options.mode {
         case .exact, .minhash:
             doc.withText { keys.normalize($0) }
-            facts.hashes.append(keys.hash128())
+            // the key hash is only used by exact mode (minhash needs the signature)
+            if options.mode == .exact { facts.hashes.append(keys.hash128()) }
             facts.empty.append(keys.key.isEmpty)
             if let hasher {
                 hasher.sign(keys.key)
@@ -212,6 +213,65 @@ struct ApplyStage: RecordStage {
     func makeWorker() throws -> RecordWorker { try Worker(self) }
 }
 
+/// `--mode exact` in one pass: whether a record is the first with its key depends only on the
+/// records before it, so workers hash and write every record as kept (metadata.dedup with its
+/// own id as cluster) and the writer thread, in input order, turns later copies into drops
+/// (OrderedStage). The output is byte for byte what the two-pass version wrote.
+final class ExactStage: OrderedStage, @unchecked Sendable {
+    let name = "dedup"
+    let options: DedupOptions
+    /// Writer thread only: key hash → id of the first record with it.
+    var first: [HashKey: String] = [:]
+    var keptWithCopies = Set<String>()
+
+    init(options: DedupOptions) { self.options = options }
+
+    final class Worker: BatchPayloadWorker {
+        let keys: KeyNormalizer
+        var lines: [Int] = []
+        var ids: [String] = []
+        var hashes: [(UInt64, UInt64)] = []
+
+        init(options: DedupOptions) throws { keys = try KeyNormalizer(options: options.key) }
+
+        func process(_ doc: inout Document) -> Verdict {
+            doc.withText { keys.normalize($0) }
+            let h = keys.hash128()
+            lines.append(doc.line)
+            ids.append(doc.id)
+            hashes.append(h)
+            doc.setMetadata("dedup", .object([("hash", .string(hex128(h))), ("cluster", .string(doc.id))]))
+            return .keep
+        }
+
+        func finishBatch() -> Any {
+            defer {
+                lines.removeAll(keepingCapacity: true)
+                ids.removeAll(keepingCapacity: true)
+                hashes.removeAll(keepingCapacity: true)
+            }
+            return (lines, ids, hashes)
+        }
+    }
+
+    func makeWorker() throws -> RecordWorker { try Worker(options: options) }
+
+    func resolve(_ payload: Any) -> [(line: Int, verdict: Verdict)] {
+        let (lines, ids, hashes) = payload as! ([Int], [String], [(UInt64, UInt64)])
+        var drops: [(line: Int, verdict: Verdict)] = []
+        for k in 0..<lines.count {
+            let key = HashKey(a: hashes[k].0, b: hashes[k].1)
+            if let kept = first[key] {
+                keptWithCopies.insert(kept)
+                drops.append((lines[k], .drop(reason: "dedup:exact", annotation: ("dedup", .object([("hash", .string(hex128(hashes[k]))), ("cluster", .string(kept))])))))
+            } else {
+                first[key] = ids[k]
+            }
+        }
+        return drops
+    }
+}
+
 public enum DedupRunner {
     /// `llmdata dedup`: pass 1 reads every input once to decide, pass 2 reads them again to write.
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: DedupOptions,
@@ -222,6 +282,20 @@ public enum DedupRunner {
                 throw LLMDataError("dedup reads its inputs twice and cannot read stdin", hint: "write the records to a file first")
             }
             let start = Clock.now()
+            if options.mode == .exact && !run.strict {
+                // one pass (ExactStage); the stats keep the two-pass fields. --strict keeps the
+                // two passes, which stop at the first bad record before writing anything
+                let stage = ExactStage(options: options)
+                var r = run
+                r.overwrite = true  // as the two-pass version: every input is read and written
+                r.startedAt = start
+                r.statsExtraAtEnd = {
+                    [("decide_seconds", .double(((Clock.now() - start) * 1000).rounded() / 1000)),
+                     ("clusters", .int(stage.keptWithCopies.count)), ("candidate_pairs", .int(0)),
+                     ("verified_pairs", .int(0)), ("boilerplate_lines", .int(0))]
+                }
+                return StageRunner.run(stage: stage, inputs: inputs, format: format, reader: reader, options: r)
+            }
             let decisions = try decide(files: files, reader: reader, options: options, run: run)
             var r = run
             r.overwrite = true  // pass 2 must see the same files as pass 1
