@@ -5,6 +5,7 @@ same JSONL, and the throughput of both on those four rule sets (datatrove in one
 filter on the original text; llmdata --jobs 2, whole command).
 
 Usage: filter_agreement.py LLMDATA_BIN FILE.jsonl [--limit N] [--floor X] [--language L] [--rules a,b]
+                           [--line-checks-only]
   exit 1 below the floor (default 0.995). --language (default en) goes to both tools; for zh,
   datatrove splits words with jieba (pip install jieba) and the default rules are the two it
   supports there, gopher_repetition and fineweb (docs/filters.md says why gopher_quality and c4
@@ -30,6 +31,8 @@ def main():
     language = args[args.index("--language") + 1] if "--language" in args else "en"
     default_rules = RULES if language == "en" else ["gopher_repetition", "fineweb"]
     rules = args[args.index("--rules") + 1].split(",") if "--rules" in args else default_rules
+    # --line-checks-only: FineWeb without its one word-based check (list_ratio), on both sides
+    line_only = "--line-checks-only" in args
     rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
     inp = path
     if limit:
@@ -39,12 +42,15 @@ def main():
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     mb = sum(len(r["text"].encode()) for r in rows) / 1e6
     t0 = time.perf_counter()
-    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(rules), "--language", language], capture_output=True, check=True)
+    p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(rules), "--language", language]
+                       + (["--set", "fineweb.new_line_ratio=1000000"] if line_only else []), capture_output=True, check=True)
     t_ll = time.perf_counter() - t0
     ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().splitlines()]
     every = {"gopher_quality": GopherQualityFilter, "gopher_repetition": GopherRepetitionFilter,
              "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
     filters = {k: every[k](language=language) for k in rules}
+    if line_only and "fineweb" in filters:
+        filters["fineweb"] = FineWebQualityFilter(language=language, new_line_ratio=1e6)
     t0 = time.perf_counter()
     theirs = {k: [] for k in filters}
     for i, r in enumerate(rows):
