@@ -22,63 +22,81 @@ enum Spam {
     ]
 
     struct Blocklist {
-        let phrases: [[UInt32]]
-        /// Phrase indices by first character: ASCII (matched at word starts only) and the rest.
-        let ascii: [[Int]]
-        let other: [UInt32: [Int]]
+        /// All phrases, lower-cased, end to end; phrase k is flat[starts[k]..<starts[k + 1]].
+        let flat: [UInt32]
+        let starts: [Int]
+        /// Phrase indices sorted by first character, with the range for each first character.
+        let byFirst: [UInt32: Range<Int>]
+        let order: [Int]
+        /// Prefilters: ASCII phrases by their first two characters (matched at word starts only),
+        /// other phrases by their first character.
+        let asciiPairs: [Bool]
         let otherFirst: [Bool]
-        let asciiFirst: [Bool]
 
         init(_ list: [String]) {
-            phrases = list.map { $0.lowercased().unicodeScalars.map(\.value) }.filter { !$0.isEmpty }
-            var ascii = [[Int]](repeating: [], count: 128)
-            var other: [UInt32: [Int]] = [:]
+            let phrases = list.map { $0.lowercased().unicodeScalars.map(\.value) }.filter { $0.count >= 2 }
+            var flat: [UInt32] = [], starts: [Int] = [0]
+            for p in phrases { flat += p; starts.append(flat.count) }
+            let order = phrases.indices.sorted { (phrases[$0][0], $0) < (phrases[$1][0], $1) }
+            var byFirst: [UInt32: Range<Int>] = [:]
+            var k = 0
+            while k < order.count {
+                let c = phrases[order[k]][0]
+                var e = k
+                while e < order.count && phrases[order[e]][0] == c { e += 1 }
+                byFirst[c] = k..<e
+                k = e
+            }
+            var asciiPairs = [Bool](repeating: false, count: 128 * 128)
             var otherFirst = [Bool](repeating: false, count: 0x10000)
-            for (k, p) in phrases.enumerated() {
-                if p[0] < 0x80 { ascii[Int(p[0])].append(k) } else {
-                    other[p[0], default: []].append(k)
-                    if p[0] < 0x10000 { otherFirst[Int(p[0])] = true }
+            for p in phrases {
+                if p[0] < 0x80 {
+                    if p[1] < 0x80 { asciiPairs[Int(p[0]) * 128 + Int(p[1])] = true }
+                } else if p[0] < 0x10000 {
+                    otherFirst[Int(p[0])] = true
                 }
             }
-            self.ascii = ascii
-            self.other = other
-            self.otherFirst = otherFirst
-            asciiFirst = ascii.map { !$0.isEmpty }
+            self.flat = flat; self.starts = starts; self.byFirst = byFirst; self.order = order
+            self.asciiPairs = asciiPairs; self.otherFirst = otherFirst
         }
+
+        @inline(__always) static func lower(_ c: UInt32) -> UInt32 { (c &- 0x41) < 26 ? c | 0x20 : c }
 
         /// Occurrences of any phrase (the longest at each place; a match consumes its characters).
         func hits(_ t: UnsafeBufferPointer<UInt32>) -> Int {
+            asciiPairs.withUnsafeBufferPointer { ap in
+                otherFirst.withUnsafeBufferPointer { of in
+                    flat.withUnsafeBufferPointer { fl in
+                        hits(t, ap, of, fl)
+                    }
+                }
+            }
+        }
+
+        private func hits(_ t: UnsafeBufferPointer<UInt32>, _ ap: UnsafeBufferPointer<Bool>, _ of: UnsafeBufferPointer<Bool>,
+                          _ fl: UnsafeBufferPointer<UInt32>) -> Int {
             var n = 0
             var i = 0
             let count = t.count
-            let af = asciiFirst.withUnsafeBufferPointer { $0.baseAddress! }
-            let of = otherFirst.withUnsafeBufferPointer { $0.baseAddress! }
-            // (the tables are immutable members of this value: their storage outlives the loop)
-            while i < count {
-                var c = t[i]
+            while i + 1 < count {
+                let c = Self.lower(t[i])
                 if c < 0x80 {
-                    if (c &- 0x41) < 26 { c |= 0x20 }
-                    if !af[Int(c)] || (i > 0 && WordSplitter.isAlnumASCII(t[i - 1])) { i += 1; continue }
-                } else if c < 0x10000 && !of[Int(c)] {
+                    let d = Self.lower(t[i + 1])
+                    if d >= 0x80 || !ap[Int(c) * 128 + Int(d)] || (i > 0 && WordSplitter.isAlnumASCII(t[i - 1])) { i += 1; continue }
+                } else if c >= 0x10000 || !of[Int(c)] {
                     i += 1
                     continue
                 }
-                let candidates: [Int]
-                if c < 0x80 { candidates = ascii[Int(c)] } else {
-                    guard let l = other[c] else { i += 1; continue }
-                    candidates = l
-                }
+                guard let range = byFirst[c] else { i += 1; continue }
                 var matched = 0
-                for k in candidates where i + phrases[k].count <= count {
-                    let p = phrases[k]
+                for r in range {
+                    let k = order[r]
+                    let a = starts[k], b = starts[k + 1]
+                    let len = b - a
+                    guard i + len <= count, len > matched else { continue }
                     var j = 1
-                    while j < p.count {
-                        var d = t[i + j]
-                        if (d &- 0x41) < 26 { d |= 0x20 }
-                        if d != p[j] { break }
-                        j += 1
-                    }
-                    if j == p.count { matched = max(matched, j) }
+                    while j < len && Self.lower(t[i + j]) == fl[a + j] { j += 1 }
+                    if j == len { matched = len }
                 }
                 if matched > 0 { n += 1; i += matched } else { i += 1 }
             }
