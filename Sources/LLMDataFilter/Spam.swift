@@ -246,7 +246,18 @@ enum Spam {
         return (chars, count)
     }
 
-    /// Characters in runs of at least `minRun` of one non-space character.
+    /// Layout characters whose runs are rules, underlines and dot leaders, not spam.
+    @inline(__always) static func isLayout(_ c: UInt32) -> Bool {
+        switch c {
+        case 0x2D, 0x3D, 0x5F, 0x2A, 0x7E, 0x23, 0x2E, 0x2B, 0x60, 0x5E, 0x2F, 0x5C, 0x7C, 0x3C, 0x3E, 0x2500...0x259F, 0x2014, 0x2015, 0x2026, 0x00B7, 0x30FB:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Characters in runs of at least `minRun` of one character that is neither space nor layout
+    /// (`!!!!!!`, `哈哈哈哈哈`, `aaaaaa`, `$$$$$`; not `=====` or `.......`).
     static func repeatedChars(_ a: Analysis, minRun: Int) -> Int {
         let t = a.text
         let n = a.count
@@ -256,7 +267,7 @@ enum Spam {
             let c = t[i]
             var e = i + 1
             while e < n && t[e] == c { e += 1 }
-            if e - i >= minRun && !a.isSpace(i) { total += e - i }
+            if e - i >= minRun && !a.isSpace(i) && !isLayout(c) { total += e - i }
             i = e
         }
         return total

@@ -199,6 +199,9 @@ struct FilterTests {
         let (r, rej) = try run([nav, listing], ["--rules", "spam"])
         #expect(r.lines.isEmpty)
         #expect(reasons(rej) == ["spam:nav_lines", "spam:code_listing"])
+        // rules, tables and dot leaders are layout, not spam
+        let layout = "Results\n=======\n\n" + (1...6).map { "test \($0) ......................... ok" }.joined(separator: "\n") + "\n" + String(repeating: "-", count: 72)
+        #expect(try run([layout], ["--rules", "spam"]).0.lines.count == 1)
         let (r2, rej2) = try run(["好消息！加微信领取，真人娱乐百家乐，六合彩开奖，澳门赌场等你来。"], ["--rules", "spam"])
         #expect(r2.lines.isEmpty)
         #expect(reasons(rej2) == ["spam:blocklist"])
