@@ -136,11 +136,19 @@ public final class Analysis {
             let e = wordEnd(k)
             var any: UInt16 = 0, all: UInt16 = 0xFFFF
             if e - s < powers.count { p = powers[e - s] } else { for _ in s..<e { p = p &* PolyHash.base } }
-            if wordHash[k] == 0 {
-                while i < e { h = PolyHash.step(h, t[i]); i += 1 }
-                wordHash[k] = h
-                i = s
+            let known = wordHash[k]
+            if known & (1 << 63) != 0 {
+                // ASCII letters and digits: not a symbol word; a letter if bit 62 says so
+                wordHash[k] = known & 0x3FFF_FFFF_FFFF_FFFF
+                nonSymbol += 1
+                nonSymbolChars += e - s
+                if known & (1 << 62) != 0 { alphaWords += 1 }
+                wordPow.append(p)
+                continue
             }
+            while i < e { h = PolyHash.step(h, t[i]); i += 1 }
+            wordHash[k] = h & 0x3FFF_FFFF_FFFF_FFFF
+            i = s
             while i < e {
                 any |= fl[i]
                 all &= fl[i]

@@ -76,7 +76,8 @@ public enum WordSplitter {
     }
 
     /// Splits t[lo..<hi] into words, appended to `out` as (start, end) pairs. `hashes` gets one
-    /// entry per word: its PolyHash when the fast path computed it on the way, else 0.
+    /// entry per word: 0, or for words of ASCII letters and digits found on the fast path, bit 63
+    /// set, bit 62 when the word has a letter, and the low 62 bits of its PolyHash.
     static func split(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>,
                       hashes: inout Buf<UInt64>, scratch: inout Buf<Int32>) {
         var i = lo
@@ -85,10 +86,11 @@ public enum WordSplitter {
             var e = i
             var simple = true  // ASCII letters and digits only, perhaps one final comma
             var h: UInt64 = 0
+            var letters: UInt32 = 0
             while e < hi {
                 let c = t[e]
                 if c < 0x80 {
-                    if isAlnumASCII(c) { h = PolyHash.step(h, c); e += 1; continue }
+                    if isAlnumASCII(c) { h = PolyHash.step(h, c); letters |= c & 0x40; e += 1; continue }
                     if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) { break }
                 } else if f[e] & CharTable.space != 0 { break }
                 simple = false
@@ -100,7 +102,9 @@ public enum WordSplitter {
                         specials.emit(j, at: i, into: &out)
                     } else {
                         out.append(Int32(i)); out.append(Int32(e))
-                        hashes.append(h)
+                        // the hash, with the top bit telling wordStats "ASCII letters and digits
+                        // only" and the next one "has a letter"
+                        hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
                     }
                 } else if e - i > 1 && t[e - 1] == 0x2C && (i..<(e - 1)).allSatisfy({ isAlnumASCII(t[$0]) }) && specials.find(t, i, e) == nil && specials.find(t, i, e - 1) == nil {
                     out.append(Int32(i)); out.append(Int32(e - 1))
