@@ -175,7 +175,7 @@ enum GopherRepetition {
         let nw = a.wordCount
         var maxN = 0
         for p in o.topNGrams + o.dupNGrams { maxN = max(maxN, Int(p[0])) }
-        let grams = NGramChain.run(a, upTo: maxN)
+        let grams = NGramChain.run(a, upTo: maxN, countWords: (o.topNGrams + o.dupNGrams).contains { Int($0[0]) == 1 })
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard n >= 1, nw >= n else { continue }
@@ -195,7 +195,7 @@ enum GopherRepetition {
 
 /// The n-gram statistics of the repetition rules for n = 1...N in one chain. An n-gram can occur
 /// twice only if its (n-1)-gram prefix does, so each step hashes and counts only the positions
-/// whose previous n-gram repeated — usually a small share of the words after n = 2.
+/// whose previous n-gram repeated: all words for n = 1, then a shrinking share.
 ///
 /// - topChars[n]: characters of the most common n-gram joined by spaces times its count
 ///   (Counter.most_common(1): the first seen wins ties; with no repeats, the first n-gram).
@@ -209,7 +209,7 @@ enum NGramChain {
         var dupChars: [Int]
     }
 
-    static func run(_ a: Analysis, upTo maxN: Int) -> Result {
+    static func run(_ a: Analysis, upTo maxN: Int, countWords: Bool = false) -> Result {
         let nw = a.wordCount
         var r = Result(topChars: [Int](repeating: 0, count: maxN + 1), dupChars: [Int](repeating: 0, count: maxN + 1))
         guard maxN >= 1, nw >= 1 else { return r }
@@ -230,47 +230,39 @@ enum NGramChain {
         for n in 1...maxN {
             guard nw >= n else { break }
             let firstLength = c[n] - c[0] + (n - 1)
-            if n > 1 {
-                // extend the surviving (n-1)-grams by one word
-                var w = 0
-                for j in 0..<aliveCount {
-                    let i = Int(alive[j])
-                    guard i + n <= nw else { continue }
-                    alive[w] = alive[j]
-                    hashes[w] = PolyHash.step(hashes[j], 0x20) &* wpow[i + n - 1] &+ wh[i + n - 1]
-                    w += 1
-                }
-                aliveCount = w
-            }
+            // single words are counted only when a rule asks for them: filtering the 2-grams by
+            // repeated first words saved less than the extra pass cost (measured)
+            if n == 1 && !countWords { continue }
+            // positions too close to the end for an n-gram are the last ones (they ascend)
+            while aliveCount > 0 && Int(alive[aliveCount - 1]) + n > nw { aliveCount -= 1 }
             if aliveCount == 0 {
                 r.topChars[n] = firstLength  // every n-gram is unique: the first one, once
                 continue
             }
-            // words themselves are not a rule; every 2-gram is hashed
-            if n == 1 { continue }
+            // extend the surviving (n-1)-grams by one word and count them
             a.table.reset(expected: aliveCount)
             for j in 0..<aliveCount {
                 let i = Int(alive[j])
-                let key = PolyHash.key(hashes[j], length: c[i + n] - c[i] + (n - 1))
+                let h = n == 1 ? hashes[j] : PolyHash.step(hashes[j], 0x20) &* wpow[i + n - 1] &+ wh[i + n - 1]
+                hashes[j] = h
+                let key = PolyHash.key(h, length: c[i + n] - c[i] + (n - 1))
                 keys[i] = key
                 slots[j] = Int32(truncatingIfNeeded: a.table.add(key))
             }
             // the most common n-gram: highest count, first seen on ties. Positions ascend, so the
-            // first position met with a higher count is that n-gram's first occurrence.
+            // first position met with a higher count is that n-gram's first occurrence. The
+            // repeating positions are kept without a branch (repeats are not predictable).
             var bestCount: Int32 = 1, bestPos = 0
             var w = 0
             for j in 0..<aliveCount {
-                let slot = Int(slots[j])
-                let cnt = a.table.count(at: slot)
-                if cnt >= 2 {
-                    if cnt > bestCount {
-                        bestCount = cnt
-                        bestPos = Int(alive[j])
-                    }
-                    alive[w] = alive[j]
-                    hashes[w] = hashes[j]
-                    w += 1
+                let cnt = a.table.count(at: Int(slots[j]))
+                if cnt > bestCount {
+                    bestCount = cnt
+                    bestPos = Int(alive[j])
                 }
+                alive[w] = alive[j]
+                hashes[w] = hashes[j]
+                w &+= cnt >= 2 ? 1 : 0
             }
             r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
             aliveCount = w
@@ -283,11 +275,10 @@ enum NGramChain {
                 for j in 0..<w {
                     let i = Int(alive[j])
                     if i < idx { continue }
-                    if a.table2.contains(keys[i]) {
+                    if a.table2.count(at: a.table2.add(keys[i])) > 1 {  // seen before
                         repeated += c[i + n] - c[i]
                         idx = i + n
                     } else {
-                        a.table2.add(keys[i])
                         idx = i + 1
                     }
                 }
