@@ -103,20 +103,35 @@ struct LetterScanner {
     }
 }
 
-/// Weighted letter counts per script group for a text.
+/// Weighted letter counts per script group for a text (a fixed-size vector: no allocation).
 struct GroupCounts {
-    var weighted = [Int](repeating: 0, count: ScriptGroup.allCases.count)
+    var weighted = SIMD16<Int>()
     var han = 0, kana = 0
 
-    var total: Int { weighted.reduce(0, +) }
+    init() {}
+
+    var total: Int { weighted.wrappedSum() }
 
     /// The group with most weighted letters (nil when there are none).
     var best: ScriptGroup? {
         var bi = -1, bv = 0
-        for (i, v) in weighted.enumerated() where v > bv { bi = i; bv = v }
+        for i in 0..<ScriptGroup.allCases.count where weighted[i] > bv { bi = i; bv = weighted[i] }
         return bi < 0 ? nil : ScriptGroup(rawValue: UInt8(bi))
     }
+
+    /// From letters per LetterClass raw value (16 entries).
+    init(perClass pc: UnsafePointer<Int>) {
+        for c in 2..<Int(LetterClass.other.rawValue + 1) {
+            let g = classGroup(UInt8(c))
+            weighted[g] &+= pc[c] &* groupLetterWeight[g]
+        }
+        han = pc[Int(LetterClass.han.rawValue)]
+        kana = pc[Int(LetterClass.hiragana.rawValue)] + pc[Int(LetterClass.katakana.rawValue)]
+    }
 }
+
+/// ScriptGroup.letterWeight by raw value.
+let groupLetterWeight: [Int] = ScriptGroup.allCases.map { $0.letterWeight }
 
 /// Class → group raw value (LetterClass raw value ≥ 2).
 @inline(__always) func classGroup(_ c: UInt8) -> Int {
@@ -198,6 +213,15 @@ public final class LanguageIdentifier {
     let acc: UnsafeMutablePointer<Int64>
     let lp: UnsafeMutablePointer<UInt32>
     let acc32: UnsafeMutablePointer<Int64>
+    /// Probabilities of the group's languages (scratch for `identify`).
+    let probs: UnsafeMutablePointer<Double>
+    /// The decoded letters and boundaries of a short text (code point, LetterClass), so the
+    /// script counts and the n-gram features share one UTF-8 decode.
+    var decCP: UnsafeMutablePointer<UInt32>
+    var decCls: UnsafeMutablePointer<UInt8>
+    var decCap: Int
+    /// The reported language of each model column (no String work per text).
+    let reported: [String]
 
     /// Texts longer than this many bytes are sampled for the n-gram model (0: never).
     public var sampleBytes: Int
@@ -214,35 +238,82 @@ public final class LanguageIdentifier {
         lp.initialize(repeating: 0, count: 256)
         acc32 = .allocate(capacity: 32)
         acc32.initialize(repeating: 0, count: 32)
+        probs = .allocate(capacity: 256)
+        probs.initialize(repeating: 0, count: 256)
+        decCap = 4096
+        decCP = .allocate(capacity: decCap)
+        decCls = .allocate(capacity: decCap)
+        reported = model.languages.map { reportedLanguage($0) }
     }
 
     deinit {
-        bp.deallocate(); acc.deallocate(); lp.deallocate(); acc32.deallocate()
+        bp.deallocate(); acc.deallocate(); lp.deallocate(); acc32.deallocate(); probs.deallocate()
+        decCP.deallocate(); decCls.deallocate()
     }
 
     func counts(_ text: UnsafeBufferPointer<UInt8>) -> GroupCounts {
         // Letters per class, then weighted per group.
         var perClass = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var sc = LetterScanner(text, tables)
-        withUnsafeMutableBytes(of: &perClass) { raw in
+        return withUnsafeMutableBytes(of: &perClass) { raw in
             let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
             while true {
                 let (_, c) = sc.next()
                 if c == 255 { break }
                 pc[Int(c & 15)] += 1
             }
+            return GroupCounts(perClass: pc)
         }
-        var gc = GroupCounts()
-        withUnsafeBytes(of: &perClass) { raw in
+    }
+
+    /// Decodes all of `text` into decCP/decCls (what LetterScanner yields, in order) and counts
+    /// letters per class. Returns the number of items.
+    func decode(_ text: UnsafeBufferPointer<UInt8>, _ gc: inout GroupCounts) -> Int {
+        // Every item consumes at least one byte.
+        if text.count + 1 > decCap {
+            decCP.deallocate(); decCls.deallocate()
+            decCap = text.count + 1
+            decCP = .allocate(capacity: decCap)
+            decCls = .allocate(capacity: decCap)
+        }
+        var perClass = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var sc = LetterScanner(text, tables)
+        let cps = decCP, cls = decCls
+        var m = 0
+        gc = withUnsafeMutableBytes(of: &perClass) { raw in
             let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-            for c in LetterClass.allCases where c.rawValue >= 2 {
-                let g = classGroup(c.rawValue)
-                gc.weighted[g] += pc[Int(c.rawValue)] * ScriptGroup(rawValue: UInt8(g))!.letterWeight
+            while true {
+                let (cp, c) = sc.next()
+                if c == 255 { break }
+                pc[Int(c & 15)] += 1
+                cps[m] = cp
+                cls[m] = c
+                m += 1
             }
-            gc.han = pc[Int(LetterClass.han.rawValue)]
-            gc.kana = pc[Int(LetterClass.hiragana.rawValue)] + pc[Int(LetterClass.katakana.rawValue)]
+            return GroupCounts(perClass: pc)
         }
-        return gc
+        return m
+    }
+
+    /// Adds the table rows of bp[0..<nb] to acc[0..<range.count].
+    @inline(__always) func flush(_ nb: Int, _ range: Range<Int>) {
+        let k = range.count
+        let ap = self.acc
+        if let padded = model.padded {
+            // All 32 columns at once (C kernel), then the group's columns.
+            let a32 = self.acc32
+            for j in 0..<32 { a32[j] = 0 }
+            llm_lid_accumulate32(padded.assumingMemoryBound(to: UInt8.self), bp, nb, a32)
+            for j in 0..<k { ap[j] += a32[range.lowerBound + j] }
+        } else {
+            let lp = self.lp, table = model.table, nL = model.languages.count
+            for j in 0..<k { lp[j] = 0 }
+            for t in 0..<nb {
+                let row = table + Int(bp[t]) * nL + range.lowerBound
+                for j in 0..<k { lp[j] &+= UInt32(row[j]) }
+            }
+            for j in 0..<k { ap[j] += Int64(lp[j]) }
+        }
     }
 
     /// Sums the quantized log-probabilities of the group's languages over the text's features.
@@ -255,60 +326,69 @@ public final class LanguageIdentifier {
         var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
         var nb = 0
         var total = 0
-        let nL = model.languages.count
-        let table = model.table
         let cap = bucketCap
-        let bp = self.bp, ap = self.acc, lp = self.lp
-        let padded = model.padded
-        func flush() {
-            if let padded = padded {
-                // All 32 columns at once (C kernel), then the group's columns.
-                let a32 = self.acc32
-                for j in 0..<32 { a32[j] = 0 }
-                llm_lid_accumulate32(padded.assumingMemoryBound(to: UInt8.self), bp, nb, a32)
-                for j in 0..<k { ap[j] += a32[range.lowerBound + j] }
-            } else {
-                for j in 0..<k { lp[j] = 0 }
-                for t in 0..<nb {
-                    let row = table + Int(bp[t]) * nL + range.lowerBound
-                    for j in 0..<k { lp[j] &+= UInt32(row[j]) }
-                }
-                for j in 0..<k { ap[j] += Int64(lp[j]) }
-            }
-            total += nb
-            nb = 0
-        }
+        let bp = self.bp
         var sc = LetterScanner(text, tables)
         while true {
             let (cp, c) = sc.next()
             if c == 255 { break }
             fx.feed(cp, c, bp, &nb)
-            if nb > cap - 8 { flush() }
+            if nb > cap - 8 { flush(nb, range); total += nb; nb = 0 }
         }
         fx.endWord(bp, &nb)
-        flush()
-        return total
+        flush(nb, range)
+        return total + nb
     }
 
-    /// Calibrated probabilities of the group's languages from accumulated sums.
-    func probabilities(group: ScriptGroup, features: Int) -> [Double] {
+    /// `accumulate` over the `m` items `decode` left in decCP/decCls (the same features).
+    func accumulateDecoded(_ m: Int, group: ScriptGroup) -> Int {
         let range = model.groupRange[Int(group.rawValue)]
         let k = range.count
-        if k == 1 { return [1] }
+        for j in 0..<k { acc[j] = 0 }
+        guard k > 0 else { return 0 }
+        var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
+        var nb = 0
+        var total = 0
+        let cap = bucketCap
+        let bp = self.bp, cps = decCP, cls = decCls
+        for i in 0..<m {
+            fx.feed(cps[i], cls[i], bp, &nb)
+            if nb > cap - 8 { flush(nb, range); total += nb; nb = 0 }
+        }
+        fx.endWord(bp, &nb)
+        flush(nb, range)
+        return total + nb
+    }
+
+    /// Calibrated probabilities of the group's languages from accumulated sums, in probs[0..<k].
+    func computeProbabilities(group: ScriptGroup, features: Int) {
+        let range = model.groupRange[Int(group.rawValue)]
+        let k = range.count
+        let p = probs
+        if k == 1 { p[0] = 1; return }
         let denom = Double(model.temperature) * pow(Double(max(features, 1)), Double(model.lengthExponent))
         let scale = Double(model.step) / denom
         var mx = Int64.min
         for j in 0..<k where acc[j] > mx { mx = acc[j] }
-        var p = [Double](repeating: 0, count: k)
         var sum = 0.0
         for j in 0..<k { p[j] = exp(Double(acc[j] - mx) * scale); sum += p[j] }
         for j in 0..<k { p[j] /= sum }
-        return p
+    }
+
+    /// Calibrated probabilities of the group's languages from accumulated sums.
+    func probabilities(group: ScriptGroup, features: Int) -> [Double] {
+        computeProbabilities(group: group, features: features)
+        return Array(UnsafeBufferPointer(start: probs, count: model.groupRange[Int(group.rawValue)].count))
     }
 
     /// Identifies the language of UTF-8 `text`; `topK` > 0 also fills `top`.
     public func identify(_ text: UnsafeBufferPointer<UInt8>, topK: Int = 0) -> LangResult {
-        let gc = counts(text)
+        let n = text.count
+        let sampled = sampleBytes > 0 && n > sampleBytes
+        var gc = GroupCounts()
+        // A text the n-gram model reads whole is decoded once for both passes.
+        let m = sampled ? 0 : decode(text, &gc)
+        if sampled { gc = counts(text) }
         let total = gc.total
         guard let found = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
         let share = Double(gc.weighted[Int(found.rawValue)]) / Double(total)
@@ -325,8 +405,7 @@ public final class LanguageIdentifier {
         let range = model.groupRange[Int(group.rawValue)]
         guard group.isModelled, !range.isEmpty else { return LangResult(language: "und", score: 0, top: []) }
         var nf = 0
-        let n = text.count
-        if sampleBytes > 0 && n > sampleBytes {
+        if sampled {
             // Long text: the n-gram model reads `sampleWindows` windows of sampleBytes/sampleWindows
             // bytes spread evenly from the first byte to the last (the script counts above used it all).
             let w = sampleBytes / LanguageIdentifier.sampleWindows
@@ -339,20 +418,22 @@ public final class LanguageIdentifier {
                 nf += accumulate(UnsafeBufferPointer(start: base + start, count: end - start), group: group, reset: i == 0)
             }
         } else {
-            nf = accumulate(text, group: group)
+            nf = accumulateDecoded(m, group: group)
         }
-        let p = probabilities(group: group, features: nf)
+        computeProbabilities(group: group, features: nf)
+        let p = probs
+        let k = range.count
         var best = 0
-        for j in 1..<p.count where p[j] > p[best] { best = j }
+        for j in 1..<k where p[j] > p[best] { best = j }
         var top: [LangScore] = []
         if topK > 0 {
-            let order = p.indices.sorted { (a: Int, b: Int) -> Bool in
+            let order = (0..<k).sorted { (a: Int, b: Int) -> Bool in
                 if p[a] != p[b] { return p[a] > p[b] }
                 return a < b
             }
-            top = order.prefix(topK).map { LangScore(language: reportedLanguage(model.languages[range.lowerBound + $0]), score: p[$0] * share) }
+            top = order.prefix(topK).map { LangScore(language: reported[range.lowerBound + $0], score: p[$0] * share) }
         }
-        return LangResult(language: reportedLanguage(model.languages[range.lowerBound + best]), score: p[best] * share, top: top)
+        return LangResult(language: reported[range.lowerBound + best], score: p[best] * share, top: top)
     }
 
     public func identify(_ s: String, topK: Int = 0) -> LangResult {
