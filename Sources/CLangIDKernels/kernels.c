@@ -9,7 +9,7 @@ typedef uint16_t lid_u16x16 __attribute__((vector_size(32)));
 __attribute__((target_clones("avx2", "default")))
 void llm_lid_accumulate32(const uint8_t *rows, const uint32_t *buckets, size_t n, int64_t *acc) {
     size_t t = 0;
-    const size_t ahead = 8;
+    const size_t ahead = 16;
     while (t < n) {
         // 16-bit lanes hold 256 rows of at most 255 each.
         size_t end = n - t > 256 ? t + 256 : n;

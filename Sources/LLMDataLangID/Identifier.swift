@@ -121,17 +121,21 @@ struct GroupCounts {
 
     /// From letters per LetterClass raw value (16 entries).
     init(perClass pc: UnsafePointer<Int>) {
-        for c in 2..<Int(LetterClass.other.rawValue + 1) {
-            let g = classGroup(UInt8(c))
-            weighted[g] &+= pc[c] &* groupLetterWeight[g]
-        }
+        weighted[Int(ScriptGroup.latin.rawValue)] = pc[Int(LetterClass.latin.rawValue)]
+        weighted[Int(ScriptGroup.cyrillic.rawValue)] = pc[Int(LetterClass.cyrillic.rawValue)]
+        weighted[Int(ScriptGroup.arabic.rawValue)] = pc[Int(LetterClass.arabic.rawValue)]
+        weighted[Int(ScriptGroup.greek.rawValue)] = pc[Int(LetterClass.greek.rawValue)]
+        weighted[Int(ScriptGroup.hebrew.rawValue)] = pc[Int(LetterClass.hebrew.rawValue)]
+        weighted[Int(ScriptGroup.devanagari.rawValue)] = pc[Int(LetterClass.devanagari.rawValue)]
+        weighted[Int(ScriptGroup.thai.rawValue)] = pc[Int(LetterClass.thai.rawValue)]
+        weighted[Int(ScriptGroup.other.rawValue)] = pc[Int(LetterClass.other.rawValue)]
         han = pc[Int(LetterClass.han.rawValue)]
         kana = pc[Int(LetterClass.hiragana.rawValue)] + pc[Int(LetterClass.katakana.rawValue)]
+        // ScriptGroup.letterWeight: 3 for CJK and Hangul letters, 1 for the others.
+        weighted[Int(ScriptGroup.cjk.rawValue)] = (han + kana) * 3
+        weighted[Int(ScriptGroup.hangul.rawValue)] = pc[Int(LetterClass.hangul.rawValue)] * 3
     }
 }
-
-/// ScriptGroup.letterWeight by raw value.
-let groupLetterWeight: [Int] = ScriptGroup.allCases.map { $0.letterWeight }
 
 /// Class → group raw value (LetterClass raw value ≥ 2).
 @inline(__always) func classGroup(_ c: UInt8) -> Int {
@@ -266,8 +270,11 @@ public final class LanguageIdentifier {
         }
     }
 
-    /// Decodes all of `text` into decCP/decCls (what LetterScanner yields, in order) and counts
-    /// letters per class. Returns the number of items.
+    /// Decodes all of `text` into decCP/decCls and counts letters per class. The items are what
+    /// LetterScanner yields, in order, except that a boundary right after a boundary is not
+    /// stored (it changes no feature: FeatureExtractor ignores a boundary outside a word).
+    /// ASCII tokens are handled whole: one URL / e-mail check, then their bytes in a tight loop.
+    /// Returns the number of items.
     func decode(_ text: UnsafeBufferPointer<UInt8>, _ gc: inout GroupCounts) -> Int {
         // Every item consumes at least one byte.
         if text.count + 1 > decCap {
@@ -277,19 +284,93 @@ public final class LanguageIdentifier {
             decCls = .allocate(capacity: decCap)
         }
         var perClass = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var sc = LetterScanner(text, tables)
+        guard let p = text.baseAddress else { gc = GroupCounts(); return 0 }
+        let n = text.count
         let cps = decCP, cls = decCls
+        let ctab = tables.clsPtr, low = tables.lowPtr
         var m = 0
+        var latin = 0
+        var lastBoundary = false
         gc = withUnsafeMutableBytes(of: &perClass) { raw in
             let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-            while true {
-                let (cp, c) = sc.next()
-                if c == 255 { break }
-                pc[Int(c & 15)] += 1
-                cps[m] = cp
-                cls[m] = c
-                m += 1
+            @inline(__always) func boundary() {
+                if !lastBoundary { cps[m] = 0x20; cls[m] = 0; m += 1; lastBoundary = true }
             }
+            var i = 0
+            while i < n {
+                let b = p[i]
+                if b < 0x80 {
+                    if b > 0x20 && b < 0x7F && (i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80) {
+                        // An ASCII token starts: check its URL / e-mail shape once (as LetterScanner).
+                        var j = i
+                        var at = false, colonSlash = false
+                        while j < n && p[j] > 0x20 && p[j] < 0x7F {
+                            if p[j] == 0x40 { at = true }
+                            if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
+                            j += 1
+                        }
+                        let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
+                        if (at && j - i >= 5) || colonSlash || www {
+                            boundary()
+                        } else {
+                            for q in i..<j {
+                                let l = p[q] | 0x20
+                                if l >= 0x61 && l <= 0x7A {
+                                    cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += 1
+                                    latin += 1
+                                    lastBoundary = false
+                                } else {
+                                    boundary()
+                                }
+                            }
+                        }
+                        i = j
+                        continue
+                    }
+                    i += 1
+                    if b > 0x20 && b < 0x7F {
+                        // Inside a token that did not start as one (after DEL): byte by byte.
+                        let l = b | 0x20
+                        if l >= 0x61 && l <= 0x7A {
+                            cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += 1
+                            latin += 1
+                            lastBoundary = false
+                            continue
+                        }
+                    }
+                    boundary()
+                    continue
+                }
+                // Multi-byte UTF-8 (as LetterScanner).
+                var cp: UInt32
+                var len: Int
+                if b & 0xE0 == 0xC0 { cp = UInt32(b & 0x1F); len = 2 }
+                else if b & 0xF0 == 0xE0 { cp = UInt32(b & 0x0F); len = 3 }
+                else if b & 0xF8 == 0xF0 { cp = UInt32(b & 0x07); len = 4 }
+                else { i += 1; boundary(); continue }
+                if i + len > n { i += 1; boundary(); continue }
+                var ok = true
+                for k in 1..<len {
+                    let c = p[i + k]
+                    if c & 0xC0 != 0x80 { ok = false; break }
+                    cp = (cp << 6) | UInt32(c & 0x3F)
+                }
+                if !ok { i += 1; boundary(); continue }
+                i += len
+                let c: UInt8
+                if cp < 0x10000 {
+                    c = ctab[Int(cp)]
+                    if c >= 2 { cp = UInt32(low[Int(cp)]) }
+                } else {
+                    c = CharTables.classify(cp).rawValue
+                }
+                if c == 1 { continue }
+                if c == 0 { boundary(); continue }
+                pc[Int(c & 15)] += 1
+                cps[m] = cp; cls[m] = c; m += 1
+                lastBoundary = false
+            }
+            pc[Int(LetterClass.latin.rawValue)] += latin
             return GroupCounts(perClass: pc)
         }
         return m
