@@ -274,10 +274,11 @@ public final class LanguageIdentifier {
     /// LetterScanner yields, in order, except that a boundary right after a boundary is not
     /// stored (it changes no feature: FeatureExtractor ignores a boundary outside a word).
     /// ASCII tokens are handled whole: one URL / e-mail check, then their bytes in a tight loop.
-    /// Returns the number of items.
-    func decode(_ text: UnsafeBufferPointer<UInt8>, _ gc: inout GroupCounts) -> Int {
+    /// Returns the number of items. With `store` false it only counts (items overwrite slot 0:
+    /// no buffer the size of a long document).
+    func decode(_ text: UnsafeBufferPointer<UInt8>, _ gc: inout GroupCounts, store: Bool = true) -> Int {
         // Every item consumes at least one byte.
-        if text.count + 1 > decCap {
+        if store && text.count + 1 > decCap {
             decCP.deallocate(); decCls.deallocate()
             decCap = text.count + 1
             decCP = .allocate(capacity: decCap)
@@ -289,12 +290,13 @@ public final class LanguageIdentifier {
         let cps = decCP, cls = decCls
         let ctab = tables.clsPtr, low = tables.lowPtr
         var m = 0
+        let step = store ? 1 : 0
         var latin = 0
         var lastBoundary = false
         gc = withUnsafeMutableBytes(of: &perClass) { raw in
             let pc = raw.baseAddress!.assumingMemoryBound(to: Int.self)
             @inline(__always) func boundary() {
-                if !lastBoundary { cps[m] = 0x20; cls[m] = 0; m += 1; lastBoundary = true }
+                if !lastBoundary { cps[m] = 0x20; cls[m] = 0; m += step; lastBoundary = true }
             }
             var i = 0
             while i < n {
@@ -316,7 +318,7 @@ public final class LanguageIdentifier {
                             for q in i..<j {
                                 let l = p[q] | 0x20
                                 if l >= 0x61 && l <= 0x7A {
-                                    cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += 1
+                                    cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += step
                                     latin += 1
                                     lastBoundary = false
                                 } else {
@@ -332,7 +334,7 @@ public final class LanguageIdentifier {
                         // Inside a token that did not start as one (after DEL): byte by byte.
                         let l = b | 0x20
                         if l >= 0x61 && l <= 0x7A {
-                            cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += 1
+                            cps[m] = UInt32(l); cls[m] = LetterClass.latin.rawValue; m += step
                             latin += 1
                             lastBoundary = false
                             continue
@@ -367,7 +369,7 @@ public final class LanguageIdentifier {
                 if c == 1 { continue }
                 if c == 0 { boundary(); continue }
                 pc[Int(c & 15)] += 1
-                cps[m] = cp; cls[m] = c; m += 1
+                cps[m] = cp; cls[m] = c; m += step
                 lastBoundary = false
             }
             pc[Int(LetterClass.latin.rawValue)] += latin
@@ -468,8 +470,7 @@ public final class LanguageIdentifier {
         let sampled = sampleBytes > 0 && n > sampleBytes
         var gc = GroupCounts()
         // A text the n-gram model reads whole is decoded once for both passes.
-        let m = sampled ? 0 : decode(text, &gc)
-        if sampled { gc = counts(text) }
+        let m = decode(text, &gc, store: !sampled)
         let total = gc.total
         guard let found = gc.best, total > 0 else { return LangResult(language: "und", score: 0, top: []) }
         let share = Double(gc.weighted[Int(found.rawValue)]) / Double(total)
