@@ -424,10 +424,10 @@ public final class LanguageIdentifier {
     }
 
     /// `accumulate` over the `m` items `decode` left in decCP/decCls (the same features).
-    func accumulateDecoded(_ m: Int, group: ScriptGroup) -> Int {
+    func accumulateDecoded(_ m: Int, group: ScriptGroup, reset: Bool = true) -> Int {
         let range = model.groupRange[Int(group.rawValue)]
         let k = range.count
-        for j in 0..<k { acc[j] = 0 }
+        if reset { for j in 0..<k { acc[j] = 0 } }
         guard k > 0 else { return 0 }
         var fx = FeatureExtractor(bucketBits: model.bucketBits, group: group)
         var nb = 0
@@ -497,7 +497,10 @@ public final class LanguageIdentifier {
                 while start < n && base[start] & 0xC0 == 0x80 { start += 1 }
                 var end = min(n, start + w)
                 while end < n && base[end] & 0xC0 == 0x80 { end += 1 }
-                nf += accumulate(UnsafeBufferPointer(start: base + start, count: end - start), group: group, reset: i == 0)
+                // Each window decoded on its own: what LetterScanner yields on the window alone.
+                var unused = GroupCounts()
+                let wm = decode(UnsafeBufferPointer(start: base + start, count: end - start), &unused)
+                nf += accumulateDecoded(wm, group: group, reset: i == 0)
             }
         } else {
             nf = accumulateDecoded(m, group: group)
