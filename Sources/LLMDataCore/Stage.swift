@@ -221,6 +221,8 @@ final class ChunkProcessor {
                 metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
             }
             var doc = Document(text: text, id: id, metadataRaw: metaRaw, counters: counters)
+            // The document holds the only reference, so a stage's counters.add does not copy the dictionary.
+            counters = Counters()
             doc.fileIndex = chunk_fileIndex
             doc.line = line
             let verdict = forcedVerdict ?? worker.process(&doc)
@@ -263,6 +265,7 @@ final class ChunkProcessor {
         let id = file.format == .txt && file.path == "-" ? "stdin:\(line)" : "\(file.relativePath):\(line)"
         func run(_ text: UnsafeBufferPointer<UInt8>) {
             var doc = Document(text: text, id: id, metadataRaw: nil, counters: counters)
+            counters = Counters()
             doc.fileIndex = chunk_fileIndex
             doc.line = line
             let verdict = forcedVerdict ?? worker.process(&doc)

@@ -38,22 +38,41 @@ func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
 public final class LangIDWorker: RecordWorker {
     let options: LangIDOptions
     let identifier: LanguageIdentifier
+    /// "language.<code>" counter keys, built once per language.
+    var counterKeys: [String: String] = [:]
+    /// The written form of each rounded score k/10000 (what `.double(rounded(x))` writes),
+    /// built on first use: no number formatting per record.
+    var scoreBytes = [JSONValue?](repeating: nil, count: 10001)
 
     init(options: LangIDOptions, identifier: LanguageIdentifier) {
         self.options = options
         self.identifier = identifier
     }
 
+    @inline(__always) func scoreValue(_ x: Double) -> JSONValue {
+        let k = (x * 10000).rounded()
+        guard k >= 0 && k <= 10000 else { return .double(rounded(x)) }
+        let i = Int(k)
+        if let v = scoreBytes[i] { return v }
+        var out: [UInt8] = []
+        JSONValue.double(k / 10000).write(to: &out)
+        let v = JSONValue.raw(out)
+        scoreBytes[i] = v
+        return v
+    }
+
     public func process(_ doc: inout Document) -> Verdict {
         let r = doc.withText { identifier.identify($0, topK: options.topK) }
         doc.setMetadata("language", .string(r.language))
-        doc.setMetadata("language_score", .double(rounded(r.score)))
+        doc.setMetadata("language_score", scoreValue(r.score))
         if options.topK > 0 {
             doc.setMetadata("language_top", .array(r.top.map {
                 .object([("lang", .string($0.language)), ("score", .double(rounded($0.score)))])
             }))
         }
-        doc.counters.add("language." + r.language)
+        let key: String
+        if let k = counterKeys[r.language] { key = k } else { key = "language." + r.language; counterKeys[r.language] = key }
+        doc.counters.add(key)
         if let keep = options.keep, !keep.contains(r.language) {
             return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
         }

@@ -40,6 +40,12 @@ struct LangIDRun: ParsableCommand {
     @Option(help: "Model file (default: the shipped langid.model, see docs/langid.md).")
     var model: String?
 
+    /// Benchmark only (scripts/bench.d/30-langid.sh): reads the JSONL inputs' text fields into
+    /// memory (untimed) and prints the seconds spent in identification alone, the way the peers
+    /// are timed (their detect calls only). Writes no records.
+    @Flag(name: .customLong("bench-identify"), help: .hidden)
+    var benchIdentify = false
+
     func validate() throws {
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
         if let m = minScore, !(m >= 0 && m <= 1) { throw ValidationError("--min-score must be within 0...1") }
@@ -66,9 +72,36 @@ struct LangIDRun: ParsableCommand {
         o.dropLowScore = dropLowScore || minScore != nil || keep != nil
         o.topK = topK
         o.sampleBytes = max(0, sampleBytes)
+        if benchIdentify {
+            try runBenchIdentify(model: m, options: o)
+            return
+        }
         let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
                                    reader: input.reader, options: runFlags.options)
         try finish(code)
+    }
+}
+
+extension LangIDRun {
+    func runBenchIdentify(model m: LangIDModel, options o: LangIDOptions) throws {
+        var texts: [[UInt8]] = []
+        for path in input.inputs {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read") }
+            for line in data.split(separator: 0x0A) where !line.isEmpty {
+                guard let obj = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let t = obj[input.textField] as? String else { continue }
+                texts.append(Array(t.utf8))
+            }
+        }
+        let ident = LanguageIdentifier(model: m, sampleBytes: o.sampleBytes)
+        var check = 0.0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for t in texts {
+            check += t.withUnsafeBufferPointer { ident.identify($0, topK: o.topK) }.score
+        }
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        FileHandle.standardError.write("bench-identify: \(texts.count) texts, score sum \(check)\n".data(using: .utf8)!)
+        print(String(format: "%.4f", dt))
     }
 }
 
