@@ -102,7 +102,13 @@ enum GopherQuality {
 
     /// The stop-word list for the document's language; nil when there is none (Thai, Lao, ...).
     static func stopWords(_ a: Analysis, _ o: GopherQualityOptions) -> [String]? {
-        guard a.unspaced else { return o.stopWords }
+        if !a.unspaced {
+            // Gopher's list is English: applied to English and to text of unknown language (as
+            // datatrove does); a document known to be in another language skips the check
+            // rather than being dropped for lacking English function words
+            guard let lang = a.language?.prefix(2).lowercased(), lang != "en", lang != "un" else { return o.stopWords }
+            return nil
+        }
         let lang = a.language.map { String($0.prefix(2)) }
         if lang == "zh" { return o.stopWordsZh }
         if lang == "ja" { return o.stopWordsJa }

@@ -222,6 +222,17 @@ struct FilterTests {
         #expect(failed(r2.lines[0]).isEmpty)
     }
 
+    @Test("a German page is not dropped for lacking English stop words; without a language it is, as in datatrove")
+    func otherSpacedLanguages() throws {
+        let de = String(repeating: "Der schnelle braune Fuchs springt über den faulen Hund, und die Geschichte ist kurz. ", count: 8)
+        let (r, _) = try run([de], ["--rules", "gopher_quality", "--annotate"], language: "de")
+        #expect(failed(r.lines[0]).isEmpty)
+        #expect((quality(r.lines[0])["gopher_quality"] as? [String: Any])?["stop_words"] == nil)
+        let (r2, rej2) = try run([de], ["--rules", "gopher_quality"])
+        #expect(r2.lines.isEmpty)
+        #expect(reasons(rej2) == ["gopher_quality:gopher_enough_stop_words"])
+    }
+
     @Test("output is the same for any --jobs")
     func deterministic() throws {
         let a = try CLI.run(["filter", CLI.fixture("sample/en.jsonl"), "--jobs", "1", "--annotate"])
