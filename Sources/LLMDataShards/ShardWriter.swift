@@ -2,62 +2,126 @@ import CZstd
 import Foundation
 import LLMDataCore
 
-/// One compressed frame: whole documents, EOS after each.
-public struct CompressedFrame: Sendable {
-    public var bytes: [UInt8]
+/// One frame of a batch: its stored size in `EncodedBatch.bytes`, tokens and documents.
+public struct FrameInfo: Sendable {
+    public var bytes: Int
     public var tokens: Int
     public var documents: Int
 }
 
-/// Documents of one input batch turned into compressed frames. Workers build these in parallel;
-/// the writer only appends them, so compression never waits on the ordered writer.
+/// Documents of one input batch turned into frames, back to back in `bytes`. Workers build these
+/// in parallel; the writer appends them in order. With `compressed` false the frames are the raw
+/// little-endian ids and the writer compresses them (`--jobs 1`: the encoding thread only encodes,
+/// the writer thread has a core of its own).
 public struct EncodedBatch: Sendable {
     /// Tokens of each document, EOS included.
     public var documentTokens: [Int] = []
-    public var frames: [CompressedFrame] = []
+    public var frames: [FrameInfo] = []
+    public var bytes: [UInt8] = []
+    public var compressed = true
     public init() {}
 }
 
-/// Packs documents into frames of `frameTokens` tokens or more (a frame closes after the document
-/// that reaches the limit, and at the end of the batch) and compresses them. One per thread.
-public final class FrameEncoder {
-    let dtype: TokenDType
-    let eosID: UInt32?
-    let frameTokens: Int
+/// A zstd context and a reusable output buffer: compresses one frame at a time, appending it to
+/// a byte array (one copy of the compressed bytes, no per-frame allocation or zero-fill).
+final class FrameCompressor {
     let level: Int32
     let cctx: OpaquePointer
-    var buf: [UInt8] = []
+    var out: UnsafeMutableRawPointer
+    var outCapacity: Int
+
+    init(level: Int32) {
+        self.level = level
+        cctx = ZSTD_createCCtx()
+        outCapacity = ZSTD_compressBound(1 << 18)
+        out = .allocate(byteCount: outCapacity, alignment: 64)
+    }
+
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        out.deallocate()
+    }
+
+    /// Compresses `src` into one independent frame (content size included, no checksum, no
+    /// dictionary) appended to `dst`; returns its size.
+    func compress(_ src: UnsafeRawBufferPointer, appendingTo dst: inout [UInt8]) -> Int {
+        let bound = ZSTD_compressBound(src.count)
+        if bound > outCapacity {
+            out.deallocate()
+            outCapacity = bound
+            out = .allocate(byteCount: bound, alignment: 64)
+        }
+        let n = ZSTD_compressCCtx(cctx, out, outCapacity, src.baseAddress, src.count, level)
+        precondition(ZSTD_isError(n) == 0, "zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
+        dst.append(contentsOf: UnsafeRawBufferPointer(start: out, count: n))
+        return n
+    }
+}
+
+/// Packs documents into frames of `frameTokens` tokens or more (a frame closes after the document
+/// that reaches the limit, and at the end of the batch) and compresses them (or, with `compress`
+/// false, leaves them raw for the writer). One per thread.
+public final class FrameEncoder {
+    let width: Int
+    let eosID: UInt32?
+    let frameTokens: Int
+    let compressor: FrameCompressor?
+    /// The open frame's ids, `width` bytes each (bound to UInt16 or UInt32 once for all).
+    var raw: UnsafeMutableRawPointer
+    var rawCapacity: Int
+    var rawCount = 0
     var tokens = 0
     var docs = 0
     var batch = EncodedBatch()
+    var lastBatchBytes = 0
 
-    public init(dtype: TokenDType, eosID: Int?, frameTokens: Int, level: Int32) {
-        self.dtype = dtype
+    public init(dtype: TokenDType, eosID: Int?, frameTokens: Int, level: Int32, compress: Bool = true) {
+        width = dtype.size
         self.eosID = eosID.map { UInt32($0) }
         self.frameTokens = frameTokens
-        self.level = level
-        cctx = ZSTD_createCCtx()
+        compressor = compress ? FrameCompressor(level: level) : nil
+        rawCapacity = (min(frameTokens, 1 << 20) + 4096) * width
+        raw = FrameEncoder.allocate(rawCapacity, width: width)
     }
 
-    deinit { ZSTD_freeCCtx(cctx) }
+    deinit { raw.deallocate() }
+
+    static func allocate(_ bytes: Int, width: Int) -> UnsafeMutableRawPointer {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        if width == 2 { p.bindMemory(to: UInt16.self, capacity: bytes / 2) } else { p.bindMemory(to: UInt32.self, capacity: bytes / 4) }
+        return p
+    }
 
     public func add(document t: UnsafeBufferPointer<UInt32>) {
         let n = t.count + (eosID == nil ? 0 : 1)
-        let width = dtype.size
-        let old = buf.count
-        buf.append(contentsOf: repeatElement(0, count: n * width))
-        buf.withUnsafeMutableBytes { raw in
-            let dst = raw.baseAddress! + old
+        let need = rawCount + n * width
+        if need > rawCapacity {
+            let cap = max(need, rawCapacity * 2)
+            let p = FrameEncoder.allocate(cap, width: width)
+            p.copyMemory(from: raw, byteCount: rawCount)
+            raw.deallocate()
+            raw = p
+            rawCapacity = cap
+        }
+        // A plain loop over typed pointers: the compiler vectorizes the narrowing to uint16.
+        if let src = t.baseAddress {
+            let c = t.count
             if width == 2 {
-                let d = dst.assumingMemoryBound(to: UInt16.self)
-                for k in 0..<t.count { d[k] = UInt16(truncatingIfNeeded: t[k]).littleEndian }
-                if let e = eosID { d[t.count] = UInt16(truncatingIfNeeded: e).littleEndian }
+                let d = (raw + rawCount).assumingMemoryBound(to: UInt16.self)
+                for k in 0..<c { d[k] = UInt16(truncatingIfNeeded: src[k]).littleEndian }
             } else {
-                let d = dst.assumingMemoryBound(to: UInt32.self)
-                for k in 0..<t.count { d[k] = t[k].littleEndian }
-                if let e = eosID { d[t.count] = e.littleEndian }
+                let d = (raw + rawCount).assumingMemoryBound(to: UInt32.self)
+                for k in 0..<c { d[k] = src[k].littleEndian }
             }
         }
+        if let e = eosID {
+            if width == 2 {
+                (raw + rawCount).assumingMemoryBound(to: UInt16.self)[t.count] = UInt16(truncatingIfNeeded: e).littleEndian
+            } else {
+                (raw + rawCount).assumingMemoryBound(to: UInt32.self)[t.count] = e.littleEndian
+            }
+        }
+        rawCount = need
         tokens += n
         docs += 1
         batch.documentTokens.append(n)
@@ -66,14 +130,17 @@ public final class FrameEncoder {
 
     func closeFrame() {
         guard docs > 0 else { return }
-        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(buf.count))
-        let n = buf.withUnsafeBytes { src in
-            out.withUnsafeMutableBytes { dst in ZSTD_compressCCtx(cctx, dst.baseAddress, dst.count, src.baseAddress, src.count, level) }
+        if batch.bytes.capacity == 0 { batch.bytes.reserveCapacity(max(lastBatchBytes, rawCount)) }
+        let src = UnsafeRawBufferPointer(start: raw, count: rawCount)
+        let n: Int
+        if let compressor {
+            n = compressor.compress(src, appendingTo: &batch.bytes)
+        } else {
+            batch.bytes.append(contentsOf: src)
+            n = rawCount
         }
-        precondition(ZSTD_isError(n) == 0, "zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
-        out.removeLast(out.count - n)
-        batch.frames.append(CompressedFrame(bytes: out, tokens: tokens, documents: docs))
-        buf.removeAll(keepingCapacity: true)
+        batch.frames.append(FrameInfo(bytes: n, tokens: tokens, documents: docs))
+        rawCount = 0
         tokens = 0
         docs = 0
     }
@@ -81,6 +148,8 @@ public final class FrameEncoder {
     /// Closes the open frame and returns the batch.
     public func finishBatch() -> EncodedBatch {
         closeFrame()
+        batch.compressed = compressor != nil
+        lastBatchBytes = batch.bytes.count + batch.bytes.count / 8
         defer { batch = EncodedBatch() }
         return batch
     }
@@ -116,6 +185,10 @@ public final class ShardWriter {
     var shardBytes: UInt64 = 0
     public private(set) var totalDocuments = 0
     public private(set) var totalTokens = 0
+    // compression of raw batches on the writer's thread
+    var writerCompressor: FrameCompressor?
+    var scratch: [UInt8] = []
+    var scratchSizes: [Int] = []
 
     public init(dir: String, vocabSize: Int, eosID: Int?, tokenizer: Manifest.TokenizerInfo, options: Options = Options(),
                 overwrite: Bool = false) throws {
@@ -146,9 +219,10 @@ public final class ShardWriter {
         }
     }
 
-    /// A frame encoder with this writer's settings (one per worker thread).
-    public func makeFrameEncoder() -> FrameEncoder {
-        FrameEncoder(dtype: dtype, eosID: eosID, frameTokens: options.frameTokens, level: options.zstdLevel)
+    /// A frame encoder with this writer's settings (one per worker thread). With `compress` false
+    /// its batches hold raw frames, which `add` compresses on the writer's thread.
+    public func makeFrameEncoder(compress: Bool = true) -> FrameEncoder {
+        FrameEncoder(dtype: dtype, eosID: eosID, frameTokens: options.frameTokens, level: options.zstdLevel, compress: compress)
     }
 
     func shardName(_ i: Int) -> String { String(format: "shard-%05d", i) }
@@ -163,29 +237,52 @@ public final class ShardWriter {
         shardBytes = 0
     }
 
-    /// Appends one batch (in input order).
+    /// Appends one batch (in input order): one hash update and one write for the whole batch.
     public func add(_ batch: EncodedBatch) throws {
         if batch.documentTokens.isEmpty { return }
         if sink == nil { try openShard() }
+        if !batch.compressed {
+            // raw frames from a `compress: false` encoder: compressed here, in order, into a
+            // scratch buffer the writer keeps
+            if writerCompressor == nil { writerCompressor = FrameCompressor(level: options.zstdLevel) }
+            scratch.removeAll(keepingCapacity: true)
+            scratchSizes.removeAll(keepingCapacity: true)
+            var off = 0
+            batch.bytes.withUnsafeBytes { b in
+                for f in batch.frames {
+                    scratchSizes.append(writerCompressor!.compress(UnsafeRawBufferPointer(rebasing: b[off..<(off + f.bytes)]),
+                                                                   appendingTo: &scratch))
+                    off += f.bytes
+                }
+            }
+            try append(batch, sizes: scratchSizes, bytes: scratch)
+        } else {
+            try append(batch, sizes: nil, bytes: batch.bytes)
+        }
+        if shardTokens >= UInt64(options.tokensPerShard) {
+            try closeShard()
+            shardIndex += 1
+        }
+    }
+
+    /// Index entries for the batch's frames (stored sizes `sizes`, or the frames' own), then the
+    /// bytes into the hash and the file.
+    func append(_ batch: EncodedBatch, sizes: [Int]?, bytes: [UInt8]) throws {
         var doc = 0
-        for f in batch.frames {
+        for (i, f) in batch.frames.enumerated() {
             frames.append(FrameEntry(byteOffset: shardBytes, firstToken: shardTokens, firstDocument: UInt64(docOffsets.count)))
             for _ in 0..<f.documents {
                 docOffsets.append(shardTokens)
                 shardTokens += UInt64(batch.documentTokens[doc])
                 doc += 1
             }
-            try f.bytes.withUnsafeBytes { b in
-                sha!.update(b)
-                try sink!.write(b)
-            }
-            shardBytes += UInt64(f.bytes.count)
+            shardBytes += UInt64(sizes?[i] ?? f.bytes)
             totalTokens += f.tokens
             totalDocuments += f.documents
         }
-        if shardTokens >= UInt64(options.tokensPerShard) {
-            try closeShard()
-            shardIndex += 1
+        try bytes.withUnsafeBytes { b in
+            sha!.update(b)
+            try sink!.write(b)
         }
     }
 

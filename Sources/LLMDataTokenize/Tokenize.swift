@@ -105,7 +105,7 @@ public enum TokenizeRunner {
             let (_, stats) = try RecordScanner.scanOrdered(
                 files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
                 maxWarnings: run.maxWarnings,
-                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(), eos: eos != nil) },
+                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil) },
                 consume: { result, _ in
                     let (batch, documents, tokens) = result
                     if let w {
