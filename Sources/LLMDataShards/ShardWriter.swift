@@ -24,15 +24,23 @@ public struct EncodedBatch: Sendable {
 
 /// A zstd context and a reusable output buffer: compresses one frame at a time, appending it to
 /// a byte array (one copy of the compressed bytes, no per-frame allocation or zero-fill).
+///
+/// Level 1 (the default) is zstd's level 1 with a 2 KiB-entry hash table (`hashLog` 11 instead of
+/// 13) and 5-byte minimum matches (instead of 6): the table stays in L1 cache. On heldout's GPT-2
+/// ids (7.26 MB, 79 frames, libzstd 1.5.4) this compresses in 14.3 ms instead of 19.5 ms for a
+/// ratio of 1.972 instead of 1.990 (level -1: 14.7 ms, 1.767). Other levels are zstd's own.
 final class FrameCompressor {
-    let level: Int32
     let cctx: OpaquePointer
     var out: UnsafeMutableRawPointer
     var outCapacity: Int
 
     init(level: Int32) {
-        self.level = level
         cctx = ZSTD_createCCtx()
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        if level == 1 {
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, 11)
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 5)
+        }
         outCapacity = ZSTD_compressBound(1 << 18)
         out = .allocate(byteCount: outCapacity, alignment: 64)
     }
@@ -51,7 +59,7 @@ final class FrameCompressor {
             outCapacity = bound
             out = .allocate(byteCount: bound, alignment: 64)
         }
-        let n = ZSTD_compressCCtx(cctx, out, outCapacity, src.baseAddress, src.count, level)
+        let n = ZSTD_compress2(cctx, out, outCapacity, src.baseAddress, src.count)
         precondition(ZSTD_isError(n) == 0, "zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
         dst.append(contentsOf: UnsafeRawBufferPointer(start: out, count: n))
         return n
