@@ -221,10 +221,32 @@ public final class ShardWriter {
             throw ShardError("\(dir): cannot create the shard directory: \(error.localizedDescription)")
         }
         if overwrite {
-            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix("shard-") || f == "manifest.json" {
-                try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(f))
+            // The old manifest goes first (the directory is then no longer a complete set); the old
+            // shards are unlinked on another thread while encoding starts (freeing a large file's
+            // blocks takes a millisecond or more), and `closeShard` waits for that before its
+            // first rename. Our own PID's temporary names are removed here, before we create them.
+            let ownTmp = ".tmp-\(getpid())"
+            unlink(manifestPath)
+            var later: [String] = []
+            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix("shard-") {
+                let path = (dir as NSString).appendingPathComponent(f)
+                if f.hasSuffix(ownTmp) { unlink(path) } else { later.append(path) }
+            }
+            if !later.isEmpty {
+                let group = DispatchGroup()
+                let paths = later
+                DispatchQueue.global().async(group: group) { for p in paths { unlink(p) } }
+                oldFilesRemoved = group
             }
         }
+    }
+
+    /// Set while old shards of an `overwrite` run are still being removed.
+    var oldFilesRemoved: DispatchGroup?
+
+    func waitForOldFiles() {
+        oldFilesRemoved?.wait()
+        oldFilesRemoved = nil
     }
 
     /// A frame encoder with this writer's settings (one per worker thread). With `compress` false
@@ -292,9 +314,11 @@ public final class ShardWriter {
             sha!.update(b)
             try sink!.write(b)
         }
+        (sink as? FDSink)?.startWriteback()
     }
 
     func closeShard() throws {
+        waitForOldFiles()
         try sink!.finish()
         sink = nil
         var idx: [UInt8] = []
@@ -336,6 +360,7 @@ public final class ShardWriter {
 
     /// Removes the temporary files of an unfinished run.
     public func abort() {
+        waitForOldFiles()
         sink?.abort()
         sink = nil
     }
