@@ -91,6 +91,9 @@ public enum TokenizeRunner {
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TokenizeOptions,
                            outDir: String, run: RunOptions) -> ExitCode {
         let start = Clock.now()
+        // Like every record stage: no mmap/munmap or heap trimming for the batches' buffers, which
+        // workers allocate and the writer frees (TLB shootdowns and page faults otherwise).
+        tuneAllocator()
         var writer: ShardWriter?
         do {
             let (model, info) = try loadModel(options)
