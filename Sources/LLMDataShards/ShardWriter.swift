@@ -19,8 +19,9 @@
 //   ~2 ms instead of ~4; the previous run's shards are unlinked on another thread.
 //
 // Still open: at --jobs 2 both cores encode, so all of the above shows in wall time: +11-14% wall,
-// +10-12% CPU over --discard in the quieter runs (docs/benchmarks.md); zstd level -5 measured
-// within noise of level 1 there, so the rest is the hash, the kernel and cache, not compression.
+// +10-14% CPU over --discard (docs/benchmarks.md). Compression is ~7 ms of the ~17 ms median wall
+// overhead there (a build skipping zstd: +9%); level -5 measured within noise of level 1. The rest
+// is SHA-256, the kernel (write, writeback, faults, unlink), the serial finish() and cache.
 //
 // Rejected: zstd level -1 (14.7 ms but ratio 1.767, shards 12% larger); hashLog 10 (14.7 ms, 1.961)
 // and minMatch 4 (17.2 ms, ratio 2.037: better ratio, slower); hashing on the workers (SHA-256 of
