@@ -1,6 +1,8 @@
+#define _GNU_SOURCE 1
 #include "CTextKernels.h"
 #include <string.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 #if defined(__SSE2__)
@@ -75,6 +77,15 @@ size_t llm_json_escape_scan(const uint8_t *src, size_t n) {
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+int llm_start_writeback(int fd, long long offset, long long count) {
+#if defined(__linux__)
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)count;
+    return 0;
+#endif
+}
+
 void llm_tune_allocator(void) {
 #if defined(__GLIBC__)
     mallopt(M_MMAP_THRESHOLD, 256 << 20);

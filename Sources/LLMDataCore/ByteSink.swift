@@ -1,3 +1,4 @@
+import CTextKernels
 import CZlib
 import CZstd
 import Foundation
@@ -26,6 +27,9 @@ public final class FDSink: ByteSink {
     var buffer: [UInt8] = []
     let bufferLimit = 1 << 20
     var done = false
+    /// Bytes written to the file, and how many of them have been handed to writeback.
+    var written = 0
+    var writebackStarted = 0
 
     /// Standard output.
     public init(stdout: Void = ()) {
@@ -109,6 +113,16 @@ public final class FDSink: ByteSink {
             }
             off += n
         }
+        written += bytes.count
+    }
+
+    /// Starts the kernel writing what has been written so far to disk, without waiting (Linux
+    /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`, once at least `minBytes` are new), so that the
+    /// `fsync` of `finish()` has little left to wait for. Elsewhere it does nothing.
+    public func startWriteback(minBytes: Int = 1 << 20) {
+        guard tmpPath != nil, written - writebackStarted >= minBytes else { return }
+        _ = llm_start_writeback(fd, Int64(writebackStarted), Int64(written - writebackStarted))
+        writebackStarted = written
     }
 
     public func finish() throws {

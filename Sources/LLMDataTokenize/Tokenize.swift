@@ -91,6 +91,9 @@ public enum TokenizeRunner {
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TokenizeOptions,
                            outDir: String, run: RunOptions) -> ExitCode {
         let start = Clock.now()
+        // Like every record stage: no mmap/munmap or heap trimming for the batches' buffers, which
+        // workers allocate and the writer frees (TLB shootdowns and page faults otherwise).
+        tuneAllocator()
         var writer: ShardWriter?
         do {
             let (model, info) = try loadModel(options)
@@ -105,7 +108,7 @@ public enum TokenizeRunner {
             let (_, stats) = try RecordScanner.scanOrdered(
                 files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
                 maxWarnings: run.maxWarnings,
-                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(), eos: eos != nil) },
+                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil) },
                 consume: { result, _ in
                     let (batch, documents, tokens) = result
                     if let w {

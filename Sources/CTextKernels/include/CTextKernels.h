@@ -17,6 +17,8 @@ size_t llm_json_escape_scan(const uint8_t *src, size_t n);
 
 /// Keeps glibc from unmapping multi-MB batch buffers after every batch.
 void llm_tune_allocator(void);
+/* Starts writeback of a file range without waiting (Linux sync_file_range); 0 elsewhere. */
+int llm_start_writeback(int fd, long long offset, long long count);
 
 /// MinHash update over `count` 32-bit shingle hashes: sig[i] = min(sig[i], (a[i]*x + b[i]) >> 32).
 /// Dedup key of ASCII text (see kernels.c); returns bytes written at dst + written.

@@ -39,7 +39,7 @@ struct Tokenize: ParsableCommand {
     @Option(name: .customLong("frame-tokens"), help: "Close a zstd frame once it holds this many tokens (at a document boundary).")
     var frameTokens = 65_536
 
-    @Option(name: .customLong("zstd-level"), help: "zstd compression level of the shards.")
+    @Option(name: .customLong("zstd-level"), help: "zstd compression level of the shards (1: level 1 with a smaller hash table, tuned for token ids; docs/shards.md).")
     var zstdLevel: Int32 = 1
 
     @Flag(help: "Replace an existing shard set in the output directory.")
