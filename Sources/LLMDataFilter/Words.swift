@@ -65,6 +65,8 @@ public enum WordSplitter {
     static let urlPrefixes: [[UInt32]] = ["http://", "https://", "www."].map { $0.unicodeScalars.map(\.value) }
     static let urlTrailing: Set<UInt32> = [0x2E, 0x2C, 0x29, 0x22, 0x27, 0x3B, 0x3A, 0x21, 0x3F, 0x3E, 0x5D]
 
+    @inline(__always) static func isApostrophe(_ c: UInt32) -> Bool { c == 0x27 || c == 0x2019 }
+
     @inline(__always) static func isSpace(_ c: UInt32) -> Bool {
         c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000
     }
@@ -207,7 +209,8 @@ public enum WordSplitter {
                 }
             } else if n > 1 && f[b - 1] & CharTable.suffix != 0 {
                 cut = 1
-            } else {
+            } else if n > 2 && (isApostrophe(t[b - 2]) || isApostrophe(t[b - 3])) {
+                // every clitic has its apostrophe second or third from the end
                 for c in clitics where n > c.count && equals(t, b - c.count, b, c) { cut = c.count; break }
             }
             if cut > 0 {
