@@ -15,20 +15,14 @@ import sys
 import time
 
 from datatrove.data import Document
+from filter_rows import load_rows
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 
 
 def main():
     binary, path = sys.argv[1], sys.argv[2]
     limit = int(sys.argv[sys.argv.index("--limit") + 1]) if "--limit" in sys.argv else None
-    rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
-    inp = path
-    if limit:
-        inp = "/tmp/bench-filter-input.jsonl"
-        with open(inp, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    mb = sum(len(r["text"].encode()) for r in rows) / 1e6
+    rows, inp, mb = load_rows(path, limit)
     chain = [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(), FineWebQualityFilter()]
     t0 = time.perf_counter()
     kept_dt = []

@@ -17,6 +17,7 @@ import sys
 import time
 
 from datatrove.data import Document
+from filter_rows import load_rows
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 
 
@@ -33,14 +34,7 @@ def main():
     rules = args[args.index("--rules") + 1].split(",") if "--rules" in args else default_rules
     # --line-checks-only: FineWeb without its one word-based check (list_ratio), on both sides
     line_only = "--line-checks-only" in args
-    rows = [json.loads(l) for l in open(path, encoding="utf-8")][:limit]
-    inp = path
-    if limit:
-        inp = "/tmp/filter-agreement-input.jsonl"
-        with open(inp, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    mb = sum(len(r["text"].encode()) for r in rows) / 1e6
+    rows, inp, mb = load_rows(path, limit)
     t0 = time.perf_counter()
     p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(rules), "--language", language]
                        + (["--set", "fineweb.new_line_ratio=1000000"] if line_only else []), capture_output=True, check=True)
