@@ -231,25 +231,6 @@ public final class Analysis {
         return out
     }
 
-    /// Number of non-overlapping occurrences of `needle` in the text (Python's str.count).
-    func occurrences(_ needle: [UInt32]) -> Int {
-        let t = text
-        let m = needle.count
-        guard m > 0, count >= m else { return 0 }
-        let first = needle[0]
-        var c = 0, i = 0
-        let last = count - m
-        while i <= last {
-            if t[i] == first {
-                var k = 1
-                while k < m && t[i + k] == needle[k] { k += 1 }
-                if k == m { c += 1; i += m; continue }
-            }
-            i += 1
-        }
-        return c
-    }
-
     @inline(__always) func isSpace(_ i: Int) -> Bool { flags[i] & CharTable.space != 0 }
 
     /// Python's str.splitlines(): calls body(start, end) for each line, without its line break.
@@ -276,15 +257,6 @@ public final class Analysis {
         while a < b && isSpace(a) { a += 1 }
         while b > a && isSpace(b - 1) { b -= 1 }
         return (a, b)
-    }
-
-    /// Hash of t[a..<b].
-    @inline(__always) func hash(_ a: Int, _ b: Int) -> UInt64 {
-        let t = text
-        var h: UInt64 = 0
-        var i = a
-        while i < b { h = PolyHash.step(h, t[i]); i += 1 }
-        return PolyHash.key(h, length: b - a)
     }
 
     func string(_ a: Int, _ b: Int) -> String {

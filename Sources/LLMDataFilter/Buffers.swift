@@ -108,14 +108,4 @@ struct HashCounter {
     }
 
     @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count }
-
-    /// Whether `key` is present.
-    @inline(__always) func contains(_ key: UInt64) -> Bool {
-        var i = home(key)
-        while entries[i].stamp == gen {
-            if entries[i].key == key { return true }
-            i = (i + 1) & mask
-        }
-        return false
-    }
 }

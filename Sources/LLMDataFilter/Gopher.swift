@@ -29,10 +29,6 @@ struct Eval {
 
 /// GopherQualityFilter (datatrove), over the shared word split.
 enum GopherQuality {
-    static let dots: [UInt32] = [0x2E, 0x2E, 0x2E]
-    static let hash: [UInt32] = [0x23]
-    static let ellipsis: [UInt32] = [0x2026]
-
     static func evaluate(_ a: Analysis, _ o: GopherQualityOptions, _ e: inout Eval) {
         let t = a.text
         let fl = a.flags.p

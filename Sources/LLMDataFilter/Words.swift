@@ -71,8 +71,6 @@ public enum WordSplitter {
         c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000
     }
     @inline(__always) static func isLetter(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.alpha != 0 }
-    @inline(__always) static func isLower(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.lower != 0 }
-    @inline(__always) static func isUpper(_ c: UInt32) -> Bool { CharTable.flags(c) & CharTable.upper != 0 }
     @inline(__always) static func isAlnumASCII(_ c: UInt32) -> Bool {
         (c &- 0x61) < 26 || (c &- 0x41) < 26 || (c &- 0x30) < 10
     }
