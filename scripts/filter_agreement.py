@@ -65,6 +65,20 @@ def main():
         diffs = [(i, ours[i].get(k), theirs[k][i]) for i in range(len(rows)) if (ours[i].get(k) is None) != (theirs[k][i] is None)]
         for i, a, b in diffs[:3]:
             print(f"    differs: doc {i}: llmdata {a}, datatrove {b}")
+    if "c4" in filters:
+        # --c4-lines against the text datatrove's C4QualityFilter leaves (it always rewrites)
+        p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", "c4", "--c4-lines", "--language", language],
+                           capture_output=True, check=True)
+        rewritten = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        c4 = C4QualityFilter(language=language)
+        both = same = 0
+        for i, r in enumerate(rows):
+            d = Document(text=r["text"], id=str(i))
+            if c4.filter(d) is True and not rewritten[i]["metadata"]["quality"]["failed"]:
+                both += 1
+                same += d.text == rewritten[i]["text"]
+        print(f"  c4 --c4-lines: rewritten text identical to datatrove's on {same} of {both} documents both keep")
+        ok &= same == both
     print(f"  throughput: datatrove {mb / t_dt:.2f} MB/s (one process), llmdata {mb / t_ll:.1f} MB/s (--jobs 2, whole command) "
           f"= {t_dt / t_ll:.0f}x")
     sys.exit(0 if ok else 1)
