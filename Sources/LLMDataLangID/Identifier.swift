@@ -58,6 +58,21 @@ let ngramSeed: UInt64 = 0x243F6A8885A308D3
 let wordSeed: UInt64 = 0x13198A2E03707344
 let maxWordFeatureLength = 24
 
+/// The printable-ASCII token starting at p[i]: where it ends, and whether it looks like a URL or
+/// an e-mail address (`://` inside, `www.` first, or an `@` in five or more characters). Both
+/// scanners skip such tokens as one boundary.
+@inline(__always) func asciiToken(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (end: Int, link: Bool) {
+    var j = i
+    var at = false, colonSlash = false
+    while j < n && p[j] > 0x20 && p[j] < 0x7F {
+        if p[j] == 0x40 { at = true }
+        if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
+        j += 1
+    }
+    let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
+    return (j, (at && j - i >= 5) || colonSlash || www)
+}
+
 /// Decodes UTF-8 into letters (lowercased, with their LetterClass) and boundaries (code point
 /// 0x20, class 0). ASCII runs that look like URLs or e-mail addresses are skipped as one boundary;
 /// invalid bytes are boundaries; Inherited/Common marks are skipped.
@@ -83,15 +98,8 @@ struct LetterScanner {
                 if b > 0x20 && b < 0x7F {
                     // An ASCII token: check for URL / e-mail shape once, at its start.
                     if i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80 {
-                        var j = i
-                        var at = false, colonSlash = false
-                        while j < n && p[j] > 0x20 && p[j] < 0x7F {
-                            if p[j] == 0x40 { at = true }
-                            if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
-                            j += 1
-                        }
-                        let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
-                        if (at && j - i >= 5) || colonSlash || www {
+                        let (j, link) = asciiToken(p, n, i)
+                        if link {
                             i = j
                             return (0x20, 0)
                         }
@@ -337,15 +345,8 @@ public final class LanguageIdentifier {
                 if b < 0x80 {
                     if b > 0x20 && b < 0x7F && (i == 0 || p[i - 1] <= 0x20 || p[i - 1] >= 0x80) {
                         // An ASCII token starts: check its URL / e-mail shape once (as LetterScanner).
-                        var j = i
-                        var at = false, colonSlash = false
-                        while j < n && p[j] > 0x20 && p[j] < 0x7F {
-                            if p[j] == 0x40 { at = true }
-                            if p[j] == 0x3A && j + 2 < n && p[j + 1] == 0x2F && p[j + 2] == 0x2F { colonSlash = true }
-                            j += 1
-                        }
-                        let www = j - i >= 4 && (p[i] | 0x20) == 0x77 && (p[i + 1] | 0x20) == 0x77 && (p[i + 2] | 0x20) == 0x77 && p[i + 3] == 0x2E
-                        if (at && j - i >= 5) || colonSlash || www {
+                        let (j, link) = asciiToken(p, n, i)
+                        if link {
                             boundary()
                         } else {
                             for q in i..<j {
