@@ -97,9 +97,6 @@ enum C4 {
         var keptCleaned: [Int: [UInt32]] = [:]
         var linesTotal = 0
         var dropReason: String? = nil
-        var lineWords = Buf<Int32>(capacity: 64)
-        var lineScratch = Buf<Int32>(capacity: 64)
-        defer { lineWords.free(); lineScratch.free() }
         var cursor = 0  // first document word not before the current line
         a.forEachLine { ls, le in
             if dropReason != nil { return }
@@ -155,11 +152,11 @@ enum C4 {
                     } else if cleaned == nil {
                         numSentences += sentences(t, words: UnsafeBufferPointer(start: a.words.p + 2 * cursor, count: 2 * (wEnd - cursor)))
                     } else {
-                        lineWords.clear()
+                        // a citation was cut out: split the cleaned line itself (rare)
+                        var lineWords = Buf<Int32>(capacity: 64), lineScratch = Buf<Int32>(capacity: 64), unused = Buf<UInt64>(capacity: 64)
+                        defer { lineWords.free(); lineScratch.free(); unused.free() }
                         var lf = [UInt16](repeating: 0, count: hi)
                         lf.withUnsafeMutableBufferPointer { CharTable.fill(lineText, $0.baseAddress!) }
-                        var unused = Buf<UInt64>(capacity: 64)
-                        defer { unused.free() }
                         lf.withUnsafeBufferPointer { WordSplitter.split(lineText, $0.baseAddress!, lo, hi, into: &lineWords, hashes: &unused, scratch: &lineScratch) }
                         numSentences += max(1, sentences(lineText, words: lineWords.buffer))
                     }

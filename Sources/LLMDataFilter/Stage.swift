@@ -18,7 +18,6 @@ public struct FilterStage: RecordStage {
 
     final class Worker: RecordWorker {
         let o: FilterOptions
-        let rules: [String]
         let analysis = Analysis()
         let blocklist: Spam.Blocklist
         /// LLMDATA_FILTER_DEBUG=1 prints each document's words as a JSON array to stderr
@@ -28,8 +27,7 @@ public struct FilterStage: RecordStage {
 
         init(_ o: FilterOptions) {
             self.o = o
-            rules = FilterOptions.allRules.filter { o.rules.contains($0) }
-            ruleSets = rules.compactMap(RuleSet.init(rawValue:))
+            ruleSets = FilterOptions.allRules.filter { o.rules.contains($0) }.compactMap(RuleSet.init(rawValue:))
             blocklist = Spam.Blocklist(Spam.defaultBlocklist + o.spam.blocklist)
         }
 
