@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
         .testTarget(name: "LLMDataLangIDTests", dependencies: ["LLMDataLangID", "LLMDataCore"]),
+        .testTarget(name: "LLMDataDedupTests", dependencies: ["LLMDataDedup"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,22 +1,39 @@
-// Performance notes (dedup hot path; 2026-11-23, 2 shared cores, AMD EPYC with AVX-512).
-// Measured with `perf record -F 10000` on the dedup_quality.py corpus (5,743 documents, 27.5 MB,
-// 2.4 M word + 7.2 M character shingles: 171 keys with few spaces take character 5-grams) and on
-// en100m.jsonl for exact mode. Before (0f68daa), minhash CPU: permutation min loop 22%, Swift
-// shingling 15%, XXH3 calls 7%, key normalization 13% (ICU 4.5%), JSON 4%; exact: the byte-at-a-
-// time ASCII key loop 28%, and pass 2 (re-read, re-parse) cost as much CPU as pass 1.
-// Done: llm_minhash_update keeps 32 permutations' a, b and minima in registers while all of a
-// document's shingles stream past (5x faster kernel, ~4.6 ns per shingle for 112 permutations);
-// shingle boundaries + XXH3 (short-input paths inlined, equal to XXH3_64bits) in C into a reused
-// buffer; ASCII key with AVX-512 VBMI2 (pext/pdep + vpcompressb, ~3.3 GB/s vs 0.5); mixed text:
-// NFKC_Casefold only around non-ASCII runs (Key.swift); LSH buckets in open-addressing tables
-// (MinHashIndex.swift); exact mode in one pass (ExactStage, OrderedStage in LLMDataCore).
-// Rejected: dropping repeated shingle hashes before the permutations (a table probe costs about
-// what the 112-permutation kernel costs per shingle: 15-46 ms vs 13 ms for 2.8 M character
-// shingles); a 32-bit permutation family with 16 lanes (changes every signature); minhash in one
-// pass (a later record can merge two clusters, so the whole output would wait in memory);
-// keeping pass 1's batches for pass 2 (re-reading from the page cache is ~1% of the time).
+// Performance notes (dedup hot path; measured on 2 shared cores: AMD EPYC with AVX-512 until
+// 2026-11-23 midday, Intel Xeon with AVX-512 since).
+// First round (0f68daa, AMD): minhash CPU was the permutation loop 22%, Swift shingling 15%, XXH3
+// calls 7%, key normalization 13% (ICU 4.5%), JSON 4%; exact: the byte-at-a-time ASCII key loop
+// 28%, and pass 2 cost as much CPU as pass 1. Done then: permutations in registers while a
+// document's shingles stream past; shingle boundaries + XXH3 in C; ASCII key with AVX-512 VBMI2
+// (~3.3 GB/s vs 0.5); NFKC_Casefold only around non-ASCII runs (Key.swift); open-addressing LSH
+// tables (MinHashIndex.swift); exact mode in one pass (ExactStage, OrderedStage in LLMDataCore).
+// Second round (Intel; `dedup --bench-minhash` times signatures + LSH + clustering over ready
+// keys, the phases rensa is timed for; 5,743 documents of scripts/dedup_quality.py):
+//   * permutations: the 64-bit family ((a·x + b) mod 2^64) >> 32 needs vpmullq (3 uops) and ran
+//     ~15 ns a shingle for 112 permutations; splitting it into 32×32→64 multiplies gives the same
+//     values no faster. The 32-bit family (a·x + b) mod 2^32 (vpmulld, 16 lanes) runs ~4.5 ns,
+//     with the binomial mean and spread of the estimate (MinHashTests; a C simulation over set
+//     sizes 10 to 1,000 agreed with the 64-bit family to the third decimal).
+//   * shingle values: XXH3 over each word 5-gram hashed every word five times; a rolling
+//     polynomial over per-word hashes (one multiply and one add on the dependency chain), with
+//     words hashed from one 16-byte load where they fit, about halves the shingling time.
+//   * repeated shingles: a direct-mapped table of recent values (slot = low bits) skips values
+//     already given to the kernel: character-shingled keys repeat most of theirs (7.2 M
+//     occurrences, 0.85 M reached the kernel). The first round rejected a hash-set probe for
+//     this: it cost as much as the 64-bit kernel; a single compare against one slot does not.
+//   * the shingle rule: "fewer than one space in eight characters" sent 171 English word lists
+//     and identifier-heavy texts to character 5-grams (7.2 M of 9.6 M shingles, and the wrong
+//     unit for English); the script rule (Han, kana, Thai, ...) leaves 2.7 M shingles.
+//   * per-document scratch arrays sized to the key cost more in page faults than the hashing
+//     (a 10 MB key: 60 MB of fresh pages); values now pass through a 2,048-entry stack buffer.
+//   * LSH: XXH3 of each band through the library call, nested per-band arrays and 9-element
+//     appends per new bucket: replaced by an inlined fold, flat tables and buckets that hold
+//     their key; about 8 ms warm / 13 ms cold for 5,743 documents, most of it cache misses.
+//   Result: MinHash phases ~2.2x rensa's time on its own ready shingles (docs/benchmarks.md);
+//   the whole command still reads, parses and normalizes, which rensa's timing leaves out.
+// Rejected: minhash in one pass (a later record can merge two clusters, so the whole output
+// would wait in memory); keeping pass 1's batches for pass 2 (re-reading from the page cache is
+// ~1% of the time); 16-bit permutations (a 16-bit universe collides within large documents).
 import CTextKernels
-import CXXHash
 
 /// MinHash parameters (defaults: datatrove's 14 bands × 8 rows, 5-grams).
 public struct MinHashOptions: Sendable {
@@ -34,20 +51,16 @@ public struct MinHashOptions: Sendable {
 }
 
 /// Computes MinHash signatures of dedup keys. Shingles are word n-grams of the key (words are
-/// the key's space-separated tokens), or character n-grams when fewer than one character in
-/// eight of the key is a space (text without word spaces). Each shingle is hashed with XXH3-64
-/// and x is its low 32 bits; permutation i maps x to ((a_i·x + b_i) mod 2^64) >> 32
-/// (multiply-shift hashing; odd 64-bit a_i and 64-bit b_i from a fixed SplitMix64 sequence) and
-/// keeps the minimum.
+/// the key's space-separated tokens), or character n-grams when at least half of the key's
+/// characters belong to scripts written without word spaces (Han, kana, Thai, ...). A shingle's 32-bit value x is a
+/// polynomial over its units' hashes (kernels.c); permutation i maps x to (a_i·x + b_i) mod 2^32
+/// (odd 32-bit a_i and 32-bit b_i from a fixed SplitMix64 sequence) and keeps the minimum.
 public final class MinHasher {
     public let options: MinHashOptions
-    let a: [UInt64]
-    let b: [UInt64]
-    var xs: [UInt32] = []
-    public private(set) var signature: [UInt32]
-    var words: [Range<Int>] = []
-    var chars: [Int] = []
-    var scratch: [UInt32] = []
+    /// a, b and the running minima, padded to a multiple of 16 lanes for the vector kernel.
+    let a: [UInt32]
+    let b: [UInt32]
+    var minima: [UInt32]
 
     public init(options: MinHashOptions) {
         self.options = options
@@ -59,92 +72,33 @@ public final class MinHasher {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        a = (0..<options.permutations).map { _ in next() | 1 }
-        b = (0..<options.permutations).map { _ in next() }
-        signature = [UInt32](repeating: UInt32.max, count: options.permutations)
+        let p = options.permutations, padded = (p + 15) / 16 * 16
+        var a = [UInt32](repeating: 1, count: padded), b = [UInt32](repeating: 0, count: padded)
+        for i in 0..<p {
+            a[i] = UInt32(truncatingIfNeeded: next()) | 1
+            b[i] = UInt32(truncatingIfNeeded: next())
+        }
+        self.a = a
+        self.b = b
+        minima = [UInt32](repeating: UInt32.max, count: padded)
     }
 
-    @inline(__always) func add(_ x: UInt64) { xs.append(UInt32(truncatingIfNeeded: x)) }
+    /// The signature of the last key signed (`permutations` values).
+    public var signature: ArraySlice<UInt32> { minima[0..<options.permutations] }
 
     /// Signature of a key (see KeyNormalizer). Returns the number of shingles (0 for an empty key).
     @discardableResult
     public func sign(_ key: [UInt8]) -> Int {
-        for i in 0..<signature.count { signature[i] = UInt32.max }
-        xs.removeAll(keepingCapacity: true)
-        if key.isEmpty { return 0 }
-        defer {
-            let p = options.permutations
-            signature.withUnsafeMutableBufferPointer { s in
-                a.withUnsafeBufferPointer { ap in
-                    b.withUnsafeBufferPointer { bp in
-                        xs.withUnsafeBufferPointer { x in llm_minhash_update(s.baseAddress, ap.baseAddress, bp.baseAddress, p, x.baseAddress, x.count) }
-                    }
-                }
+        let padded = minima.count
+        return minima.withUnsafeMutableBufferPointer { m in
+            for i in 0..<padded { m[i] = UInt32.max }
+            if key.isEmpty { return 0 }
+            return key.withUnsafeBufferPointer { k in
+                let words = llm_key_unspaced(k.baseAddress, k.count) == 0
+                return llm_minhash_sign(k.baseAddress, k.count, words ? 0 : 1, words ? options.wordNgram : options.charNgram,
+                                        m.baseAddress, a, b, padded)
             }
         }
-        var sp = 0, cc = 0
-        key.withUnsafeBufferPointer { k in llm_count_spaces_chars(k.baseAddress, k.count, &sp, &cc) }
-        let spaces = sp, charCount = cc
-        let wordShingles = spaces * 8 >= charCount
-        if (wordShingles ? options.wordNgram : options.charNgram) <= 64 {
-            // shingle boundaries and XXH3 in one C loop (the same values as the Swift loops
-            // below, which remain for n-gram sizes above 64), into a scratch buffer reused across
-            // documents; xs stays empty
-            let need = key.count + 2
-            if scratch.count < need { scratch = [UInt32](repeating: 0, count: max(need, 2 * scratch.count)) }
-            let p = options.permutations
-            var count = 0
-            key.withUnsafeBufferPointer { k in
-                scratch.withUnsafeMutableBufferPointer { x in
-                    count = wordShingles ? llm_word_shingle_hashes(k.baseAddress, k.count, options.wordNgram, x.baseAddress)
-                                  : llm_char_shingle_hashes(k.baseAddress, k.count, options.charNgram, x.baseAddress)
-                    signature.withUnsafeMutableBufferPointer { s in
-                        llm_minhash_update(s.baseAddress, a, b, p, x.baseAddress, count)
-                    }
-                }
-            }
-            return count
-        }
-        var shingles = 0
-        key.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            if spaces * 8 >= charCount {
-                words.removeAll(keepingCapacity: true)
-                var s = 0
-                for (i, c) in key.enumerated() where c == 0x20 {
-                    if i > s { words.append(s..<i) }
-                    s = i + 1
-                }
-                if s < key.count { words.append(s..<key.count) }
-                let n = options.wordNgram
-                if words.count <= n {
-                    add(XXH3_64bits(base, key.count))
-                    shingles = 1
-                } else {
-                    for w in 0...(words.count - n) {
-                        let start = words[w].lowerBound, end = words[w + n - 1].upperBound
-                        add(XXH3_64bits(base + start, end - start))
-                        shingles += 1
-                    }
-                }
-            } else {
-                chars.removeAll(keepingCapacity: true)
-                for (i, c) in key.enumerated() where c & 0xC0 != 0x80 && c != 0x20 { chars.append(i) }
-                let n = options.charNgram
-                if chars.count <= n {
-                    add(XXH3_64bits(base, key.count))
-                    shingles = 1
-                } else {
-                    for k in 0...(chars.count - n) {
-                        let start = chars[k]
-                        let end = k + n < chars.count ? chars[k + n] : key.count
-                        add(XXH3_64bits(base + start, end - start))
-                        shingles += 1
-                    }
-                }
-            }
-        }
-        return shingles
     }
 }
 

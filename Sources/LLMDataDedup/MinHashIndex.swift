@@ -1,4 +1,3 @@
-import CXXHash
 import Foundation
 
 /// LSH over signatures added in input order. For each band, a record is compared with the first
@@ -11,50 +10,55 @@ final class MinHashIndex {
     var positions: [UInt64] = []
     var ids: [String] = []
     var signatures: [UInt32] = []
-    /// Per band: an open-addressing table from band key to bucket number (keys are XXH3 values,
-    /// so their low bits index it); each bucket holds up to 8 record numbers in `members`.
-    /// (A [[UInt64: [UInt32]]] of Swift dictionaries was ~25% of the ordered consumer's time:
-    /// SipHash, retains and copy-on-write of the member arrays.)
-    var tableKeys: [[UInt64]]
-    var tableSlots: [[Int32]]
-    var tableCount: [Int]
-    var members: [UInt32] = []
-    var memberCount: [UInt8] = []
+    /// One open-addressing table per band, all of the same capacity, stored flat (band b's slots
+    /// are [b * capacity, (b + 1) * capacity)), from a band key (its low bits index the table) to
+    /// a bucket number. A bucket is 11 words of `buckets`: the band key (2 words), the member
+    /// count, then up to 8 record numbers, so a probe and the members it finds share cache lines.
+    /// A band gains at most one bucket per record, so the tables grow together. (Swift
+    /// dictionaries of member arrays were ~25% of the consumer's time: SipHash, retains,
+    /// copy-on-write.)
+    var capacity = 16384
+    var used = 0
+    var table: [Int32]
+    var buckets: [UInt32] = []
+    var bucketCount = 0
     var uf = UnionFind()
     /// Verified pairs (record numbers), kept for `dedup clusters --bands`.
     var pairs: [(UInt32, UInt32)] = []
     var candidatePairs = 0
     var verifiedPairs = 0
     let keepPairs: Bool
+    static let bucketWords = 11
 
     init(options: MinHashOptions, bands: Range<Int>? = nil, keepPairs: Bool = false) {
         self.options = options
         bandRange = bands ?? 0..<options.bands
-        tableKeys = [[UInt64]](repeating: [UInt64](repeating: 0, count: 1024), count: options.bands)
-        tableSlots = [[Int32]](repeating: [Int32](repeating: -1, count: 1024), count: options.bands)
-        tableCount = [Int](repeating: 0, count: options.bands)
+        table = [Int32](repeating: -1, count: capacity * options.bands)
         self.keepPairs = keepPairs
     }
 
     func add(position: UInt64, id: String, empty: Bool, signature: ArraySlice<UInt32>) {
-        let perms = options.permutations, rows = options.rows
+        signature.withUnsafeBufferPointer { add(position: position, id: id, empty: empty, signature: $0) }
+    }
+
+    func add(position: UInt64, id: String, empty: Bool, signature: UnsafeBufferPointer<UInt32>) {
+        let rows = options.rows
         let ord = uf.add()
         positions.append(position)
         ids.append(id)
         signatures.append(contentsOf: signature)
         if empty { return }
+        if 2 * (used + 1) > capacity { grow() }
+        used += 1
         for band in bandRange {
-            let bandKey: UInt64 = signatures.withUnsafeBytes { raw in
-                XXH3_64bits(raw.baseAddress! + 4 * (ord * perms + band * rows), 4 * rows)
-            }
-            let bucket = bucketFor(band: band, key: bandKey)
-            let base = Int(bucket) * 8
-            let count = Int(memberCount[Int(bucket)])
+            let bandKey = MinHashIndex.bandKey(signature.baseAddress! + band * rows, rows)
+            let base = Int(bucketFor(band: band, key: bandKey)) * MinHashIndex.bucketWords + 2
+            let count = Int(buckets[base])
             for q in 0..<count {
-                let m = members[base + q]
+                let m = buckets[base + 1 + q]
                 if keepPairs || uf.find(Int(m)) != uf.find(ord) {
                     candidatePairs += 1
-                    if estimatedJaccard(Int(m), ord) >= options.threshold {
+                    if estimatedJaccard(Int(m), signature) >= options.threshold {
                         verifiedPairs += 1
                         uf.union(Int(m), ord)
                         if keepPairs { pairs.append((m, UInt32(ord))) }
@@ -62,54 +66,81 @@ final class MinHashIndex {
                 }
             }
             if count < 8 {
-                members[base + count] = UInt32(ord)
-                memberCount[Int(bucket)] = UInt8(count + 1)
+                buckets[base + 1 + count] = UInt32(ord)
+                buckets[base] = UInt32(count + 1)
             }
         }
     }
 
+    /// A band's key: its values folded two at a time by multiply-xorshift (inlined; XXH3 through
+    /// the library call cost more than the rest of the band's work).
+    @inline(__always) static func bandKey(_ p: UnsafePointer<UInt32>, _ rows: Int) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(rows)
+        var i = 0
+        while i + 1 < rows {
+            h = (h ^ (UInt64(p[i]) | UInt64(p[i + 1]) << 32)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 2
+        }
+        if i < rows {
+            h = (h ^ UInt64(p[i])) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+        }
+        h = h &* 0xD6E8_FEB8_6659_FD93
+        return h ^ (h >> 29)
+    }
+
+    @inline(__always) func keyOf(bucket: Int32) -> UInt64 {
+        let o = Int(bucket) * MinHashIndex.bucketWords
+        return UInt64(buckets[o]) | UInt64(buckets[o + 1]) << 32
+    }
+
     /// The bucket of `key` in `band`'s table, made (empty) when new.
-    func bucketFor(band: Int, key: UInt64) -> Int32 {
-        if 2 * (tableCount[band] + 1) > tableKeys[band].count { grow(band) }
-        let mask = tableKeys[band].count - 1
-        var h = Int(truncatingIfNeeded: key ^ (key >> 29)) & mask
+    @inline(__always) func bucketFor(band: Int, key: UInt64) -> Int32 {
+        let mask = capacity - 1, base = band * capacity
+        var h = Int(truncatingIfNeeded: key) & mask
         while true {
-            let slot = tableSlots[band][h]
+            let slot = table[base + h]
             if slot < 0 {
-                let b = Int32(memberCount.count)
-                tableSlots[band][h] = b
-                tableKeys[band][h] = key
-                tableCount[band] += 1
-                memberCount.append(0)
-                members.append(contentsOf: repeatElement(0, count: 8))
+                let b = Int32(bucketCount)
+                bucketCount += 1
+                if bucketCount * MinHashIndex.bucketWords > buckets.count {
+                    // zeroed in large steps, not 11 words per new bucket
+                    buckets += [UInt32](repeating: 0, count: max(MinHashIndex.bucketWords * 4096, buckets.count))
+                }
+                let o = Int(b) * MinHashIndex.bucketWords
+                buckets[o] = UInt32(truncatingIfNeeded: key)
+                buckets[o + 1] = UInt32(truncatingIfNeeded: key >> 32)
+                table[base + h] = b
                 return b
             }
-            if tableKeys[band][h] == key { return slot }
+            if keyOf(bucket: slot) == key { return slot }
             h = (h + 1) & mask
         }
     }
 
-    func grow(_ band: Int) {
-        let oldKeys = tableKeys[band], oldSlots = tableSlots[band]
-        let cap = oldKeys.count * 2, mask = cap - 1
-        var keys = [UInt64](repeating: 0, count: cap), slots = [Int32](repeating: -1, count: cap)
-        for i in 0..<oldKeys.count where oldSlots[i] >= 0 {
-            let key = oldKeys[i]
-            var h = Int(truncatingIfNeeded: key ^ (key >> 29)) & mask
-            while slots[h] >= 0 { h = (h + 1) & mask }
-            keys[h] = key
-            slots[h] = oldSlots[i]
+    func grow() {
+        let oldCap = capacity, cap = capacity * 2, mask = cap - 1
+        var t = [Int32](repeating: -1, count: cap * options.bands)
+        for band in 0..<options.bands {
+            let ob = band * oldCap, nb = band * cap
+            for i in 0..<oldCap where table[ob + i] >= 0 {
+                var h = Int(truncatingIfNeeded: keyOf(bucket: table[ob + i])) & mask
+                while t[nb + h] >= 0 { h = (h + 1) & mask }
+                t[nb + h] = table[ob + i]
+            }
         }
-        tableKeys[band] = keys
-        tableSlots[band] = slots
+        table = t
+        capacity = cap
     }
 
-    func estimatedJaccard(_ x: Int, _ y: Int) -> Double {
+    /// Share of equal values between record x's signature and `sig`.
+    func estimatedJaccard(_ x: Int, _ sig: UnsafeBufferPointer<UInt32>) -> Double {
         let perms = options.permutations
         var same = 0
         signatures.withUnsafeBufferPointer { p in
-            let a = x * perms, b = y * perms
-            for i in 0..<perms where p[a + i] == p[b + i] { same += 1 }
+            let a = x * perms
+            for i in 0..<perms where p[a + i] == sig[i] { same += 1 }
         }
         return Double(same) / Double(perms)
     }

@@ -20,7 +20,6 @@ void llm_tune_allocator(void);
 /* Starts writeback of a file range without waiting (Linux sync_file_range); 0 elsewhere. */
 int llm_start_writeback(int fd, long long offset, long long count);
 
-/// MinHash update over `count` 32-bit shingle hashes: sig[i] = min(sig[i], (a[i]*x + b[i]) >> 32).
 /// Dedup key of ASCII text (see kernels.c); returns bytes written at dst + written.
 size_t llm_key_ascii(const uint8_t *src, size_t n, uint8_t *dst, size_t written, int digits_to_zero, int *pending);
 
@@ -35,19 +34,19 @@ size_t llm_key_utf8_pass(const uint8_t *t, size_t n, uint8_t *dst, size_t *o, in
 /// 1 when every byte is below 0x80.
 int llm_is_ascii(const uint8_t *src, size_t n);
 
-void llm_minhash_update(uint32_t *sig, const uint64_t *a, const uint64_t *b, size_t n, const uint32_t *xs, size_t count);
+/// MinHash update over `count` 32-bit shingle values: sig[i] = min(sig[i], a[i]*x + b[i] mod 2^32)
+/// for i < n (a[i] odd; AVX-512 or AVX2 when n is a multiple of 16).
+void llm_minhash_update(uint32_t *sig, const uint32_t *a, const uint32_t *b, size_t n, const uint32_t *xs, size_t count);
 
-/// Low 32 bits of the XXH3-64 of each word n-gram of a dedup key, in order (a key of at most
-/// `ngram` words gives one value, the hash of the whole key). xs needs room for n/2 + 1 values.
-/// Returns the count, or (size_t)-1 when ngram is 0 or above 64.
-size_t llm_word_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
+/// MinHash signature update with every shingle of a dedup key: word n-grams (char_units = 0) or
+/// character n-grams (see kernels.c). sig, a and b hold `perms` values. Returns the number of
+/// shingles (a non-empty key of at most ngram units is one shingle).
+size_t llm_minhash_sign(const uint8_t *key, size_t n, int char_units, size_t ngram, uint32_t *sig,
+                        const uint32_t *a, const uint32_t *b, size_t perms);
 
-/// Number of 0x20 bytes and of UTF-8 characters (bytes other than continuation bytes) in key.
-void llm_count_spaces_chars(const uint8_t *key, size_t n, size_t *spaces, size_t *chars);
-
-/// The same for character n-grams (characters: UTF-8 sequences other than 0x20; see
-/// MinHasher). xs needs room for n values.
-size_t llm_char_shingle_hashes(const uint8_t *key, size_t n, size_t ngram, uint32_t *xs);
+/// 1 when characters of scripts written without word spaces (Han, kana, Thai, Lao, Khmer, Myanmar,
+/// Tibetan) are at least half of the key's characters other than spaces (see kernels.c).
+int llm_key_unspaced(const uint8_t *key, size_t n);
 
 #ifdef __cplusplus
 }

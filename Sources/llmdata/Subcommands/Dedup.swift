@@ -55,8 +55,18 @@ struct Dedup: ParsableCommand {
         @Option(help: "exact (hash of the normalized text), minhash (near duplicates) or lines (boilerplate lines).")
         var mode: DedupMode = .exact
         @OptionGroup var dedup: DedupFlags
+        @Flag(name: .customLong("bench-minhash"), help: .hidden)
+        var benchMinHash = false
 
         func run() throws {
+            if benchMinHash {
+                let r = try MinHashBench.run(inputs: input.inputs, format: input.format, reader: input.reader,
+                                             options: dedup.options(mode: .minhash), jobs: runFlags.options.jobs)
+                print("{\"documents\":\(r.documents),\"shingles\":\(r.shingles),\"signature_seconds\":\(r.signatureSeconds),"
+                      + "\"lsh_seconds\":\(r.lshSeconds),\"seconds\":\(r.seconds),\"clusters\":\(r.clusters),"
+                      + "\"verified_pairs\":\(r.verifiedPairs),\"removed\":\(r.removed)}")
+                return
+            }
             try finish(DedupRunner.run(inputs: input.inputs, format: input.format, reader: input.reader,
                                        options: dedup.options(mode: mode), run: runFlags.options))
         }
