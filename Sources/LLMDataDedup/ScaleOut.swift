@@ -15,6 +15,9 @@ import LLMDataCore
 public enum ScaleOut {
     static let sigMagic = Array("LLMDSIGS".utf8)
     static let pairMagic = Array("LLMDPAIR".utf8)
+    /// 2: 32-bit permutations over rolling shingle values (1 was the 64-bit multiply-shift family
+    /// over XXH3 of each shingle; its signatures do not mix with these).
+    static let sigVersion: UInt32 = 2
 
     struct SignatureSet {
         var bands: Int
@@ -51,7 +54,7 @@ public enum ScaleOut {
                 })
         }
         var out: [UInt8] = sigMagic
-        appendLE(UInt32(1), &out)
+        appendLE(sigVersion, &out)
         appendLE(UInt32(set.bands), &out)
         appendLE(UInt32(set.rows), &out)
         appendLE(UInt64(set.positions.count), &out)
@@ -80,7 +83,12 @@ public enum ScaleOut {
             guard let data = FileManager.default.contents(atPath: path) else { throw LLMDataError("\(path): cannot read") }
             let b = Array(data)
             guard b.count >= 28, Array(b[0..<8]) == sigMagic else { throw LLMDataError("\(path): not a signatures file") }
-            var p = 12
+            var p = 8
+            let version = readLE(b, &p, UInt32.self)
+            guard version == sigVersion else {
+                throw LLMDataError("\(path): signatures file version \(version), this llmdata reads version \(sigVersion)",
+                                   hint: "run `llmdata dedup signatures` again with this version")
+            }
             let bands = Int(readLE(b, &p, UInt32.self)), rows = Int(readLE(b, &p, UInt32.self))
             let count = Int(readLE(b, &p, UInt64.self))
             if set == nil { set = SignatureSet(bands: bands, rows: rows) }

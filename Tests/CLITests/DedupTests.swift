@@ -127,5 +127,15 @@ struct DedupTests {
         let a = try String(contentsOfFile: single, encoding: .utf8), b = try String(contentsOfFile: applied, encoding: .utf8)
         #expect(a == b)
         #expect(a.split(separator: "\n").count < en.count + 12)  // something was removed
+
+        // signatures of another format version (1: the 64-bit permutation family) are refused,
+        // not mixed with these
+        let sig = URL(fileURLWithPath: work).appendingPathComponent("signatures-00000.bin")
+        var bytes = try Data(contentsOf: sig)
+        bytes[8] = 1
+        try bytes.write(to: sig)
+        let old = try CLI.run(["dedup", "clusters", work])
+        #expect(old.status != 0)
+        #expect(old.stderr.contains("signatures file version 1"), "\(old.stderr)")
     }
 }
