@@ -302,10 +302,11 @@ size_t llm_minhash_sign(const uint8_t *key, size_t n_bytes, int char_units, size
     /* A direct-mapped table of recent shingle values (slot = low bits): a value found in its slot
        repeats one already given to the kernel and cannot change a minimum, so it is skipped. Slot s
        starts as ~s, which no value mapping to s can equal. Sized to the key, up to 64 K slots. */
-    static __thread uint32_t *seen = 0;
+    static __thread uint32_t *seen_table = 0;
     size_t slots = 64;
     while (slots < n_bytes && slots < SH_SEEN_MAX) slots <<= 1;
-    if (!seen) seen = (uint32_t *)malloc(SH_SEEN_MAX * sizeof(uint32_t));
+    if (!seen_table) seen_table = (uint32_t *)malloc(SH_SEEN_MAX * sizeof(uint32_t));
+    uint32_t *const seen = seen_table;
     if (!seen) { if (ring != small) free(ring); return 0; }
     const uint32_t smask = (uint32_t)(slots - 1);
     for (size_t j = 0; j < slots; j++) seen[j] = ~(uint32_t)j;
