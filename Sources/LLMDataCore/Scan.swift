@@ -69,6 +69,7 @@ public enum RecordScanner {
                                       make: @escaping () throws -> V,
                                       after: ((RecordVisitor, ProcessedChunk) -> Void)?,
                                       consume: ((ProcessedChunk) throws -> Void)?) throws -> (visitors: [V], stats: RunStats) {
+        tuneAllocator()  // as StageRunner: batch buffers are reused, not unmapped and faulted in again
         let box = Box()
         let stage = AdapterStage(name: stageName, make: { try make() }, made: box)
         let jobs = max(1, jobs)

@@ -1,73 +1,142 @@
+import CTextKernels
 import Foundation
 
 /// LSH over signatures added in input order. For each band, a record is compared with the first
 /// (at most 8) earlier members of its bucket; a pair is kept when its estimated Jaccard reaches the
 /// threshold. Clusters are the connected components of kept pairs, rooted at the earliest record.
 /// Bands are independent, which is what lets `dedup clusters` split the work by band.
+///
+/// Layout (bytes per record matter: docs/dedup.md promises 10 M documents in 24 GiB):
+/// * signatures in chunks of 65,536 records, so growing never copies them;
+/// * per band, an open-addressing table of Int32 (load at most 1/2) from the band key's low bits
+///   to an entry: the band key, the bucket's first member and the index of a group of up to 7
+///   more (-1 while there is none). Most band keys are unique, so most buckets cost one 16-byte
+///   entry and no group: ~30 bytes per record and band, with the table.
+/// Band keys are computed first and their table slots prefetched: with many documents the tables
+/// outgrow the caches and the bands' misses then overlap instead of queueing. (Earlier layouts:
+/// Swift dictionaries of member arrays were ~25% of the consumer's time -- SipHash, retains,
+/// copy-on-write; a fixed 8-member bucket per key cost 44 bytes per record and band, and growing
+/// flat arrays of signatures and buckets spent a quarter of a 1 M-document run clearing the
+/// fresh pages of each doubling.)
 final class MinHashIndex {
     let options: MinHashOptions
     let bandRange: Range<Int>
     var positions: [UInt64] = []
     var ids: [String] = []
-    var signatures: [UInt32] = []
-    /// One open-addressing table per band, all of the same capacity, stored flat (band b's slots
-    /// are [b * capacity, (b + 1) * capacity)), from a band key (its low bits index the table) to
-    /// a bucket number. A bucket is 11 words of `buckets`: the band key (2 words), the member
-    /// count, then up to 8 record numbers, so a probe and the members it finds share cache lines.
-    /// A band gains at most one bucket per record, so the tables grow together. (Swift
-    /// dictionaries of member arrays were ~25% of the consumer's time: SipHash, retains,
-    /// copy-on-write.)
+    let perms: Int
+    var chunks: [UnsafeMutablePointer<UInt32>] = []
+    static let chunkShift = 16
+    var count = 0
+
     var capacity = 16384
     var used = 0
     var table: [Int32]
-    var buckets: [UInt32] = []
-    var bucketCount = 0
+    struct Entry {
+        var key: UInt64
+        var first: UInt32
+        var more: Int32
+    }
+    var entries: [Entry] = []
+    /// Groups of 8 words: the number of further members (up to 7), then the members.
+    var groups: [UInt32] = []
     var uf = UnionFind()
     /// Verified pairs (record numbers), kept for `dedup clusters --bands`.
     var pairs: [(UInt32, UInt32)] = []
     var candidatePairs = 0
     var verifiedPairs = 0
     let keepPairs: Bool
-    static let bucketWords = 11
+    var keys: [UInt64]
 
     init(options: MinHashOptions, bands: Range<Int>? = nil, keepPairs: Bool = false) {
         self.options = options
+        perms = options.permutations
         bandRange = bands ?? 0..<options.bands
         table = [Int32](repeating: -1, count: capacity * options.bands)
+        keys = [UInt64](repeating: 0, count: options.bands)
         self.keepPairs = keepPairs
+    }
+
+    deinit { for c in chunks { c.deallocate() } }
+
+    @inline(__always) func signature(_ r: Int) -> UnsafeMutablePointer<UInt32> {
+        chunks[r >> MinHashIndex.chunkShift] + (r & ((1 << MinHashIndex.chunkShift) - 1)) * perms
     }
 
     func add(position: UInt64, id: String, empty: Bool, signature: ArraySlice<UInt32>) {
         signature.withUnsafeBufferPointer { add(position: position, id: id, empty: empty, signature: $0) }
     }
 
-    func add(position: UInt64, id: String, empty: Bool, signature: UnsafeBufferPointer<UInt32>) {
+    func add(position: UInt64, id: String, empty: Bool, signature sig: UnsafeBufferPointer<UInt32>) {
         let rows = options.rows
         let ord = uf.add()
         positions.append(position)
         ids.append(id)
-        signatures.append(contentsOf: signature)
+        if count >> MinHashIndex.chunkShift == chunks.count {
+            chunks.append(.allocate(capacity: perms << MinHashIndex.chunkShift))
+        }
+        signature(count).update(from: sig.baseAddress!, count: perms)
+        count += 1
         if empty { return }
         if 2 * (used + 1) > capacity { grow() }
         used += 1
+        let mask = capacity - 1
         for band in bandRange {
-            let bandKey = MinHashIndex.bandKey(signature.baseAddress! + band * rows, rows)
-            let base = Int(bucketFor(band: band, key: bandKey)) * MinHashIndex.bucketWords + 2
-            let count = Int(buckets[base])
-            for q in 0..<count {
-                let m = buckets[base + 1 + q]
-                if keepPairs || uf.find(Int(m)) != uf.find(ord) {
-                    candidatePairs += 1
-                    if estimatedJaccard(Int(m), signature) >= options.threshold {
-                        verifiedPairs += 1
-                        uf.union(Int(m), ord)
-                        if keepPairs { pairs.append((m, UInt32(ord))) }
-                    }
+            let k = MinHashIndex.bandKey(sig.baseAddress! + band * rows, rows)
+            keys[band] = k
+            table.withUnsafeBufferPointer { llm_prefetch($0.baseAddress! + band * capacity + Int(truncatingIfNeeded: k) & mask) }
+        }
+        for band in bandRange {
+            let slot = table[band * capacity + Int(truncatingIfNeeded: keys[band]) & mask]
+            if slot >= 0 { entries.withUnsafeBufferPointer { llm_prefetch($0.baseAddress! + Int(slot)) } }
+        }
+        for band in bandRange {
+            let key = keys[band]
+            let base = band * capacity
+            var h = Int(truncatingIfNeeded: key) & mask
+            var e: Int32 = -1
+            while true {
+                let slot = table[base + h]
+                if slot < 0 { break }
+                if entries[Int(slot)].key == key {
+                    e = slot
+                    break
+                }
+                h = (h + 1) & mask
+            }
+            if e < 0 {
+                // a new bucket: this record is its first member
+                table[base + h] = Int32(entries.count)
+                entries.append(Entry(key: key, first: UInt32(ord), more: -1))
+                continue
+            }
+            let entry = entries[Int(e)]
+            compare(Int(entry.first), ord, sig)
+            var more = 0
+            if entry.more >= 0 {
+                let g = Int(entry.more) * 8
+                more = Int(groups[g])
+                for q in 0..<more { compare(Int(groups[g + 1 + q]), ord, sig) }
+            }
+            if more < 7 {
+                if entry.more < 0 {
+                    entries[Int(e)].more = Int32(groups.count / 8)
+                    groups.append(contentsOf: [1, UInt32(ord), 0, 0, 0, 0, 0, 0])
+                } else {
+                    let g = Int(entry.more) * 8
+                    groups[g + 1 + more] = UInt32(ord)
+                    groups[g] = UInt32(more + 1)
                 }
             }
-            if count < 8 {
-                buckets[base + 1 + count] = UInt32(ord)
-                buckets[base] = UInt32(count + 1)
+        }
+    }
+
+    @inline(__always) func compare(_ m: Int, _ ord: Int, _ sig: UnsafeBufferPointer<UInt32>) {
+        if keepPairs || uf.find(m) != uf.find(ord) {
+            candidatePairs += 1
+            if estimatedJaccard(m, sig) >= options.threshold {
+                verifiedPairs += 1
+                uf.union(m, ord)
+                if keepPairs { pairs.append((UInt32(m), UInt32(ord))) }
             }
         }
     }
@@ -90,42 +159,13 @@ final class MinHashIndex {
         return h ^ (h >> 29)
     }
 
-    @inline(__always) func keyOf(bucket: Int32) -> UInt64 {
-        let o = Int(bucket) * MinHashIndex.bucketWords
-        return UInt64(buckets[o]) | UInt64(buckets[o + 1]) << 32
-    }
-
-    /// The bucket of `key` in `band`'s table, made (empty) when new.
-    @inline(__always) func bucketFor(band: Int, key: UInt64) -> Int32 {
-        let mask = capacity - 1, base = band * capacity
-        var h = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let slot = table[base + h]
-            if slot < 0 {
-                let b = Int32(bucketCount)
-                bucketCount += 1
-                if bucketCount * MinHashIndex.bucketWords > buckets.count {
-                    // zeroed in large steps, not 11 words per new bucket
-                    buckets += [UInt32](repeating: 0, count: max(MinHashIndex.bucketWords * 4096, buckets.count))
-                }
-                let o = Int(b) * MinHashIndex.bucketWords
-                buckets[o] = UInt32(truncatingIfNeeded: key)
-                buckets[o + 1] = UInt32(truncatingIfNeeded: key >> 32)
-                table[base + h] = b
-                return b
-            }
-            if keyOf(bucket: slot) == key { return slot }
-            h = (h + 1) & mask
-        }
-    }
-
     func grow() {
         let oldCap = capacity, cap = capacity * 2, mask = cap - 1
         var t = [Int32](repeating: -1, count: cap * options.bands)
         for band in 0..<options.bands {
             let ob = band * oldCap, nb = band * cap
             for i in 0..<oldCap where table[ob + i] >= 0 {
-                var h = Int(truncatingIfNeeded: keyOf(bucket: table[ob + i])) & mask
+                var h = Int(truncatingIfNeeded: entries[Int(table[ob + i])].key) & mask
                 while t[nb + h] >= 0 { h = (h + 1) & mask }
                 t[nb + h] = table[ob + i]
             }
@@ -135,13 +175,10 @@ final class MinHashIndex {
     }
 
     /// Share of equal values between record x's signature and `sig`.
-    func estimatedJaccard(_ x: Int, _ sig: UnsafeBufferPointer<UInt32>) -> Double {
-        let perms = options.permutations
+    @inline(__always) func estimatedJaccard(_ x: Int, _ sig: UnsafeBufferPointer<UInt32>) -> Double {
+        let p = signature(x)
         var same = 0
-        signatures.withUnsafeBufferPointer { p in
-            let a = x * perms
-            for i in 0..<perms where p[a + i] == sig[i] { same += 1 }
-        }
+        for i in 0..<perms where p[i] == sig[i] { same += 1 }
         return Double(same) / Double(perms)
     }
 
