@@ -19,3 +19,21 @@ for mode in exact; do
 done
 /usr/bin/time -f "%M" -o "$work/rss" "$LLMDATA_BIN" dedup --mode minhash "$EN/en100m.jsonl" -o /dev/null --quiet
 printf "dedup --mode minhash on en100m.jsonl (39,755 docs): peak RSS %d MB\n" $(( $(cat "$work/rss") / 1024 ))
+# memory per document at scale: 1,000,000 generated 30-word documents (cached in $DATA_DIR)
+synth=$DATA_DIR/synth1m.jsonl
+if [ ! -s "$synth" ]; then
+  "$PY" - "$synth" <<'PY'
+import json, random, sys
+random.seed(5)
+vocab = ["".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(2, 9))) for _ in range(50000)]
+with open(sys.argv[1] + ".tmp", "w") as f:
+    for i in range(1_000_000):
+        f.write(json.dumps({"id": f"d{i}", "text": " ".join(random.choices(vocab, k=30))}) + "\n")
+PY
+  mv "$synth.tmp" "$synth"
+fi
+/usr/bin/time -f "%M" -o "$work/rss" "$LLMDATA_BIN" dedup --mode minhash "$synth" -o /dev/null --quiet --stats "$work/synth-stats.json"
+rss_kb=$(cat "$work/rss")
+decide=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['decide_seconds'])" "$work/synth-stats.json")
+printf "dedup --mode minhash on 1,000,000 generated documents (224 MB): peak RSS %d MB (%.0f bytes per document, ~%.1f GB for 10 M), decision pass %.2f s\n" \
+  $((rss_kb / 1024)) "$(echo "$rss_kb * 1024 / 1000000" | bc -l)" "$(echo "$rss_kb * 1024 * 10 / 1000000000" | bc -l)" "$decide"
