@@ -29,7 +29,15 @@
 //   1.67 M -> 1.65 M; A/B best of 12: --jobs 2 CPU 269 -> 256 ms, --jobs 1 unchanged (246 ms).
 //
 // Still open: the first load of a slot is still ~45% of the per-piece closure's samples (a miss
-// for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU.
+// for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU. At
+// --jobs 2 each worker's cache warms up on its own: heldout's 40 batches alternating between two
+// workers give 83 k distinct pieces each, 166 k misses against 131 k with one thread (+27%),
+// about the 5-9% more CPU --jobs 2 needs. A cache shared by the workers would remove that (slots
+// claimed with a compare-and-swap on `meta` and published with a release store, readers acquire
+// `meta` and skip busy slots, arenas bumped atomically, no clearing once half full, or a private
+// second level so that a corpus whose vocabulary drifts does not miss forever); not done yet.
+// Tried and dropped: TokenTable (whole-piece lookup, on misses only) in 16-byte slots with huge
+// pages: no difference in an A/B (best of 12: 218 / 218 ms wall at --jobs 1, 122 / 123 at 2).
 
 import CICUShim
 import Foundation
