@@ -28,14 +28,21 @@
 //   cache line instead of two), in a huge-page mapping. L1d misses 4.40 M -> 3.60 M, L2 misses
 //   1.67 M -> 1.65 M; A/B best of 12: --jobs 2 CPU 269 -> 256 ms, --jobs 1 unchanged (246 ms).
 //
+// * `--jobs` > 1: one SharedPieceCache for all encoders (lock-free, see the type). Each private
+//   cache had to learn every common piece by itself: heldout's 40 batches alternating between
+//   two workers give 83 k distinct pieces each, 166 k misses against 131 k with one thread
+//   (+27%), each a whole-token lookup and usually merges. The first version kept a class
+//   reference in the encoder: swift_retain/release on the one shared object went from 3% to 24%
+//   of the samples (a contended reference count), CPU 262 -> 357 ms; the encoders now hold a
+//   struct of raw pointers. A/B best / median of 12: --jobs 2 wall 116 / 130 -> 114 / 117 ms,
+//   CPU 244 / 269 -> 239 / 248 ms; --jobs 1 (private cache, unchanged) 216 / 224 vs 211 / 223.
+//   Ids identical on heldout, en10m and en100m (the table stops taking pieces there and the
+//   private caches take over) at --jobs 2, 3, 4 and 8 with 4 KiB, 64 KiB and 256 KiB batches.
+//
 // Still open: the first load of a slot is still ~45% of the per-piece closure's samples (a miss
-// for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU. At
-// --jobs 2 each worker's cache warms up on its own: heldout's 40 batches alternating between two
-// workers give 83 k distinct pieces each, 166 k misses against 131 k with one thread (+27%),
-// about the 5-9% more CPU --jobs 2 needs. A cache shared by the workers would remove that (slots
-// claimed with a compare-and-swap on `meta` and published with a release store, readers acquire
-// `meta` and skip busy slots, arenas bumped atomically, no clearing once half full, or a private
-// second level so that a corpus whose vocabulary drifts does not miss forever); not done yet.
+// for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU. The
+// shared model's PairTable and TokenTable are reached through class references in `merge` and
+// on misses (retain/release of shared objects, ~3% of samples at either --jobs).
 // Tried and dropped: TokenTable (whole-piece lookup, on misses only) in 16-byte slots with huge
 // pages: no difference in an A/B (best of 12: 218 / 218 ms wall at --jobs 1, 122 / 123 at 2).
 
@@ -43,6 +50,7 @@ import CICUShim
 import Foundation
 import Glibc
 import LLMDataBPE
+import Synchronization
 
 /// Encodes UTF-8 text into token ids with a `BPEModel`. One per thread: it owns the split
 /// pattern's match data, scratch buffers and a piece cache.
@@ -72,9 +80,18 @@ public final class Encoder {
     var heap: [(UInt64, Int32)] = []
     var prios: [UInt64] = []
     let cache: PieceCache
+    /// A cache shared by the encoders of one run (`--jobs` > 1), consulted first; the private
+    /// cache takes over once it has stopped taking pieces. `sharedOwner` keeps it alive; the hot
+    /// path uses `shared`, raw pointers only: a class reference would be retained and released
+    /// around every use, and with several threads on one object that reference count is a
+    /// contended cache line (measured: swift_retain/release 3% -> 24% of samples at --jobs 2).
+    let sharedOwner: SharedPieceCache?
+    let shared: SharedPieceCache.Ref?
 
-    public init(model: BPEModel) throws {
+    public init(model: BPEModel, sharedCache: SharedPieceCache? = nil) throws {
         self.model = model
+        sharedOwner = sharedCache
+        shared = sharedCache?.ref
         if model.splitRegex.isEmpty {
             splitter = nil
         } else if let builtin = SplitPattern.allCases.first(where: { $0.regex == model.splitRegex }) {
@@ -183,15 +200,26 @@ public final class Encoder {
             out.append(byteToID[Int(piece[0])])
             return
         }
-        if piece.count <= PieceCache.maxPieceLength, cache.lookup(piece, into: &out) { return }
+        let cacheable = piece.count <= PieceCache.maxPieceLength
+        if cacheable {
+            if let shared {
+                if shared.lookup(piece, into: &out) { return }
+                if shared.isStopped, cache.lookup(piece, into: &out) { return }
+            } else if cache.lookup(piece, into: &out) {
+                return
+            }
+        }
         let start = out.count
         if let whole, piece.count <= maxTokenLength, let id = whole.get(piece) {
             out.append(id)
         } else {
             merge(piece, into: &out)
         }
-        if piece.count <= PieceCache.maxPieceLength {
-            out.withUnsafeBufferPointer { cache.insert(piece, UnsafeBufferPointer(rebasing: $0[start...])) }
+        if cacheable {
+            out.withUnsafeBufferPointer {
+                let ids = UnsafeBufferPointer(rebasing: $0[start...])
+                if shared?.insert(piece, ids) != true { cache.insert(piece, ids) }
+            }
         }
     }
 
@@ -483,5 +511,153 @@ final class PieceCache {
         while table[i].meta != 0 { i = (i + 1) & (Self.slots - 1) }
         table[i] = Slot(k0: k0, k1: k1, meta: UInt32(n) | UInt32(value.count) << 8, v: v)
         used += 1
+    }
+}
+
+/// The piece cache of `PieceCache` (same slots, hashing and arenas), shared by the encoders of
+/// one run: at `--jobs 2` each private cache had to learn every common piece by itself (heldout:
+/// 166 k misses against 131 k with one thread). Lock-free: an insert claims an empty slot by a
+/// compare-and-swap of `meta` from 0 to `busy`, writes the key and ids, then publishes `meta`
+/// with a release store; a lookup reads `meta` with an acquire load and looks at the rest of a
+/// slot only once it is published (busy slots are skipped). Published slots never change, and the
+/// table is never cleared: once half full (or an arena is used up) it stops taking pieces and
+/// each encoder's private cache (cleared when full, as before) takes the new ones. The class
+/// owns the memory; encoders use `Ref`, a struct of raw pointers (no reference counting).
+public final class SharedPieceCache: @unchecked Sendable {
+    static let slots = 1 << 19
+    static let capacity = slots / 2
+    static let arenaBytes = 1 << 22
+    static let busy: UInt32 = 0xFFFF_FFFF
+
+    struct Slot: ~Copyable {
+        var k0: UInt64
+        var k1: UInt64
+        let meta: Atomic<UInt32>
+        var v: (UInt32, UInt32, UInt32)
+    }
+
+    /// Zero until touched (an all-zero slot is empty), huge pages.
+    let memory = HugePageMemory(bytes: slots * MemoryLayout<Slot>.stride)
+    let keys = UnsafeMutablePointer<UInt8>.allocate(capacity: arenaBytes)
+    let vals = UnsafeMutablePointer<UInt32>.allocate(capacity: arenaBytes)
+    /// used slots, key arena, id arena (one cache line); `stopped` (0/1) on the next line, so the
+    /// flag every miss reads is not on the line every insert writes.
+    let counters = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 64)
+    let ref: Ref
+
+    public init() {
+        let c = counters.bindMemory(to: Atomic<Int>.self, capacity: 16)
+        for k in [0, 1, 2, 8] { (c + k).initialize(to: Atomic(0)) }
+        ref = Ref(table: memory.base.bindMemory(to: Slot.self, capacity: Self.slots), keys: keys, vals: vals,
+                  used: c, keyUsed: c + 1, valUsed: c + 2, stopped: c + 8)
+    }
+
+    deinit {
+        keys.deallocate(); vals.deallocate(); counters.deallocate()
+    }
+
+    struct Ref: @unchecked Sendable {
+        let table: UnsafeMutablePointer<Slot>
+        let keys: UnsafeMutablePointer<UInt8>
+        let vals: UnsafeMutablePointer<UInt32>
+        let used: UnsafeMutablePointer<Atomic<Int>>
+        let keyUsed: UnsafeMutablePointer<Atomic<Int>>
+        let valUsed: UnsafeMutablePointer<Atomic<Int>>
+        let stopped: UnsafeMutablePointer<Atomic<Int>>
+
+        /// Set once the table takes no more pieces.
+        @inline(__always) var isStopped: Bool { stopped.pointee.load(ordering: .relaxed) != 0 }
+
+        @inline(__always) static func index(_ h: UInt64) -> Int {
+            Int(truncatingIfNeeded: h >> 20) & (SharedPieceCache.slots - 1)
+        }
+
+        @inline(__always)
+        func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) -> Bool {
+            let n = piece.count
+            guard let base = piece.baseAddress, n >= 2 else { return false }
+            let p = UnsafeRawPointer(base)
+            let short = n <= PieceCache.inlineKey
+            let w0: UInt64, w1: UInt64, h: UInt64
+            if short {
+                (w0, w1) = PieceCache.words(p, n)
+                h = PieceCache.shortHash(w0, w1, n)
+            } else {
+                h = PieceCache.hash(piece)
+                (w0, w1) = (h, 0)
+            }
+            var i = Self.index(h)
+            while true {
+                let meta = table[i].meta.load(ordering: .acquiring)
+                if meta == 0 { return false }
+                if meta != SharedPieceCache.busy && Int(meta & 0xFF) == n && table[i].k0 == w0
+                    && (short ? table[i].k1 == w1 : memcmp(keys + Int(table[i].k1), p, n) == 0) {
+                    let count = Int(meta >> 8) & 0xFF
+                    switch count {
+                    case 1: out.append(table[i].v.0)
+                    case 2: out.append(table[i].v.0); out.append(table[i].v.1)
+                    case 3: out.append(table[i].v.0); out.append(table[i].v.1); out.append(table[i].v.2)
+                    default: out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(table[i].v.0), count: count))
+                    }
+                    return true
+                }
+                i = (i + 1) & (SharedPieceCache.slots - 1)
+            }
+        }
+
+        func stop() -> Bool {
+            stopped.pointee.store(1, ordering: .relaxed)
+            return false
+        }
+
+        /// Adds a piece and its ids; false when the table takes no more pieces (the caller keeps
+        /// the piece in its private cache). Pieces no cache keeps (too long, > 255 ids) count as
+        /// done.
+        func insert(_ piece: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt32>) -> Bool {
+            let n = piece.count
+            if value.count > 255 || value.isEmpty || n < 2 || n > PieceCache.maxPieceLength { return true }
+            if isStopped { return false }
+            if used.pointee.wrappingAdd(1, ordering: .relaxed).newValue > SharedPieceCache.capacity { return stop() }
+            let p = UnsafeRawPointer(piece.baseAddress!)
+            var k0: UInt64, k1: UInt64
+            let h: UInt64
+            if n > PieceCache.inlineKey {
+                let at = keyUsed.pointee.wrappingAdd(n, ordering: .relaxed).oldValue
+                if at + n > SharedPieceCache.arenaBytes { return stop() }
+                (keys + at).update(from: piece.baseAddress!, count: n)
+                h = PieceCache.hash(piece)
+                k0 = h
+                k1 = UInt64(at)
+            } else {
+                (k0, k1) = PieceCache.words(p, n)
+                h = PieceCache.shortHash(k0, k1, n)
+            }
+            var v: (UInt32, UInt32, UInt32) = (0, 0, 0)
+            if value.count > PieceCache.inlineIDs {
+                let at = valUsed.pointee.wrappingAdd(value.count, ordering: .relaxed).oldValue
+                if at + value.count > SharedPieceCache.arenaBytes { return stop() }
+                (vals + at).update(from: value.baseAddress!, count: value.count)
+                v.0 = UInt32(at)
+            } else {
+                v.0 = value[0]
+                if value.count > 1 { v.1 = value[1] }
+                if value.count > 2 { v.2 = value[2] }
+            }
+            let meta = UInt32(n) | UInt32(value.count) << 8
+            var i = Self.index(h)
+            while true {
+                if table[i].meta.load(ordering: .relaxed) == 0 {
+                    if table[i].meta.compareExchange(expected: 0, desired: SharedPieceCache.busy, ordering: .acquiring).exchanged {
+                        table[i].k0 = k0
+                        table[i].k1 = k1
+                        table[i].v = v
+                        table[i].meta.store(meta, ordering: .releasing)
+                        return true
+                    }
+                    continue  // another encoder took this slot: look at it again
+                }
+                i = (i + 1) & (SharedPieceCache.slots - 1)
+            }
+        }
     }
 }
