@@ -41,8 +41,8 @@
 //
 // Still open: the first load of a slot is still ~45% of the per-piece closure's samples (a miss
 // for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU. The
-// shared model's PairTable and TokenTable are reached through class references in `merge` and
-// on misses (retain/release of shared objects, ~3% of samples at either --jobs).
+// hot path no longer retains or releases anything (swift_retain/release are now in the
+// vocabulary load only, at --jobs 1 and 2).
 // Tried and dropped: TokenTable (whole-piece lookup, on misses only) in 16-byte slots with huge
 // pages: no difference in an A/B (best of 12: 218 / 218 ms wall at --jobs 1, 122 / 123 at 2).
 
