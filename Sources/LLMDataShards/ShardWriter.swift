@@ -26,9 +26,9 @@
 // bookkeeping ~2.5 ms, finish() ~2-2.6 ms serial (fsync of the shard ~0.75 ms, index and manifest
 // with their fsyncs), unlinking the previous run's shard ~1 ms, ~400 extra page faults. Writeback
 // itself is not the problem (kworker < 0.1% of system-wide samples). Against ~265 ms of CPU for
-// encoding alone that is ~10% of CPU, three quarters of it zstd: interleaved A/B best of 12,
-// +7.8% CPU / +9.6% wall at --jobs 2, +1.7% wall at --jobs 1 (best of 16); single bench runs
-// range from +6.7% to +16% at --jobs 2 with the neighbours' load. Not done: a buffer pool for
+// encoding alone that is ~10% of CPU, three quarters of it zstd: interleaved A/B best of 12
+// (12:47), +9.7% CPU / +12.5% wall at --jobs 2, -1.3% wall / +8.1% CPU at --jobs 1; clean bench
+// runs +13.0% and +15.0% wall at --jobs 2 (docs/benchmarks.md). The bar is not met at --jobs 2. Not done: a buffer pool for
 // the batches (the ~400 faults are ~0.5 ms), idx written while the shard is fsynced (~0.5 ms).
 //
 // Rejected on this machine (C loop over heldout's ids, 128 KiB frames, best of 15): no level-1
