@@ -18,10 +18,25 @@
 // * writeback starts as the shard is written (`FDSink.startWriteback`), so the final fsync waits
 //   ~2 ms instead of ~4; the previous run's shards are unlinked on another thread.
 //
-// Still open: at --jobs 2 both cores encode, so all of the above shows in wall time: +11-14% wall,
-// +10-14% CPU over --discard (docs/benchmarks.md). Compression is ~7 ms of the ~17 ms median wall
-// overhead there (a build skipping zstd: +9%); level -5 measured within noise of level 1. The rest
-// is SHA-256, the kernel (write, writeback, faults, unlink), the serial finish() and cache.
+// Still open: at --jobs 2 both cores encode, so all of the above shows in wall time. Measured
+// again on 2026-11-23 12:00-12:40 on an Intel Xeon VM (AVX-512, SHA-NI, libzstd 1.5.4), after the
+// encoder got faster (branch tokenize-speed): per run, zstd ~19 ms of CPU for heldout's 7.26 MB
+// of ids (380 MB/s; the same in a C loop with or without evicting the caches between frames),
+// SHA-256 ~2.2 ms (OpenSSL EVP, 1.6 GB/s), write + page cache ~2.6 ms, narrowing and frame
+// bookkeeping ~2.5 ms, finish() ~2-2.6 ms serial (fsync of the shard ~0.75 ms, index and manifest
+// with their fsyncs), unlinking the previous run's shard ~1 ms, ~400 extra page faults. Writeback
+// itself is not the problem (kworker < 0.1% of system-wide samples). Against ~265 ms of CPU for
+// encoding alone that is ~10% of CPU, three quarters of it zstd: interleaved A/B best of 12
+// (12:47), +9.7% CPU / +12.5% wall at --jobs 2, -1.3% wall / +8.1% CPU at --jobs 1; clean bench
+// runs +13.0% and +15.0% wall at --jobs 2 (docs/benchmarks.md). The bar is not met at --jobs 2. Not done: a buffer pool for
+// the batches (the ~400 faults are ~0.5 ms), idx written while the shard is fsynced (~0.5 ms).
+//
+// Rejected on this machine (C loop over heldout's ids, 128 KiB frames, best of 15): no level-1
+// variant is both faster and as small: hashLog 8-13 x minMatch 4-6 gives 17.4-35.7 ms (noisy) for ratios
+// 1.894-2.058 (the chosen hashLog 11 / minMatch 5: 18.7-19.6 ms, 1.974); literals left
+// uncompressed (ZSTD_c_literalCompressionMode) 15.6 ms but ratio 1.736 (shards 14% larger);
+// targetLength 2 15.0 ms, 1.691; level -1 16.8 ms, 1.755; level -5 13.8 ms, 1.509; 256 KiB frames
+// 19.4 ms, 1.975 (frame size does not matter).
 //
 // Rejected: zstd level -1 (14.7 ms but ratio 1.767, shards 12% larger); hashLog 10 (14.7 ms, 1.961)
 // and minMatch 4 (17.2 ms, ratio 2.037: better ratio, slower); hashing on the workers (SHA-256 of

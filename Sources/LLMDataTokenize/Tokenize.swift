@@ -63,8 +63,8 @@ final class TokenizeVisitor: BatchVisitor {
     var tokens: [UInt32] = []
     var counted = (documents: 0, tokens: 0)
 
-    init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool) throws {
-        encoder = try Encoder(model: model)
+    init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool, sharedCache: SharedPieceCache?) throws {
+        encoder = try Encoder(model: model, sharedCache: sharedCache)
         encoder.allowSpecial = allowSpecial
         self.frames = frames
         self.eos = eos
@@ -104,11 +104,15 @@ public enum TokenizeRunner {
                                                              options: options.shards, overwrite: options.overwrite)
             writer = w
             var discarded = (documents: 0, tokens: 0)
+            // With several workers, one piece cache for all of them (each would otherwise learn
+            // every common piece by itself); one worker keeps its private cache.
+            let sharedCache = run.jobs > 1 ? SharedPieceCache() : nil
             let files = try InputDiscovery.discover(inputs, formatOverride: format)
             let (_, stats) = try RecordScanner.scanOrdered(
                 files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
                 maxWarnings: run.maxWarnings,
-                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil) },
+                make: { try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial, frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil,
+                                             sharedCache: sharedCache) },
                 consume: { result, _ in
                     let (batch, documents, tokens) = result
                     if let w {

@@ -72,36 +72,58 @@ struct ByteKey: Hashable {
     let bytes: [UInt8]
 }
 
+/// Zeroed memory in an anonymous mapping, 2 MiB-aligned and marked for transparent huge pages
+/// (tables the encoder probes at random: one TLB entry per 2 MiB instead of 512). Pages are
+/// zero until touched.
+final class HugePageMemory: @unchecked Sendable {
+    static let hugePage = 2 << 20
+    let mapping: UnsafeMutableRawPointer
+    let length: Int
+    let base: UnsafeMutableRawPointer
+
+    init(bytes: Int) {
+        length = bytes + Self.hugePage
+        guard let m = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              m != UnsafeMutableRawPointer(bitPattern: -1) else {
+            fatalError("cannot map \(length) bytes: \(String(cString: strerror(errno)))")
+        }
+        mapping = m
+        base = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: m) + Self.hugePage - 1) & ~(Self.hugePage - 1))!
+        _ = madvise(base, bytes, MADV_HUGEPAGE)
+    }
+
+    deinit { munmap(mapping, length) }
+}
+
 /// Open-addressing hash table from a (left, right) id pair to (priority, merged id). Storage is
-/// allocated once and never resized, so lookups touch raw memory only (no retain/release).
+/// allocated once and never resized, so lookups touch raw memory only (no retain/release). Each
+/// slot holds its key and value side by side (16 bytes): a probe reads one cache line, not two.
 final class PairTable: @unchecked Sendable {
-    let keys: UnsafeMutablePointer<UInt64>
-    let values: UnsafeMutablePointer<UInt64>
+    struct Slot {
+        var key: UInt64
+        var value: UInt64
+    }
+
+    let memory: HugePageMemory
+    let slots: UnsafeMutablePointer<Slot>
     let mask: Int
     static let empty = UInt64.max
 
     init(_ entries: [(UInt32, UInt32, UInt32, UInt32)]) {
         var cap = 1024
         while cap < entries.count * 2 { cap <<= 1 }
-        keys = .allocate(capacity: cap)
-        keys.initialize(repeating: Self.empty, count: cap)
-        values = .allocate(capacity: cap)
-        values.initialize(repeating: 0, count: cap)
+        memory = HugePageMemory(bytes: cap * MemoryLayout<Slot>.stride)
+        slots = memory.base.bindMemory(to: Slot.self, capacity: cap)
+        slots.initialize(repeating: Slot(key: Self.empty, value: 0), count: cap)
         mask = cap - 1
         for (a, b, prio, merged) in entries {
             let k = UInt64(a) << 32 | UInt64(b)
             var i = Self.slot(k) & mask
-            while keys[i] != Self.empty && keys[i] != k { i = (i + 1) & mask }
-            if keys[i] == Self.empty || UInt32(truncatingIfNeeded: values[i] >> 32) > prio {
-                keys[i] = k
-                values[i] = UInt64(prio) << 32 | UInt64(merged)
+            while slots[i].key != Self.empty && slots[i].key != k { i = (i + 1) & mask }
+            if slots[i].key == Self.empty || UInt32(truncatingIfNeeded: slots[i].value >> 32) > prio {
+                slots[i] = Slot(key: k, value: UInt64(prio) << 32 | UInt64(merged))
             }
         }
-    }
-
-    deinit {
-        keys.deallocate()
-        values.deallocate()
     }
 
     @inline(__always) static func slot(_ k: UInt64) -> Int {
@@ -113,8 +135,8 @@ final class PairTable: @unchecked Sendable {
         let k = UInt64(a) << 32 | UInt64(b)
         var i = Self.slot(k) & mask
         while true {
-            let c = keys[i]
-            if c == k { return values[i] }
+            let c = slots[i].key
+            if c == k { return slots[i].value }
             if c == Self.empty { return UInt64.max }
             i = (i + 1) & mask
         }
