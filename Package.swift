@@ -6,7 +6,7 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=u
 
 let package = Package(
     name: "llmdata",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "llmdata", targets: ["llmdata"]),
     ],
