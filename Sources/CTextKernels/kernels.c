@@ -236,6 +236,8 @@ size_t llm_key_utf8_pass(const uint8_t *t, size_t n, uint8_t *dst, size_t *o_io,
     return i;
 }
 
+void llm_prefetch(const void *p) { __builtin_prefetch(p); }
+
 /* 1 when characters of scripts written without word spaces make up at least half of the key's
    characters other than spaces: Thai and Lao (U+0E00-0EFF), Tibetan (U+0F00-0FFF), Myanmar
    (U+1000-109F), Khmer (U+1780-17FF), CJK radicals to unified ideographs with kana and bopomofo

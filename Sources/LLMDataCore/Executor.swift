@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var maxWarnings = 100
     /// Extra fields for `--stats` (stages that run passes of their own before writing).
     public var statsExtra: [(String, JSONValue)] = []
+    /// A file that stands in for stdin (see InputFile.standingInForStdin).
+    public var stdinStandIn: String?
     /// Extra fields for `--stats` known only when the run has finished (after `statsExtra`).
     public var statsExtraAtEnd: (@Sendable () -> [(String, JSONValue)])? = nil
     /// When the stage started, if before `run` (so `seconds` covers all its passes).
@@ -140,7 +142,9 @@ public enum StageRunner {
         var rejectedSink: ByteSink?
         var currentFileSink: ByteSink?
         do {
-            let files = try InputDiscovery.discover(inputs, formatOverride: format)
+            let files = try InputDiscovery.discover(inputs, formatOverride: format).map {
+                $0.path == options.stdinStandIn ? $0.standingInForStdin() : $0
+            }
             let outArg = options.output ?? "-"
             var isDir: ObjCBool = false
             let dirMode = outArg != "-" && (outArg.hasSuffix("/") || (FileManager.default.fileExists(atPath: outArg, isDirectory: &isDir) && isDir.boolValue))

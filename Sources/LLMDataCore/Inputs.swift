@@ -26,11 +26,23 @@ public struct InputFile: Sendable, Equatable {
     public var path: String
     public var relativePath: String
     public var format: InputFormat
+    /// The name messages use: the path, or `-` for a copy of stdin standing in for it.
+    public var displayPath: String
 
     public init(path: String, relativePath: String, format: InputFormat) {
         self.path = path
         self.relativePath = relativePath
         self.format = format
+        displayPath = path
+    }
+
+    /// This file as a stand-in for stdin (a copy a stage reads twice): messages say `-` and
+    /// default ids `stdin:LINE`, as when stdin is read directly.
+    public func standingInForStdin() -> InputFile {
+        var f = self
+        f.relativePath = "stdin"
+        f.displayPath = "-"
+        return f
     }
 
     /// The file name with container and compression extensions removed (`a/b.jsonl.zst` → `a/b`).

@@ -90,7 +90,7 @@ final class ChunkProcessor {
         
         out.output.reserveCapacity(chunk.bytesIn + chunk.bytesIn / 8)
         for n in chunk.notices {
-            let where_ = n.line > 0 ? "\(file.path):\(n.line)" : file.path
+            let where_ = n.line > 0 ? "\(file.displayPath):\(n.line)" : file.displayPath
             out.messages.append("\(where_): \(n.message)")
             out.stats.rejected[n.reason, default: 0] += 1
             if out.firstError == nil { out.firstError = "\(where_): \(n.message)" }
@@ -157,7 +157,7 @@ final class ChunkProcessor {
     }
 
     func reject(_ raw: UnsafeBufferPointer<UInt8>, reason: String, message: String, line: Int, file: InputFile, out: ProcessedChunk) {
-        let m = "\(file.path):\(line): \(message)"
+        let m = "\(file.displayPath):\(line): \(message)"
         out.messages.append(m)
         if out.firstError == nil { out.firstError = m }
         out.stats.rejected[reason, default: 0] += 1

@@ -277,10 +277,7 @@ public enum DedupRunner {
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: DedupOptions,
                            run: RunOptions) -> ExitCode {
         do {
-            let files = try InputDiscovery.discover(inputs, formatOverride: format)
-            if files.contains(where: { $0.path == "-" }) {
-                throw LLMDataError("dedup reads its inputs twice and cannot read stdin", hint: "write the records to a file first")
-            }
+            var files = try InputDiscovery.discover(inputs, formatOverride: format)
             let start = Clock.now()
             if options.mode == .exact && !run.strict {
                 // one pass (ExactStage); the stats keep the two-pass fields. --strict keeps the
@@ -296,10 +293,25 @@ public enum DedupRunner {
                 }
                 return StageRunner.run(stage: stage, inputs: inputs, format: format, reader: reader, options: r)
             }
+            // the other modes read their inputs twice: stdin is first copied to a temporary file
+            var inputs = inputs
+            var spoolDir: String?
+            var standIn: String?
+            defer { if let d = spoolDir { try? FileManager.default.removeItem(atPath: d) } }
+            if let stdin = files.first(where: { $0.path == "-" }) {
+                let (dir, path) = try spoolStdin(format: stdin.format)
+                spoolDir = dir
+                inputs = inputs.isEmpty ? [path] : inputs.map { $0 == "-" ? path : $0 }
+                files = try InputDiscovery.discover(inputs, formatOverride: format).map {
+                    $0.path == path ? $0.standingInForStdin() : $0
+                }
+                standIn = path
+            }
             let decisions = try decide(files: files, reader: reader, options: options, run: run)
             var r = run
             r.overwrite = true  // pass 2 must see the same files as pass 1
             r.startedAt = start
+            r.stdinStandIn = standIn
             r.statsExtra = [
                 ("decide_seconds", .double(((Clock.now() - start) * 1000).rounded() / 1000)),
                 ("clusters", .int(decisions.clusters)),
@@ -316,6 +328,57 @@ public enum DedupRunner {
             Diagnostics.error(stage: "dedup", "\(error)")
             return .fatal
         }
+    }
+
+    /// Copies stdin to `stdin.<format>[.zst|.gz]` in a new directory under $TMPDIR (compressed
+    /// input stays compressed; the extension tells the reader which). Returns the directory and
+    /// the file's path.
+    static func spoolStdin(format: InputFormat) throws -> (String, String) {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((base as NSString).appendingPathComponent("llmdata-dedup-stdin-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw LLMDataError("cannot create a temporary directory in \(base) for stdin: \(String(cString: strerror(errno)))",
+                               hint: "set TMPDIR to a writable directory, or pass the input as a file")
+        }
+        let dir = String(cString: made)
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var head: [UInt8] = []
+        var chunks: [[UInt8]] = []
+        // read the first bytes to choose the extension, then stream the rest
+        var n = read(0, &buf, buf.count)
+        while n < 0 && errno == EINTR { n = read(0, &buf, buf.count) }
+        if n < 0 { throw LLMDataError("stdin: read failed: \(String(cString: strerror(errno)))") }
+        head = Array(buf[0..<n])
+        chunks.append(head)
+        var ext = "." + format.rawValue
+        if head.count >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD { ext += ".zst" }
+        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B { ext += ".gz" }
+        let path = (dir as NSString).appendingPathComponent("stdin" + ext)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd < 0 { throw LLMDataError("\(path): cannot create: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        func writeAll(_ b: UnsafeRawBufferPointer) throws {
+            var off = 0
+            while off < b.count {
+                let w = write(fd, b.baseAddress! + off, b.count - off)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw LLMDataError("\(path): write failed: \(String(cString: strerror(errno)))",
+                                       hint: "stdin is copied to $TMPDIR before dedup reads it twice; free space there or set TMPDIR")
+                }
+                off += w
+            }
+        }
+        try chunks[0].withUnsafeBytes { try writeAll($0) }
+        while n > 0 {
+            n = read(0, &buf, buf.count)
+            if n < 0 {
+                if errno == EINTR { n = 1; continue }
+                throw LLMDataError("stdin: read failed: \(String(cString: strerror(errno)))")
+            }
+            if n > 0 { try buf.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+        }
+        return (dir, path)
     }
 
     /// Pass 1.

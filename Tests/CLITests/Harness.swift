@@ -27,11 +27,12 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ args: [String], stdin: Data? = nil, cwd: URL? = nil) throws -> Result {
+    static func run(_ args: [String], stdin: Data? = nil, cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = cwd }
+        if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
         let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
         p.standardOutput = outPipe
         p.standardError = errPipe
@@ -53,6 +54,24 @@ enum CLI {
         p.waitUntilExit()
         errDone.wait()
         return Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    /// `data` compressed by the zstd command-line tool (installed by `make deps`).
+    static func zstd(_ data: Data) throws -> Data {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        p.arguments = ["-q", "-c"]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        try p.run()
+        Thread {
+            try? inPipe.fileHandleForWriting.write(contentsOf: data)
+            try? inPipe.fileHandleForWriting.close()
+        }.start()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return out
     }
 
     /// A fresh temporary directory.

@@ -45,7 +45,7 @@ size_t llm_minhash_sign(const uint8_t *key, size_t n, int char_units, size_t ngr
                         const uint32_t *a, const uint32_t *b, size_t perms);
 
 /// A hint to load the cache line at p (no effect on results).
-static inline void llm_prefetch(const void *p) { __builtin_prefetch(p); }
+void llm_prefetch(const void *p);
 
 /// 1 when characters of scripts written without word spaces (Han, kana, Thai, Lao, Khmer, Myanmar,
 /// Tibetan) are at least half of the key's characters other than spaces (see kernels.c).

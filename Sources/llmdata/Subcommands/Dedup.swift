@@ -49,7 +49,7 @@ struct Dedup: ParsableCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Single-process dedup (the default): reads the inputs twice (files, not stdin); the first record in input order is kept.")
+            abstract: "Single-process dedup (the default): minhash and lines read the inputs twice (stdin is copied to $TMPDIR first); the first record in input order is kept.")
         @OptionGroup var input: InputOptions
         @OptionGroup var runFlags: RunFlags
         @Option(help: "exact (hash of the normalized text), minhash (near duplicates) or lines (boilerplate lines).")
