@@ -31,7 +31,6 @@ public final class Analysis {
     var wordPow = Buf<UInt64>(capacity: 1 << 11)
     var table = HashCounter()
     let chainScratch = ChainScratch()
-    var table2 = HashCounter()
     /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
     /// between words use their documented equivalents.
     public private(set) var unspaced = false
@@ -46,7 +45,7 @@ public final class Analysis {
     public init() {}
 
     deinit {
-        scalars.free(); flags.free(); words.free(); scratch.free(); wordHash.free(); wordPow.free(); table.free(); table2.free()
+        scalars.free(); flags.free(); words.free(); scratch.free(); wordHash.free(); wordPow.free(); table.free()
     }
 
     var text: UnsafeBufferPointer<UInt32> { scalars.buffer }
@@ -64,7 +63,9 @@ public final class Analysis {
         self.language = language
         scalars.clear()
         scalars.reserve(t.count)
+        flags.reserve(t.count)
         let out = scalars.p
+        let fo = flags.p
         var n = 0
         var i = 0
         let end = t.count
@@ -74,6 +75,7 @@ public final class Analysis {
             let b = t[i]
             if b < 0x80 {
                 out[n] = UInt32(b)
+                fo[n] = table[Int(b)]
                 letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0)
                 i += 1
             } else {
@@ -83,6 +85,7 @@ public final class Analysis {
                 else { c = UInt32(b & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F); i += 4 }
                 out[n] = c
                 let f = c < 0x10000 ? table[Int(c)] : CharTable.compute(c)
+                fo[n] = f
                 if f & CharTable.alpha != 0 {
                     letters += 1
                     if f & CharTable.unspaced != 0 { unspacedLetters += 1 }
@@ -91,9 +94,7 @@ public final class Analysis {
             n += 1
         }
         scalars.count = n
-        flags.reserve(n)
-        flags.count = n
-        CharTable.fill(text, flags.p)
+        flags.count = n  // filled in the same pass
         if let language {
             let base = language.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? language
             unspaced = Self.unspacedLanguages.contains(base)
@@ -119,44 +120,55 @@ public final class Analysis {
     }()
 
     /// One pass over the words: their hashes, base^length, and the symbol and letter counts.
+    /// Works on raw pointers: appending through the class's Buf properties stored and reloaded
+    /// their counts for every word.
     private func wordStats() {
         let w = wordCount
         let fl = flags.p
         var nonSymbol = 0, nonSymbolChars = 0, alphaWords = 0
         // the splitter's fast path hashed most words already (0: not hashed)
-        while wordHash.count < w { wordHash.append(0) }
+        wordHash.reserve(w)
+        let wh = wordHash.p
+        var k0 = wordHash.count
+        while k0 < w { wh[k0] = 0; k0 += 1 }
+        wordHash.count = w
         wordPow.clear()
         wordPow.reserve(w)
+        wordPow.count = w
+        let wp = wordPow.p
+        let ws = words.p
         let t = text
-        for k in 0..<w {
-            var h: UInt64 = 0
-            var p: UInt64 = 1
-            let s = wordStart(k)
-            var i = s
-            let e = wordEnd(k)
-            var any: UInt16 = 0, all: UInt16 = 0xFFFF
-            if e - s < powers.count { p = powers[e - s] } else { for _ in s..<e { p = p &* PolyHash.base } }
-            let known = wordHash[k]
-            if known & (1 << 63) != 0 {
-                // ASCII letters and digits: not a symbol word; a letter if bit 62 says so
-                wordHash[k] = known & 0x3FFF_FFFF_FFFF_FFFF
-                nonSymbol += 1
-                nonSymbolChars += e - s
-                if known & (1 << 62) != 0 { alphaWords += 1 }
-                wordPow.append(p)
-                continue
+        powers.withUnsafeBufferPointer { pw in
+            let np = pw.count
+            for k in 0..<w {
+                var h: UInt64 = 0
+                var p: UInt64 = 1
+                let s = Int(ws[2 * k])
+                var i = s
+                let e = Int(ws[2 * k + 1])
+                var any: UInt16 = 0, all: UInt16 = 0xFFFF
+                if e - s < np { p = pw[e - s] } else { for _ in s..<e { p = p &* PolyHash.base } }
+                wp[k] = p
+                let known = wh[k]
+                if known & (1 << 63) != 0 {
+                    // ASCII letters and digits: not a symbol word; a letter if bit 62 says so
+                    wh[k] = known & 0x3FFF_FFFF_FFFF_FFFF
+                    nonSymbol += 1
+                    nonSymbolChars += e - s
+                    alphaWords += Int(truncatingIfNeeded: (known >> 62) & 1)
+                    continue
+                }
+                while i < e { h = PolyHash.step(h, t[i]); i += 1 }
+                wh[k] = h & 0x3FFF_FFFF_FFFF_FFFF
+                i = s
+                while i < e {
+                    any |= fl[i]
+                    all &= fl[i]
+                    i += 1
+                }
+                if all & CharTable.punct == 0 { nonSymbol += 1; nonSymbolChars += e - s }
+                if any & CharTable.alpha != 0 { alphaWords += 1 }
             }
-            while i < e { h = PolyHash.step(h, t[i]); i += 1 }
-            wordHash[k] = h & 0x3FFF_FFFF_FFFF_FFFF
-            i = s
-            while i < e {
-                any |= fl[i]
-                all &= fl[i]
-                i += 1
-            }
-            wordPow.append(p)
-            if all & CharTable.punct == 0 { nonSymbol += 1; nonSymbolChars += e - s }
-            if any & CharTable.alpha != 0 { alphaWords += 1 }
         }
         nonSymbolWords = nonSymbol
         self.nonSymbolChars = nonSymbolChars

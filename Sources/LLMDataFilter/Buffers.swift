@@ -89,23 +89,31 @@ struct HashCounter {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
     }
 
-    /// Adds one occurrence of `key`; returns its slot.
+    /// Adds one occurrence of `key`; returns its slot. New and seen keys take the same path
+    /// (the entry is rewritten either way, the count chosen without a branch): which one a key is
+    /// cannot be predicted, and the probe loop ends at the first slot for both but on collisions.
     @inline(__always) @discardableResult
     mutating func add(_ key: UInt64) -> Int {
         var i = home(key)
-        while true {
-            let e = entries + i
-            if e.pointee.stamp != gen {
-                e.pointee = Entry(key: key, stamp: gen, count: 1)
-                return i
-            }
-            if e.pointee.key == key {
-                e.pointee.count += 1
-                return i
-            }
+        var e = entries + i
+        while e.pointee.stamp == gen && e.pointee.key != key {
             i = (i + 1) & mask
+            e = entries + i
         }
+        let seen = e.pointee.stamp == gen
+        let c: Int32 = seen ? e.pointee.count &+ 1 : 1
+        e.pointee = Entry(key: key, stamp: gen, count: c)
+        return i
     }
 
     @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count }
+
+    /// Marks the key at `slot` (after counting: its count turns negative, so read counts first);
+    /// returns whether it was marked already.
+    @inline(__always) func mark(at slot: Int) -> Bool {
+        let e = entries + slot
+        if e.pointee.count < 0 { return true }
+        e.pointee.count = -e.pointee.count
+        return false
+    }
 }

@@ -70,15 +70,17 @@ enum C4 {
         var count = 0
         var seenPeriod = false
         var k = 0
+        let table = CharTable.table  // once, not per character (a swift_once call each)
+        @inline(__always) func flags(_ c: UInt32) -> UInt16 { c < 0x10000 ? table[Int(c)] : CharTable.compute(c) }
         while k < words.count {
             let s = Int(words[k]), e = Int(words[k + 1])
             if count == 0 { count = 1 }
             let single = e - s == 1
-            let f0 = CharTable.flags(t[s])
+            let f0 = flags(t[s])
             let inPunctChars = single && f0 & CharTable.sentenceEnd != 0
             var isPunct = true
             var i = s
-            while i < e { if CharTable.flags(t[i]) & CharTable.categoryP == 0 { isPunct = false; break }; i += 1 }
+            while i < e { if flags(t[i]) & CharTable.categoryP == 0 { isPunct = false; break }; i += 1 }
             if seenPeriod && !isPunct && !inPunctChars {
                 count += 1
                 seenPeriod = false

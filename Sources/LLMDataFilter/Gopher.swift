@@ -227,8 +227,8 @@ enum NGramChain {
         let alive = s.alive, hashes = s.hashes
         for k in 0..<nw { alive[k] = Int32(k); hashes[k] = wh[k] }
         var aliveCount = nw
-        // per position: the table key of its n-gram
-        let keys = s.keys, slots = s.slots
+        // per alive position: the table slot of its n-gram
+        let slots = s.slots
         for n in 1...maxN {
             guard nw >= n else { break }
             let firstLength = c[n] - c[0] + (n - 1)
@@ -241,15 +241,16 @@ enum NGramChain {
                 r.topChars[n] = firstLength  // every n-gram is unique: the first one, once
                 continue
             }
-            // extend the surviving (n-1)-grams by one word and count them
+            // extend the surviving (n-1)-grams by one word and count them (the table is copied to
+            // a local: through the class every add reloaded its fields)
             a.table.reset(expected: aliveCount)
+            var table = a.table
             for j in 0..<aliveCount {
                 let i = Int(alive[j])
                 let h = n == 1 ? hashes[j] : PolyHash.step(hashes[j], 0x20) &* wpow[i + n - 1] &+ wh[i + n - 1]
                 hashes[j] = h
                 let key = PolyHash.key(h, length: c[i + n] - c[i] + (n - 1))
-                keys[i] = key
-                slots[j] = Int32(truncatingIfNeeded: a.table.add(key))
+                slots[j] = Int32(truncatingIfNeeded: table.add(key))
             }
             // the most common n-gram: highest count, first seen on ties. Positions ascend, so the
             // first position met with a higher count is that n-gram's first occurrence. The
@@ -257,27 +258,28 @@ enum NGramChain {
             var bestCount: Int32 = 1, bestPos = 0
             var w = 0
             for j in 0..<aliveCount {
-                let cnt = a.table.count(at: Int(slots[j]))
+                let cnt = table.count(at: Int(slots[j]))
                 if cnt > bestCount {
                     bestCount = cnt
                     bestPos = Int(alive[j])
                 }
                 alive[w] = alive[j]
                 hashes[w] = hashes[j]
+                slots[w] = slots[j]
                 w &+= cnt >= 2 ? 1 : 0
             }
             r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
             aliveCount = w
             // datatrove's find_all_duplicate over the repeating positions only (in ascending
-            // order; a repeat skips the next n - 1 positions)
+            // order; a repeat skips the next n - 1 positions). Its set of n-grams seen is a mark
+            // on the counting table's slot: no second table, no second hashing of the keys.
             if w > 0 {
-                a.table2.reset(expected: w)
                 var repeated = 0
                 var idx = 0
                 for j in 0..<w {
                     let i = Int(alive[j])
                     if i < idx { continue }
-                    if a.table2.count(at: a.table2.add(keys[i])) > 1 {  // seen before
+                    if table.mark(at: Int(slots[j])) {  // seen before
                         repeated += c[i + n] - c[i]
                         idx = i + n
                     } else {
@@ -297,7 +299,6 @@ final class ChainScratch {
     var prefix = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     var alive = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     func reserve(_ n: Int) {
@@ -305,12 +306,12 @@ final class ChainScratch {
         let c = max(n + 1, 2 * capacity, 1024)
         free()
         prefix = .allocate(capacity: c); alive = .allocate(capacity: c); hashes = .allocate(capacity: c)
-        keys = .allocate(capacity: c); slots = .allocate(capacity: c)
+        slots = .allocate(capacity: c)
         capacity = c
     }
 
     private func free() {
-        prefix.deallocate(); alive.deallocate(); hashes.deallocate(); keys.deallocate(); slots.deallocate()
+        prefix.deallocate(); alive.deallocate(); hashes.deallocate(); slots.deallocate()
     }
 
     deinit { free() }

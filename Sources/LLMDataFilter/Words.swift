@@ -65,6 +65,17 @@ public enum WordSplitter {
     static let urlPrefixes: [[UInt32]] = ["http://", "https://", "www."].map { $0.unicodeScalars.map(\.value) }
     static let urlTrailing: Set<UInt32> = [0x2E, 0x2C, 0x29, 0x22, 0x27, 0x3B, 0x3A, 0x21, 0x3F, 0x3E, 0x5D]
 
+    /// ASCII characters for the splitter's fast path: 1 letters and digits, 2 whitespace that
+    /// ends a chunk (Python's isspace: \t-\r, 0x1C-0x1F, space), 0 the rest.
+    static let asciiClass: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+        for c in 0..<128 {
+            let u = UInt32(c)
+            p[c] = isAlnumASCII(u) ? 1 : (u == 0x20 || (u >= 0x09 && u <= 0x0D) || (u >= 0x1C && u <= 0x1F)) ? 2 : 0
+        }
+        return UnsafePointer(p)
+    }()
+
     @inline(__always) static func isApostrophe(_ c: UInt32) -> Bool { c == 0x27 || c == 0x2019 }
 
     @inline(__always) static func isSpace(_ c: UInt32) -> Bool {
@@ -80,6 +91,10 @@ public enum WordSplitter {
     /// set, bit 62 when the word has a letter, and the low 62 bits of its PolyHash.
     static func split(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>,
                       hashes: inout Buf<UInt64>, scratch: inout Buf<Int32>) {
+        // the lazy global once per call, not per word (each access was a swift_once call)
+        let specials = Self.specials
+        let maxSpecial = specials.maxLength
+        let ascii = asciiClass
         var i = lo
         while i < hi {
             while i < hi && f[i] & CharTable.space != 0 { i += 1 }
@@ -90,15 +105,17 @@ public enum WordSplitter {
             while e < hi {
                 let c = t[e]
                 if c < 0x80 {
-                    if isAlnumASCII(c) { h = PolyHash.step(h, c); letters |= c & 0x40; e += 1; continue }
-                    if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) { break }
+                    // one table load instead of three range tests (upper/lower case mispredicted)
+                    let k = ascii[Int(c)]
+                    if k == 1 { h = PolyHash.step(h, c); letters |= c & 0x40; e += 1; continue }
+                    if k == 2 { break }
                 } else if f[e] & CharTable.space != 0 { break }
                 simple = false
                 e += 1
             }
             if e > i {
                 if simple {
-                    if e - i <= specials.maxLength, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) {
+                    if e - i <= maxSpecial, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) {
                         specials.emit(j, at: i, into: &out)
                     } else {
                         out.append(Int32(i)); out.append(Int32(e))
@@ -111,8 +128,8 @@ public enum WordSplitter {
                     out.append(Int32(e - 1)); out.append(Int32(e))
                 } else {
                     let first = out.count
-                    splitChunk(t, f, i, e, into: &out, suffixes: &scratch)
-                    if out.count - first > 2 { mergeSpecials(t, &out, from: first) }
+                    splitChunk(t, f, i, e, into: &out, suffixes: &scratch, specials: specials)
+                    if out.count - first > 2 { mergeSpecials(t, &out, from: first, specials: specials) }
                 }
                 while hashes.count < out.count / 2 { hashes.append(0) }
             }
@@ -122,15 +139,17 @@ public enum WordSplitter {
 
     /// spaCy matches special cases across the tokens of a chunk too ("):" from ")" ":"): merges
     /// two or three adjacent tokens that together form a special case kept whole.
-    static func mergeSpecials(_ t: UnsafeBufferPointer<UInt32>, _ out: inout Buf<Int32>, from first: Int) {
+    static func mergeSpecials(_ t: UnsafeBufferPointer<UInt32>, _ out: inout Buf<Int32>, from first: Int, specials: Specials) {
         var k = first
         while k + 2 < out.count {
+            // the specials that span tokens are emoticons, quote pairs and elisions: short,
+            // starting with punctuation
+            let a = Int(out[k])
+            if isAlnumASCII(t[a]) || (t[a] >= 0x80 && isLetter(t[a])) { k += 2; continue }
             var merged = false
-            for span in [3, 2] where k + 2 * span <= out.count {
-                let a = Int(out[k]), b = Int(out[k + 2 * span - 1])
-                // the specials that span tokens are emoticons, quote pairs and elisions: short,
-                // starting with punctuation
-                if b - a > 4 || isAlnumASCII(t[a]) || (t[a] >= 0x80 && isLetter(t[a])) { continue }
+            for span in stride(from: 3, through: 2, by: -1) where k + 2 * span <= out.count {
+                let b = Int(out[k + 2 * span - 1])
+                if b - a > 4 { continue }
                 if let j = specials.find(t, a, b), specials.pieces[j].count == 1 {
                     // replace `span` tokens by one
                     out[k + 1] = Int32(b)
@@ -151,7 +170,8 @@ public enum WordSplitter {
         return true
     }
 
-    static func splitChunk(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, suffixes: inout Buf<Int32>) {
+    static func splitChunk(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ lo: Int, _ hi: Int, into out: inout Buf<Int32>, suffixes: inout Buf<Int32>,
+                           specials: Specials) {
         var a = lo, b = hi
         suffixes.clear()
         func finish(_ a: Int, _ b: Int, special j: Int, into out: inout Buf<Int32>) {
