@@ -31,6 +31,8 @@ public final class Analysis {
     var wordPow = Buf<UInt64>(capacity: 1 << 11)
     var table = HashCounter()
     let chainScratch = ChainScratch()
+    /// GopherQuality's stop-word list and its scalars.
+    var stopWordsCache: ([String], [[UInt32]])?
     /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
     /// between words use their documented equivalents.
     public private(set) var unspaced = false
@@ -195,15 +197,31 @@ public final class Analysis {
         let n = count
         var s = 0
         var h: UInt64 = 0, p: UInt64 = 1
-        for i in 0..<n {
+        // four characters per step when none is a newline: the same polynomial,
+        // h·B⁴ + (c0+1)·B³ + (c1+1)·B² + (c2+1)·B + c3+1, with one multiply on the dependency
+        // chain instead of four
+        let b1 = PolyHash.base, b2 = b1 &* b1, b3 = b2 &* b1, b4 = b2 &* b2
+        var i = 0
+        while i < n {
+            if i + 4 <= n {
+                let c0 = t[i], c1 = t[i + 1], c2 = t[i + 2], c3 = t[i + 3]
+                if c0 != 0x0A && c1 != 0x0A && c2 != 0x0A && c3 != 0x0A {
+                    let m = (UInt64(c0) &+ 1) &* b3 &+ (UInt64(c1) &+ 1) &* b2 &+ (UInt64(c2) &+ 1) &* b1 &+ UInt64(c3) &+ 1
+                    h = h &* b4 &+ m
+                    p = p &* b4
+                    i += 4
+                    continue
+                }
+            }
             let c = t[i]
             if c == 0x0A {
                 lineCache.append(Line(start: s, end: i, h: h, pow: p))
                 s = i + 1; h = 0; p = 1
             } else {
                 h = PolyHash.step(h, c)
-                p = p &* PolyHash.base
+                p = p &* b1
             }
+            i += 1
         }
         lineCache.append(Line(start: s, end: n, h: h, pow: p))
         return lineCache

@@ -33,7 +33,6 @@ enum GopherQuality {
         let t = a.text
         let fl = a.flags.p
         let nWords = a.wordCount
-        _ = fl
         let nonSymbol = a.nonSymbolWords, nonSymbolChars = a.nonSymbolChars, alphaWords = a.alphaWords
         e.signal("words", nonSymbol)
         if e.fail(o.minDocWords > 0 && nonSymbol < o.minDocWords, "gopher_short_doc") { return }
@@ -47,20 +46,49 @@ enum GopherQuality {
             if e.fail(o.minAvgWordLength > 0 && avg < o.minAvgWordLength, "gopher_below_avg_threshold") { return }
             if e.fail(o.maxAvgWordLength > 0 && avg > o.maxAvgWordLength, "gopher_above_avg_threshold") { return }
         }
-        // text.count("#"), text.count("...") + text.count("…") in one pass
+        // text.count("#"), text.count("...") + text.count("…"), and per line of str.splitlines()
+        // whether it starts with a bullet and ends with an ellipsis: one pass over the text
         var nHash = 0, nDots = 0, nEllipsis = 0
+        var lines = 0, bullets = 0, ellipsisLines = 0
         do {
+            @inline(__always) func line(_ s: Int, _ end: Int) {
+                lines += 1
+                var i = s
+                while i < end && fl[i] & CharTable.space != 0 { i += 1 }
+                if i < end && (t[i] == 0x2022 || t[i] == 0x2D) { bullets += 1 }
+                var j = end
+                while j > s && fl[j - 1] & CharTable.space != 0 { j -= 1 }
+                if j > s && (t[j - 1] == 0x2026 || (j - s >= 3 && t[j - 1] == 0x2E && t[j - 2] == 0x2E && t[j - 3] == 0x2E)) { ellipsisLines += 1 }
+            }
             let n = a.count
             var i = 0
+            var s = 0
             while i < n {
                 let c = t[i]
-                if c == 0x23 { nHash += 1 } else if c == 0x2026 { nEllipsis += 1 } else if c == 0x2E && i + 2 < n && t[i + 1] == 0x2E && t[i + 2] == 0x2E {
-                    nDots += 1
-                    i += 3
-                    continue
+                if c < 0x80 {
+                    if c >= 0x20 {
+                        if c == 0x23 {
+                            nHash += 1
+                        } else if c == 0x2E && i + 2 < n && t[i + 1] == 0x2E && t[i + 2] == 0x2E {
+                            nDots += 1
+                            i += 3
+                            continue
+                        }
+                        i += 1
+                        continue
+                    }
+                } else if c == 0x2026 {
+                    nEllipsis += 1
+                }
+                // Analysis.forEachLine's line breaks
+                if fl[i] & CharTable.lineBreak != 0 {
+                    line(s, i)
+                    if c == 0x0D && i + 1 < n && t[i + 1] == 0x0A { i += 1 }
+                    s = i + 1
                 }
                 i += 1
             }
+            if s < n { line(s, n) }
         }
         let hashes = ratio(nHash, nWords)
         e.signal("hash_word_ratio", hashes)
@@ -68,16 +96,6 @@ enum GopherQuality {
         let ell = ratio(nDots + nEllipsis, nWords)
         e.signal("ellipsis_word_ratio", ell)
         if e.fail(o.maxSymbolWordRatio > 0 && ell > o.maxSymbolWordRatio, "gopher_too_many_ellipsis") { return }
-        var lines = 0, bullets = 0, ellipsisLines = 0
-        a.forEachLine { s, end in
-            lines += 1
-            var i = s
-            while i < end && a.isSpace(i) { i += 1 }
-            if i < end && (t[i] == 0x2022 || t[i] == 0x2D) { bullets += 1 }
-            var j = end
-            while j > s && a.isSpace(j - 1) { j -= 1 }
-            if j > s && (t[j - 1] == 0x2026 || (j - s >= 3 && t[j - 1] == 0x2E && t[j - 2] == 0x2E && t[j - 3] == 0x2E)) { ellipsisLines += 1 }
-        }
         if lines > 0 {
             e.signal("bullet_lines_ratio", ratio(bullets, lines))
             if e.fail(o.maxBulletLinesRatio > 0 && ratio(bullets, lines) > o.maxBulletLinesRatio, "gopher_too_many_bullets") { return }
@@ -119,7 +137,12 @@ enum GopherQuality {
     }
 
     static func distinctStopWords(_ a: Analysis, _ list: [String]) -> Int {
-        let words = list.map { Array($0.unicodeScalars.map(\.value)) }
+        // the list as scalars, converted once per worker and list (not per document)
+        let words: [[UInt32]]
+        if let c = a.stopWordsCache, c.0 == list { words = c.1 } else {
+            words = list.map { Array($0.unicodeScalars.map(\.value)) }
+            a.stopWordsCache = (list, words)
+        }
         let longest = words.map(\.count).max() ?? 0
         var seen = [Bool](repeating: false, count: words.count)
         var found = 0

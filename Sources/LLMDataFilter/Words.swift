@@ -99,7 +99,8 @@ public enum WordSplitter {
         while i < hi {
             while i < hi && f[i] & CharTable.space != 0 { i += 1 }
             var e = i
-            var simple = true  // ASCII letters and digits only, perhaps one final comma
+            var simple = true  // ASCII letters and digits only
+            var other = -1  // the first character that is not one
             var h: UInt64 = 0
             var letters: UInt32 = 0
             while e < hi {
@@ -110,6 +111,7 @@ public enum WordSplitter {
                     if k == 1 { h = PolyHash.step(h, c); letters |= c & 0x40; e += 1; continue }
                     if k == 2 { break }
                 } else if f[e] & CharTable.space != 0 { break }
+                if simple { other = e }
                 simple = false
                 e += 1
             }
@@ -123,9 +125,14 @@ public enum WordSplitter {
                         // only" and the next one "has a letter"
                         hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
                     }
-                } else if e - i > 1 && t[e - 1] == 0x2C && (i..<(e - 1)).allSatisfy({ isAlnumASCII(t[$0]) }) && specials.find(t, i, e) == nil && specials.find(t, i, e - 1) == nil {
+                } else if other == e - 1 && e - i > 1 && cutsLast(t, f, i, e)
+                            && !(e - i <= maxSpecial && specials.mayContain(PolyHash.key(PolyHash.step(h, t[e - 1]), length: e - i)) && specials.find(t, i, e) != nil)
+                            && !(e - 1 - i <= maxSpecial && specials.mayContain(PolyHash.key(h, length: e - 1 - i)) && specials.find(t, i, e - 1) != nil) {
+                    // ASCII letters and digits and one final suffix ("word," "word." "word)"):
+                    // what splitChunk makes of them, with the word's hash (h covers it)
                     out.append(Int32(i)); out.append(Int32(e - 1))
                     out.append(Int32(e - 1)); out.append(Int32(e))
+                    hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
                 } else {
                     let first = out.count
                     splitChunk(t, f, i, e, into: &out, suffixes: &scratch, specials: specials)
@@ -135,6 +142,21 @@ public enum WordSplitter {
             }
             i = e
         }
+    }
+
+    /// For a chunk t[i..<e] of ASCII letters and digits and then one other character (e - i > 1):
+    /// whether splitChunk's first round cuts that character off as a suffix and leaves the rest
+    /// whole, as it does when neither the chunk nor the rest is a special case. A final period
+    /// is cut after a digit, a lower-case letter or two upper-case letters; "www." is a URL.
+    @inline(__always) static func cutsLast(_ t: UnsafeBufferPointer<UInt32>, _ f: UnsafePointer<UInt16>, _ i: Int, _ e: Int) -> Bool {
+        let c = t[e - 1]
+        if c == 0x2E {
+            let p = t[e - 2]
+            if (p &- 0x30) < 10 { return true }
+            if (p &- 0x61) < 26 { return !(e - i == 4 && t[i] == 0x77 && t[i + 1] == 0x77 && t[i + 2] == 0x77) }
+            return e - i > 2 && (p &- 0x41) < 26 && (t[e - 3] &- 0x41) < 26
+        }
+        return f[e - 1] & CharTable.suffix != 0
     }
 
     /// spaCy matches special cases across the tokens of a chunk too ("):" from ")" ":"): merges
