@@ -106,14 +106,15 @@ struct HashCounter {
         return i
     }
 
-    @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count }
+    /// The count at `slot` (without mark()'s bit).
+    @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count & 0x3FFF_FFFF }
 
-    /// Marks the key at `slot` (after counting: its count turns negative, so read counts first);
-    /// returns whether it was marked already.
+    /// Marks the key at `slot` (a bit beside its count, which stays readable); returns whether
+    /// it was marked already. For use once the counting is done.
     @inline(__always) func mark(at slot: Int) -> Bool {
         let e = entries + slot
-        if e.pointee.count < 0 { return true }
-        e.pointee.count = -e.pointee.count
+        if e.pointee.count & 0x4000_0000 != 0 { return true }
+        e.pointee.count |= 0x4000_0000
         return false
     }
 }

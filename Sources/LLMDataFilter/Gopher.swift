@@ -280,37 +280,34 @@ enum NGramChain {
             // repeating positions are kept without a branch (repeats are not predictable).
             var bestCount: Int32 = 1, bestPos = 0
             var w = 0
+            // datatrove's find_all_duplicate in the same pass, over the repeating positions only
+            // (in ascending order; a repeat skips the next n - 1 positions). Its set of n-grams
+            // seen is a mark on the counting table's slot: no second table, no second hashing.
+            var repeated = 0, idx = 0
             for j in 0..<aliveCount {
-                let cnt = table.count(at: Int(slots[j]))
+                let i = Int(alive[j])
+                let slot = Int(slots[j])
+                let cnt = table.count(at: slot)
                 if cnt > bestCount {
                     bestCount = cnt
-                    bestPos = Int(alive[j])
+                    bestPos = i
                 }
-                alive[w] = alive[j]
+                alive[w] = Int32(truncatingIfNeeded: i)
                 hashes[w] = hashes[j]
-                slots[w] = slots[j]
-                w &+= cnt >= 2 ? 1 : 0
-            }
-            r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
-            aliveCount = w
-            // datatrove's find_all_duplicate over the repeating positions only (in ascending
-            // order; a repeat skips the next n - 1 positions). Its set of n-grams seen is a mark
-            // on the counting table's slot: no second table, no second hashing of the keys.
-            if w > 0 {
-                var repeated = 0
-                var idx = 0
-                for j in 0..<w {
-                    let i = Int(alive[j])
-                    if i < idx { continue }
-                    if table.mark(at: Int(slots[j])) {  // seen before
+                let repeats = cnt >= 2
+                w &+= repeats ? 1 : 0
+                if repeats && i >= idx {
+                    if table.mark(at: slot) {  // seen before
                         repeated += c[i + n] - c[i]
                         idx = i + n
                     } else {
                         idx = i + 1
                     }
                 }
-                r.dupChars[n] = repeated
             }
+            r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
+            r.dupChars[n] = repeated
+            aliveCount = w
         }
         return r
     }

@@ -100,7 +100,7 @@ public enum WordSplitter {
             while i < hi && f[i] & CharTable.space != 0 { i += 1 }
             var e = i
             var simple = true  // ASCII letters and digits only
-            var other = -1  // the first character that is not one
+            var other = -1, second = -1  // the first two characters that are not
             var h: UInt64 = 0
             var letters: UInt32 = 0
             while e < hi {
@@ -111,7 +111,7 @@ public enum WordSplitter {
                     if k == 1 { h = PolyHash.step(h, c); letters |= c & 0x40; e += 1; continue }
                     if k == 2 { break }
                 } else if f[e] & CharTable.space != 0 { break }
-                if simple { other = e }
+                if simple { other = e } else if second < 0 { second = e }
                 simple = false
                 e += 1
             }
@@ -133,6 +133,27 @@ public enum WordSplitter {
                     out.append(Int32(i)); out.append(Int32(e - 1))
                     out.append(Int32(e - 1)); out.append(Int32(e))
                     hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
+                } else if other == i && e - i > 1 && t[i] != 0x2E && f[i] & CharTable.prefix != 0
+                            && (second < 0 || (second == e - 1 && e - i > 3 && cutsLast(t, f, i + 1, e)))
+                            && !(e - i <= maxSpecial && specials.find(t, i, e) != nil)
+                            && !(e - i - 1 <= maxSpecial && specials.mayContain(PolyHash.key(second < 0 ? h : PolyHash.step(h, t[e - 1]), length: e - i - 1))
+                                 && specials.find(t, i + 1, e) != nil)
+                            && !(second >= 0 && e - i - 2 <= maxSpecial && specials.mayContain(PolyHash.key(h, length: e - i - 2))
+                                 && specials.find(t, i + 1, e - 1) != nil) {
+                    // one prefix character ("(word" "[word" "\"word"), perhaps a suffix as above:
+                    // splitChunk cuts the prefix and goes on with the rest, where it would take
+                    // the paths above; spaCy's merges across tokens still apply
+                    let first = out.count
+                    let we = second < 0 ? e : e - 1
+                    out.append(Int32(i)); out.append(Int32(i + 1))
+                    out.append(Int32(i + 1)); out.append(Int32(we))
+                    if second >= 0 { out.append(Int32(e - 1)); out.append(Int32(e)) }
+                    let emitted = out.count
+                    mergeSpecials(t, &out, from: first, specials: specials)
+                    if out.count == emitted {
+                        hashes.append(0)
+                        hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
+                    }
                 } else {
                     let first = out.count
                     splitChunk(t, f, i, e, into: &out, suffixes: &scratch, specials: specials)
