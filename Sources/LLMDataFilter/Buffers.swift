@@ -85,8 +85,9 @@ struct HashCounter {
         mask = c - 1
     }
 
+    /// Keys are PolyHash.key values, which end in a multiply: their high bits are mixed already.
     @inline(__always) private func home(_ key: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        Int(truncatingIfNeeded: key >> 40) & mask
     }
 
     /// Adds one occurrence of `key`; returns its slot. New and seen keys take the same path
@@ -109,12 +110,13 @@ struct HashCounter {
     /// The count at `slot` (without mark()'s bit).
     @inline(__always) func count(at slot: Int) -> Int32 { entries[slot].count & 0x3FFF_FFFF }
 
-    /// Marks the key at `slot` (a bit beside its count, which stays readable); returns whether
-    /// it was marked already. For use once the counting is done.
-    @inline(__always) func mark(at slot: Int) -> Bool {
+    /// When `active`, marks the key at `slot` (a bit beside its count, which stays readable) and
+    /// returns whether it was marked already; otherwise false. Without branches (whether a
+    /// position takes part is not predictable). For use once the counting is done.
+    @inline(__always) func mark(_ active: Bool, at slot: Int) -> Bool {
         let e = entries + slot
-        if e.pointee.count & 0x4000_0000 != 0 { return true }
-        e.pointee.count |= 0x4000_0000
-        return false
+        let c = e.pointee.count
+        e.pointee.count = c | (active ? 0x4000_0000 : 0)
+        return active && c & 0x4000_0000 != 0
     }
 }

@@ -296,14 +296,12 @@ enum NGramChain {
                 hashes[w] = hashes[j]
                 let repeats = cnt >= 2
                 w &+= repeats ? 1 : 0
-                if repeats && i >= idx {
-                    if table.mark(at: slot) {  // seen before
-                        repeated += c[i + n] - c[i]
-                        idx = i + n
-                    } else {
-                        idx = i + 1
-                    }
-                }
+                // without branches: an n-gram seen before (a repeat) adds its characters and
+                // skips to i + n; one seen first goes into the set and idx moves to i + 1
+                let active = repeats ? i >= idx : false
+                let seen = table.mark(active, at: slot)
+                repeated &+= seen ? c[i + n] - c[i] : 0
+                idx = active ? (seen ? i + n : i + 1) : idx
             }
             r.topChars[n] = bestCount >= 2 ? Int(bestCount) * (c[bestPos + n] - c[bestPos] + (n - 1)) : firstLength
             r.dupChars[n] = repeated
