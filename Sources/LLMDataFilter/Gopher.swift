@@ -198,9 +198,10 @@ enum GopherRepetition {
         if e.fail(o.dupLineCharFrac > 0 && ratio(chars, len) > o.dupLineCharFrac, "dup_line_char_frac") { return }
 
         let nw = a.wordCount
-        var maxN = 0
-        for p in o.topNGrams + o.dupNGrams { maxN = max(maxN, Int(p[0])) }
-        let grams = NGramChain.run(a, upTo: maxN, countWords: (o.topNGrams + o.dupNGrams).contains { Int($0[0]) == 1 })
+        var maxN = 0, countWords = false
+        for p in o.topNGrams { maxN = max(maxN, Int(p[0])); countWords = countWords || Int(p[0]) == 1 }
+        for p in o.dupNGrams { maxN = max(maxN, Int(p[0])); countWords = countWords || Int(p[0]) == 1 }
+        let grams = NGramChain.run(a, upTo: maxN, countWords: countWords)
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard n >= 1, nw >= n else { continue }

@@ -15,7 +15,11 @@ public enum WordSplitter {
     struct Specials {
         let keys: [[UInt32]]
         let pieces: [[Int]]  // piece lengths
-        let index: [UInt64: Int]
+        /// Open addressing from key hash to index in keys (-1: empty): a Dictionary lookup
+        /// (SipHash) per candidate cost 1.5% of the filter.
+        let slotKeys: [UInt64]
+        let slotValues: [Int]
+        let slotMask: Int
         let filter: [Bool]
         let maxLength: Int
 
@@ -33,8 +37,29 @@ public enum WordSplitter {
                 keys.append(key)
                 pieces.append(lens)
             }
-            self.keys = keys; self.pieces = pieces; self.index = index; self.filter = filter
+            self.keys = keys; self.pieces = pieces; self.filter = filter
             maxLength = keys.map(\.count).max() ?? 0
+            var size = 64
+            while size < 2 * index.count { size *= 2 }
+            var sk = [UInt64](repeating: 0, count: size), sv = [Int](repeating: -1, count: size)
+            for (k, v) in index {
+                var s = Specials.slot(k, size - 1)
+                while sv[s] >= 0 { s = (s + 1) & (size - 1) }
+                sk[s] = k; sv[s] = v
+            }
+            slotKeys = sk; slotValues = sv; slotMask = size - 1
+        }
+
+        @inline(__always) static func slot(_ key: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: key >> 40) & mask }
+
+        /// The index in keys of the special case with this key, or -1.
+        @inline(__always) func lookup(_ key: UInt64) -> Int {
+            var s = Specials.slot(key, slotMask)
+            while true {
+                let v = slotValues[s]
+                if v < 0 || slotKeys[s] == key { return v }
+                s = (s + 1) & slotMask
+            }
         }
 
         static func hash<C: Collection>(_ s: C) -> UInt64 where C.Element == UInt32 {
@@ -51,7 +76,9 @@ public enum WordSplitter {
             var h: UInt64 = 0
             for i in a..<b { h = PolyHash.step(h, t[i]) }
             let k = PolyHash.key(h, length: b - a)
-            guard filter[Int(k & UInt64(filter.count - 1))], let j = index[k], WordSplitter.equals(t, a, b, keys[j]) else { return nil }
+            guard filter[Int(k & UInt64(filter.count - 1))] else { return nil }
+            let j = lookup(k)
+            guard j >= 0, WordSplitter.equals(t, a, b, keys[j]) else { return nil }
             return j
         }
 
