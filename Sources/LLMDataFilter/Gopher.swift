@@ -201,7 +201,27 @@ enum GopherRepetition {
         var maxN = 0, countWords = false
         for p in o.topNGrams { maxN = max(maxN, Int(p[0])); countWords = countWords || Int(p[0]) == 1 }
         for p in o.dupNGrams { maxN = max(maxN, Int(p[0])); countWords = countWords || Int(p[0]) == 1 }
-        let grams = NGramChain.run(a, upTo: maxN, countWords: countWords)
+        // Without annotations the chain stops once the first failing n-gram check is known
+        // (every check before it, in the rule's order, computed and passing)
+        var stop: ((NGramChain.Result, Int) -> Bool)? = nil
+        if !e.annotate {
+            stop = { r, done in
+                for pair in o.topNGrams {
+                    let n = Int(pair[0])
+                    guard n >= 1, nw >= n else { continue }
+                    if n > done { return false }
+                    if ratio(r.topChars[n], len) > pair[1] { return true }
+                }
+                for pair in o.dupNGrams {
+                    let n = Int(pair[0])
+                    guard n >= 1 else { continue }
+                    if n > done { return false }
+                    if ratio(n < r.dupChars.count ? r.dupChars[n] : 0, len) > pair[1] { return true }
+                }
+                return false
+            }
+        }
+        let grams = NGramChain.run(a, upTo: maxN, countWords: countWords, stop: stop)
         for pair in o.topNGrams {
             let n = Int(pair[0]), frac = pair[1]
             guard n >= 1, nw >= n else { continue }
@@ -235,7 +255,9 @@ enum NGramChain {
         var dupChars: [Int]
     }
 
-    static func run(_ a: Analysis, upTo maxN: Int, countWords: Bool = false) -> Result {
+    /// `stop(result, n)`, asked before each step after the first, ends the chain when true: the
+    /// statistics up to n are final, the later ones stay 0.
+    static func run(_ a: Analysis, upTo maxN: Int, countWords: Bool = false, stop: ((Result, Int) -> Bool)? = nil) -> Result {
         let nw = a.wordCount
         var r = Result(topChars: [Int](repeating: 0, count: maxN + 1), dupChars: [Int](repeating: 0, count: maxN + 1))
         guard maxN >= 1, nw >= 1 else { return r }
@@ -255,6 +277,7 @@ enum NGramChain {
         let slots = s.slots
         for n in 1...maxN {
             guard nw >= n else { break }
+            if n > 1, let stop, stop(r, n - 1) { break }
             let firstLength = c[n] - c[0] + (n - 1)
             // single words are counted only when a rule asks for them: filtering the 2-grams by
             // repeated first words saved less than the extra pass cost (measured)
