@@ -13,7 +13,33 @@
 // Rejected: sizing hash tables down per document (no change: the cost is branch misses on
 // new-versus-seen keys, not cache misses); a second accumulator to break the PolyHash
 // multiply chain (words average 5 characters; not worth the code).
-// Left: the splitter and word stats are ~35% of the time, the n-gram chain ~25%.
+// Intel Xeon VM (2 shared vCPUs, AVX-512), en100m.jsonl, --jobs 2, the four rule sets: 1.28-1.40 s
+// wall and ~2.45-2.6 s user+sys at the start (75-82 MB/s; 106.8 MB/s on the previous AMD machine).
+// perf shares below are of the whole run. Outputs stayed byte-identical throughout (--annotate,
+// --annotate --c4-lines, default rules, --rejected reasons, LLMDATA_FILTER_DEBUG word lists).
+// - n-gram chain: find_all_duplicate's "seen" set is a mark bit beside the count in the counting
+//   table (the second table and the second hashing of every key are gone), taken in the pass
+//   that finds the top n-gram and without branches; HashCounter.add rewrites the entry for new
+//   and seen keys alike (the count picked without a branch) and homes from the key's high bits.
+//   Without --annotate the chain stops once the first failing n-gram check is known: NGramChain
+//   28.4% -> 25.4% from that alone (about 12% of en10m documents fail an n-gram check).
+// - splitter: a 128-entry ASCII class table instead of three range tests per character (upper /
+//   lower case mispredicted); fast paths for a word of ASCII letters and digits with one final
+//   suffix ("word." "word," "word)") or one prefix ("(word" "[word:") — what splitChunk would
+//   make of them, with the word's hash: splitChunk + mergeSpecials 12.1% -> 9.6%.
+// - lazy globals (specials, CharTable.table) read once per call, not per word: swift_once 1.3%
+//   -> 0. Special cases looked up in an open-addressing array: Dictionary + SipHash 1.7% -> 0.1%.
+// - flags filled while decoding (CharTable.fill's pass gone); GopherQuality's #, ellipsis and
+//   line counts in one pass; line hashes four characters per multiply on the dependency chain
+//   (the same polynomial, so the same values); stop words converted once per worker.
+// - Together: best of 4-5 interleaved runs 2.52 -> ~2.15-2.26 s user+sys, 1.28 -> 1.10-1.16 s
+//   wall (90-95 MB/s): short of 100 MB/s on this machine (see the commit messages for figures).
+// Rejected: SIMD8<UInt32> compares to skip eight uninteresting characters at a time in
+// GopherQuality (the generic SIMD operators were not lowered to vector code: that function went
+// from 5.6% to 57% of the samples); loading eight ASCII bytes at a time in load() (no change
+// measurable through the noise: 2.16 vs 2.20 s best).
+// Left: the splitter (split 23%, splitChunk 8%) and the n-gram chain (25%) are still half the
+// time; wordStats 6% could be folded into the splitter's fast paths.
 
 /// One document as the rules see it, computed once and shared by every rule set: the text as
 /// Unicode scalars (Python's `len` counts these), its words, and whether it is in a script written
