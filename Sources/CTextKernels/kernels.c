@@ -320,7 +320,7 @@ size_t llm_minhash_sign(const uint8_t *key, size_t n_bytes, int char_units, size
     uint64_t pn = 1;
     for (size_t j = 0; j < ngram; j++) pn *= SH_P;
     uint64_t h = 0;
-    size_t units = 0, nx = 0, total = 0;
+    size_t units = 0, nx = 0;
     /* A direct-mapped table of recent shingle values (slot = low bits): a value found in its slot
        repeats one already given to the kernel and cannot change a minimum, so it is skipped. Slot s
        starts as ~s, which no value mapping to s can equal. A slot per 4 bytes of key, up to 16 K slots
@@ -342,7 +342,6 @@ size_t llm_minhash_sign(const uint8_t *key, size_t n_bytes, int char_units, size
         xs[nx++] = x_;                                                         \
         if (nx == SH_BUF) {                                                    \
             llm_minhash_update(sig, a, b, perms, xs, nx);                      \
-            total += nx;                                                       \
             nx = 0;                                                            \
         }                                                                      \
     } while (0)
@@ -439,7 +438,6 @@ size_t llm_minhash_sign(const uint8_t *key, size_t n_bytes, int char_units, size
 #undef SH_EMIT
     if (nx > 0) llm_minhash_update(sig, a, b, perms, xs, nx);
     if (ring != small) free(ring);
-    (void)total;
     return units >= ngram ? units - ngram + 1 : units > 0;
 }
 

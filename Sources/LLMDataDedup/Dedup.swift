@@ -342,17 +342,14 @@ public enum DedupRunner {
         }
         let dir = String(cString: made)
         var buf = [UInt8](repeating: 0, count: 1 << 20)
-        var head: [UInt8] = []
-        var chunks: [[UInt8]] = []
         // read the first bytes to choose the extension, then stream the rest
         var n = read(0, &buf, buf.count)
         while n < 0 && errno == EINTR { n = read(0, &buf, buf.count) }
         if n < 0 { throw LLMDataError("stdin: read failed: \(String(cString: strerror(errno)))") }
-        head = Array(buf[0..<n])
-        chunks.append(head)
+        let head = buf[0..<n]
         var ext = "." + format.rawValue
-        if head.count >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD { ext += ".zst" }
-        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B { ext += ".gz" }
+        if head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { ext += ".zst" }
+        if head.starts(with: [0x1F, 0x8B]) { ext += ".gz" }
         let path = (dir as NSString).appendingPathComponent("stdin" + ext)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if fd < 0 { throw LLMDataError("\(path): cannot create: \(String(cString: strerror(errno)))") }
@@ -369,7 +366,7 @@ public enum DedupRunner {
                 off += w
             }
         }
-        try chunks[0].withUnsafeBytes { try writeAll($0) }
+        try buf.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         while n > 0 {
             n = read(0, &buf, buf.count)
             if n < 0 {
