@@ -341,11 +341,24 @@ public enum DedupRunner {
                                hint: "set TMPDIR to a writable directory, or pass the input as a file")
         }
         let dir = String(cString: made)
+        do {
+            return (dir, try copyStdin(into: dir, format: format))
+        } catch {
+            try? FileManager.default.removeItem(atPath: dir)  // nothing is left behind on failure
+            throw error
+        }
+    }
+
+    static func copyStdin(into dir: String, format: InputFormat) throws -> String {
+        let stdin = FDSource(fd: 0)
         var buf = [UInt8](repeating: 0, count: 1 << 20)
-        // read the first bytes to choose the extension, then stream the rest
-        var n = read(0, &buf, buf.count)
-        while n < 0 && errno == EINTR { n = read(0, &buf, buf.count) }
-        if n < 0 { throw LLMDataError("stdin: read failed: \(String(cString: strerror(errno)))") }
+        // the first bytes choose the extension, then the rest streams through the same buffer
+        var n = 0
+        while n < 4 {  // a pipe may hand over fewer bytes than the magic number
+            let got = try buf.withUnsafeMutableBytes { try stdin.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[n...])) }
+            if got == 0 { break }
+            n += got
+        }
         let head = buf[0..<n]
         var ext = "." + format.rawValue
         if head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { ext += ".zst" }
@@ -354,10 +367,10 @@ public enum DedupRunner {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if fd < 0 { throw LLMDataError("\(path): cannot create: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        func writeAll(_ b: UnsafeRawBufferPointer) throws {
+        while n > 0 {
             var off = 0
-            while off < b.count {
-                let w = write(fd, b.baseAddress! + off, b.count - off)
+            while off < n {
+                let w = buf.withUnsafeBytes { write(fd, $0.baseAddress! + off, n - off) }
                 if w < 0 {
                     if errno == EINTR { continue }
                     throw LLMDataError("\(path): write failed: \(String(cString: strerror(errno)))",
@@ -365,17 +378,9 @@ public enum DedupRunner {
                 }
                 off += w
             }
+            n = try buf.withUnsafeMutableBytes { try stdin.read(into: $0) }
         }
-        try buf.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        while n > 0 {
-            n = read(0, &buf, buf.count)
-            if n < 0 {
-                if errno == EINTR { n = 1; continue }
-                throw LLMDataError("stdin: read failed: \(String(cString: strerror(errno)))")
-            }
-            if n > 0 { try buf.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
-        }
-        return (dir, path)
+        return path
     }
 
     /// Pass 1.
