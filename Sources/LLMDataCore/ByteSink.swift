@@ -127,19 +127,52 @@ public final class FDSink: ByteSink {
 
     public func finish() throws {
         if done { return }
-        done = true
         try flush()
-        if ownsFD && tmpPath == nil {
-            _ = close(fd)
-        } else if ownsFD {
-            if fsync(fd) != 0 && errno != EINVAL {
-                throw LLMDataError("\(finalPath!): fsync failed: \(String(cString: strerror(errno)))")
-            }
-            _ = close(fd)
-            if rename(tmpPath!, finalPath!) != 0 {
-                throw LLMDataError("\(finalPath!): cannot rename from temporary file: \(String(cString: strerror(errno)))")
-            }
+        try sync()
+        try commit()
+    }
+
+    /// fsync of a file written under a temporary name (0 or an errno).
+    func syncError() -> Int32 {
+        guard ownsFD, tmpPath != nil, fsync(fd) != 0, errno != EINVAL else { return 0 }
+        return errno
+    }
+
+    func sync() throws {
+        let e = syncError()
+        if e != 0 { throw LLMDataError("\(finalPath!): fsync failed: \(String(cString: strerror(e)))") }
+    }
+
+    /// Closes the file and renames it into place.
+    func commit() throws {
+        done = true
+        guard ownsFD else { return }
+        _ = close(fd)
+        if tmpPath != nil && rename(tmpPath!, finalPath!) != 0 {
+            throw LLMDataError("\(finalPath!): cannot rename from temporary file: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Finishes several files as one step: all are flushed, their fsyncs run at the same time
+    /// (one waits for the disk instead of each in turn: ~0.7 ms each on the test VM), then they
+    /// are closed and renamed into place in the order given, so a file that marks a set as
+    /// complete (a manifest) goes last and appears only once the others are on disk.
+    public static func finishTogether(_ sinks: [FDSink]) throws {
+        let open = sinks.filter { !$0.done }
+        for s in open { try s.flush() }
+        let errors = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(open.count, 1))
+        defer { errors.deallocate() }
+        let box = SinkList(sinks: open, errors: errors)
+        DispatchQueue.concurrentPerform(iterations: open.count) { i in box.errors[i] = box.sinks[i].syncError() }
+        for (i, s) in open.enumerated() where errors[i] != 0 {
+            throw LLMDataError("\(s.finalPath!): fsync failed: \(String(cString: strerror(errors[i])))")
+        }
+        for s in open { try s.commit() }
+    }
+
+    private struct SinkList: @unchecked Sendable {
+        let sinks: [FDSink]
+        let errors: UnsafeMutableBufferPointer<Int32>
     }
 
     public func abort() {

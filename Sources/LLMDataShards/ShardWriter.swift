@@ -229,7 +229,7 @@ public final class ShardWriter {
 
     var shards: [Manifest.Shard] = []
     // current shard
-    var sink: ByteSink?
+    var sink: FDSink?
     var sha: SHA256?
     var shardIndex = 0
     var docOffsets: [UInt64] = []
@@ -359,13 +359,13 @@ public final class ShardWriter {
             sha!.update(b)
             try sink!.write(b)
         }
-        (sink as? FDSink)?.startWriteback()
+        sink!.startWriteback()
     }
 
-    func closeShard() throws {
+    /// Writes the shard's index and, with `last`, the manifest; the files are fsynced together
+    /// and renamed shard, index, manifest (`FDSink.finishTogether`).
+    func closeShard(last: Bool = false) throws {
         waitForOldFiles()
-        try sink!.finish()
-        sink = nil
         var idx: [UInt8] = []
         idx.reserveCapacity(ShardIndexLayout.headerSize + 8 * (docOffsets.count + 1) + 24 * frames.count)
         idx.append(contentsOf: ShardIndexLayout.magic)
@@ -384,23 +384,42 @@ public final class ShardWriter {
         let name = shardName(shardIndex)
         let idxSink = try FDSink(path: (dir as NSString).appendingPathComponent(name + ".idx"))
         try idxSink.write(idx)
-        try idxSink.finish()
         shards.append(Manifest.Shard(file: name + ".tok.zst", index: name + ".idx", documents: docOffsets.count,
                                      tokens: Int(shardTokens), frames: frames.count, bytes: Int(shardBytes),
                                      sha256: sha!.hexDigest(), index_sha256: SHA256.hex(of: idx)))
+        var files = [sink!, idxSink]
+        if last {
+            let s = try FDSink(path: (dir as NSString).appendingPathComponent("manifest.json"))
+            try s.write(Array(try manifest().encoded()))
+            files.append(s)
+        }
+        do {
+            try FDSink.finishTogether(files)
+        } catch {
+            for f in files { f.abort() }
+            throw error
+        }
+        sink = nil
+    }
+
+    func manifest() -> Manifest {
+        Manifest(tokenizer: tokenizer, dtype: dtype, vocab_size: vocabSize, eos_id: eosID,
+                 frame_tokens: options.frameTokens, documents: totalDocuments, tokens: totalTokens, shards: shards)
     }
 
     /// Closes the last shard and writes `manifest.json`.
     @discardableResult
     public func finish() throws -> Manifest {
         if sink == nil && shards.isEmpty { try openShard() }  // an empty input still gives a valid set
-        if sink != nil { try closeShard() }
-        let m = Manifest(tokenizer: tokenizer, dtype: dtype, vocab_size: vocabSize, eos_id: eosID,
-                         frame_tokens: options.frameTokens, documents: totalDocuments, tokens: totalTokens, shards: shards)
-        let s = try FDSink(path: (dir as NSString).appendingPathComponent("manifest.json"))
-        try s.write(Array(try m.encoded()))
-        try s.finish()
-        return m
+        if sink != nil {
+            try closeShard(last: true)
+        } else {
+            // the last shard closed at a batch boundary: the manifest alone
+            let s = try FDSink(path: (dir as NSString).appendingPathComponent("manifest.json"))
+            try s.write(Array(try manifest().encoded()))
+            try s.finish()
+        }
+        return manifest()
     }
 
     /// Removes the temporary files of an unfinished run.

@@ -88,7 +88,8 @@ public final class Encoder {
     let sharedOwner: SharedPieceCache?
     let shared: SharedPieceCache.Ref?
 
-    public init(model: BPEModel, sharedCache: SharedPieceCache? = nil) throws {
+    /// `privateCache`: a cache made (and prefaulted) ahead of time, or nil for a new one.
+    public init(model: BPEModel, sharedCache: SharedPieceCache? = nil, privateCache: PieceCache? = nil) throws {
         self.model = model
         sharedOwner = sharedCache
         shared = sharedCache?.ref
@@ -100,7 +101,7 @@ public final class Encoder {
             splitter = try PreTokenizer(regex: model.splitRegex).makeSplitter()
         }
         specialsSorted = model.specials.map { (Array($0.key.utf8), $0.value) }.sorted { $0.0.count > $1.0.count }
-        cache = PieceCache()
+        cache = privateCache ?? PieceCache()
         pairs = model.pairs
         byteToID = .allocate(capacity: 256)
         for i in 0..<256 { byteToID[i] = model.byteToID[i] }
@@ -337,7 +338,7 @@ public final class Encoder {
 /// up to 16 bytes are stored in the slot itself (two zero-padded words, compared exactly), and up
 /// to 3 ids too. Longer pieces keep their 64-bit hash in the slot and their bytes in an arena;
 /// longer id lists live in an arena.
-final class PieceCache {
+public final class PieceCache: @unchecked Sendable {
     static let maxPieceLength = 64
     static let slots = 1 << 18
     static let arenaBytes = 1 << 22
@@ -366,7 +367,11 @@ final class PieceCache {
     var valUsed = 0
     var used = 0
 
-    init() { table = memory.base.bindMemory(to: Slot.self, capacity: Self.slots) }
+    public init() { table = memory.base.bindMemory(to: Slot.self, capacity: Self.slots) }
+
+    /// Faults the table in now (see `HugePageMemory.prefault`): call on an idle thread before
+    /// the encoder that owns the cache starts.
+    public func prefault() { memory.prefault(bytes: Self.tableBytes) }
 
     deinit {
         keys.deallocate(); vals.deallocate()
@@ -555,6 +560,9 @@ public final class SharedPieceCache: @unchecked Sendable {
     deinit {
         keys.deallocate(); vals.deallocate(); counters.deallocate()
     }
+
+    /// Faults the table in now (see `HugePageMemory.prefault`), before the encoders start.
+    public func prefault() { memory.prefault(bytes: Self.slots * MemoryLayout<Slot>.stride) }
 
     struct Ref: @unchecked Sendable {
         let table: UnsafeMutablePointer<Slot>
