@@ -4,8 +4,8 @@ encode_ordinary per document, one thread), on the same JSONL documents.
 
 Throughput is text MB (UTF-8 bytes of the documents) per second, excluding the time to load the
 vocabulary on both sides (tiktoken: building the Encoding; llmdata: `load_seconds` in --stats).
-llmdata's time includes reading and parsing the JSONL. tiktoken: best of 3. llmdata: five
-interleaved rounds of the four configurations, best wall time and best CPU time (user + system
+llmdata's time includes reading and parsing the JSONL. tiktoken: best of 3. llmdata: nine
+interleaved rounds of the four configurations (RUNS), best wall time and best CPU time (user + system
 minus the vocabulary load) of each. "Encode only" is `--discard`: the same reading, parsing and
 encoding, the ids counted and dropped, no shard directory touched.
 
@@ -22,7 +22,7 @@ import time
 import tiktoken
 from tiktoken.load import load_tiktoken_bpe
 
-RUNS = 5
+RUNS = 9
 GPT2 = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 
 
