@@ -27,13 +27,13 @@ public indirect enum JSONValue: Sendable, Equatable {
             var s = s
             s.withUTF8 { JSONWriter.appendString($0, to: &out) }
         case .int(let i):
-            out.append(contentsOf: String(i).utf8)
+            JSONWriter.appendInt(i, to: &out)
         case .double(let d):
             out.append(contentsOf: JSONWriter.formatDouble(d).utf8)
         case .bool(let b):
-            out.append(contentsOf: (b ? "true" : "false").utf8)
+            JSONWriter.appendStatic(b ? "true" : "false", to: &out)
         case .null:
-            out.append(contentsOf: "null".utf8)
+            JSONWriter.appendStatic("null", to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, v) in items.enumerated() {
@@ -42,15 +42,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            out.append(UInt8(ascii: "{"))
-            for (i, (k, v)) in fields.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                var k = k
-                k.withUTF8 { JSONWriter.appendString($0, to: &out) }
-                out.append(UInt8(ascii: ":"))
-                v.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            JSONWriter.appendObject(fields, to: &out)
         case .raw(let bytes):
             out.append(contentsOf: bytes)
         }
@@ -105,6 +97,44 @@ public enum JSONWriter {
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { appendString($0, to: &out) }
+    }
+
+    /// Appends a literal's bytes (no String is made).
+    @inline(__always)
+    public static func appendStatic(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// Appends an integer's decimal digits (what `String(i)` gives, without making the String).
+    public static func appendInt(_ i: Int, to out: inout [UInt8]) {
+        if i == Int.min {
+            out.append(contentsOf: String(i).utf8)
+            return
+        }
+        var v = i < 0 ? -i : i
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, more than Int.max's 19 digits
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                n += 1
+                d[24 - n] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                v /= 10
+            } while v > 0
+            if i < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - n)...]))
+        }
+    }
+
+    /// Appends `{"key":value,…}`.
+    public static func appendObject(_ fields: [(String, JSONValue)], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, (k, v)) in fields.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(k, to: &out)
+            out.append(UInt8(ascii: ":"))
+            v.write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Shortest round-trip form for finite doubles; integral values keep a `.0`.

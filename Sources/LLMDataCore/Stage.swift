@@ -67,6 +67,8 @@ final class ChunkProcessor {
     var trackSlots = false
     /// Set while `applyDrops` writes a record again: the verdict, instead of asking the worker.
     var forcedVerdict: Verdict?
+    /// `idPrefix` by file (and JSON or text).
+    var idPrefixes: [Int: (string: String, json: [UInt8])] = [:]
 
     init(stage: RecordStage, files: [InputFile], reader: ReaderOptions, writeRejected: Bool) throws {
         self.stage = stage
@@ -204,23 +206,23 @@ final class ChunkProcessor {
         }
         withExtendedLifetime(repaired) {
             let text = UnsafeBufferPointer(start: info.text ?? UnsafePointer(bitPattern: 1), count: info.text_len)
-            var assigned: String? = nil
-            let id: String
+            let ownID: UnsafeBufferPointer<UInt8>?
             if let p = info.id {
-                id = String(decoding: UnsafeBufferPointer(start: p, count: info.id_len), as: UTF8.self)
+                ownID = UnsafeBufferPointer(start: p, count: info.id_len)
             } else if info.id_field >= 0 {
                 let f = spans[Int(info.id_field)]
-                id = String(decoding: raw[Int(f.value_start)..<Int(f.value_end)], as: UTF8.self)
+                ownID = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
             } else {
-                id = "\(file.relativePath):\(line)"
-                assigned = id
+                ownID = nil
             }
+            let prefix = idPrefix(file, json: true)
+            let assigned: AssignedID? = ownID == nil ? AssignedID(prefix: prefix.json, line: line) : nil
             var metaRaw: UnsafeBufferPointer<UInt8>? = nil
             if info.metadata_field >= 0 {
                 let f = spans[Int(info.metadata_field)]
                 metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
             }
-            var doc = Document(text: text, id: id, metadataRaw: metaRaw, counters: counters)
+            var doc = Document(text: text, ownID: ownID, assignedIDPrefix: prefix.string, metadataRaw: metaRaw, counters: counters)
             // The document holds the only reference, so a stage's counters.add does not copy the dictionary.
             counters = Counters()
             doc.fileIndex = chunk_fileIndex
@@ -262,9 +264,10 @@ final class ChunkProcessor {
             b.removeLast(b.count - w)
             owned = b
         }
-        let id = file.format == .txt && file.path == "-" ? "stdin:\(line)" : "\(file.relativePath):\(line)"
+        let prefix = idPrefix(file, json: false)
+        let id = AssignedID(prefix: prefix.json, line: line)
         func run(_ text: UnsafeBufferPointer<UInt8>) {
-            var doc = Document(text: text, id: id, metadataRaw: nil, counters: counters)
+            var doc = Document(text: text, ownID: nil, assignedIDPrefix: prefix.string, metadataRaw: nil, counters: counters)
             counters = Counters()
             doc.fileIndex = chunk_fileIndex
             doc.line = line
@@ -274,13 +277,26 @@ final class ChunkProcessor {
             case .keep:
                 out.stats.recordsOut += 1
                 if discardOutput { return }
-                RecordWriter.writeNew(doc: doc, textField: reader.textField, extra: nil, to: &out.output)
+                RecordWriter.writeNew(doc: doc, id: id, textField: reader.textField, extra: nil, to: &out.output)
             case .drop(let reason, let annotation):
                 out.stats.dropped[reason, default: 0] += 1
-                if writeRejected { RecordWriter.writeNew(doc: doc, textField: reader.textField, extra: annotation, to: &out.rejected) }
+                if writeRejected { RecordWriter.writeNew(doc: doc, id: id, textField: reader.textField, extra: annotation, to: &out.rejected) }
             }
         }
         if let owned { owned.withUnsafeBufferPointer(run) } else { run(raw) }
+    }
+
+    /// The assigned-id prefix of a file's records (`PATH:`, or `stdin:` for plain text read from
+    /// stdin), as a String and JSON-escaped without its closing quote; made once per file.
+    func idPrefix(_ file: InputFile, json: Bool) -> (string: String, json: [UInt8]) {
+        let key = chunk_fileIndex * 2 + (json ? 1 : 0)
+        if let p = idPrefixes[key] { return p }
+        let s = !json && file.format == .txt && file.path == "-" ? "stdin:" : "\(file.relativePath):"
+        var j: [UInt8] = []
+        JSONWriter.appendString(s, to: &j)
+        j.removeLast()  // the closing quote: the line number follows
+        idPrefixes[key] = (s, j)
+        return (s, j)
     }
 
     static func describe(_ st: Int32, _ info: llm_record_info, raw: UnsafeBufferPointer<UInt8>) -> (String, String) {
@@ -309,11 +325,24 @@ final class ChunkProcessor {
     }
 }
 
+/// An id assigned from the file and line, written without making a String: the file's escaped
+/// `"PATH:` and the line's digits.
+struct AssignedID {
+    let prefix: [UInt8]
+    let line: Int
+
+    func write(to out: inout [UInt8]) {
+        out.append(contentsOf: prefix)
+        JSONWriter.appendInt(line, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
 /// Serializes records: unchanged records are copied byte for byte; changed ones are rebuilt
 /// field by field, replacing only what changed.
 public enum RecordWriter {
     static func write(raw: UnsafeBufferPointer<UInt8>, fields: UnsafeBufferPointer<llm_field_span>, info: llm_record_info,
-                      doc: Document, assignedID: String?, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+                      doc: Document, assignedID: AssignedID?, extra: (String, JSONValue)?, to out: inout [UInt8]) {
         var annotations = doc.annotations
         if let extra {
             if let i = annotations.firstIndex(where: { $0.0 == extra.0 }) { annotations[i] = extra } else { annotations.append(extra) }
@@ -341,14 +370,14 @@ public enum RecordWriter {
         if let assignedID {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            out.append(contentsOf: "\"id\":".utf8)
-            JSONWriter.appendString(assignedID, to: &out)
+            JSONWriter.appendStatic("\"id\":", to: &out)
+            assignedID.write(to: &out)
         }
         if info.metadata_field < 0 && !annotations.isEmpty {
             if !first { out.append(UInt8(ascii: ",")) }
             // a non-object "metadata" is kept; annotations then go to "llmdata_metadata"
-            out.append(contentsOf: (info.metadata_not_object != 0 ? "\"llmdata_metadata\":" : "\"metadata\":").utf8)
-            JSONValue.object(annotations).write(to: &out)
+            JSONWriter.appendStatic(info.metadata_not_object != 0 ? "\"llmdata_metadata\":" : "\"metadata\":", to: &out)
+            JSONWriter.appendObject(annotations, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         out.append(0x0A)
@@ -386,18 +415,18 @@ public enum RecordWriter {
     }
 
     /// A record made from plain text: `{"text":…,"id":…,"metadata":{…}}`.
-    static func writeNew(doc: Document, textField: String, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+    static func writeNew(doc: Document, id: AssignedID, textField: String, extra: (String, JSONValue)?, to out: inout [UInt8]) {
         var annotations = doc.annotations
         if let extra { annotations.append(extra) }
         out.append(UInt8(ascii: "{"))
         JSONWriter.appendString(textField, to: &out)
         out.append(UInt8(ascii: ":"))
         doc.withText { JSONWriter.appendString($0, to: &out) }
-        out.append(contentsOf: ",\"id\":".utf8)
-        JSONWriter.appendString(doc.id, to: &out)
+        JSONWriter.appendStatic(",\"id\":", to: &out)
+        id.write(to: &out)
         if !annotations.isEmpty {
-            out.append(contentsOf: ",\"metadata\":".utf8)
-            JSONValue.object(annotations).write(to: &out)
+            JSONWriter.appendStatic(",\"metadata\":", to: &out)
+            JSONWriter.appendObject(annotations, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         out.append(0x0A)
