@@ -29,6 +29,23 @@ struct ProtocolTests {
         #expect(ids[2] as? String == "sub/part.jsonl:4")
     }
 
+    @Test("an assigned id is JSON-escaped like the path it comes from, and dedup reports the same id as a cluster")
+    func assignedIDEscaped() throws {
+        let dir = try CLI.tempDir()
+        let name = "q\"uo\\te.jsonl"
+        try "{\"text\":\"same words here\"}\n{\"text\":\"same words here\"}\n".write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["normalize", dir.path])
+        #expect(r.status == 0)
+        #expect(r.lines.map { CLI.json($0)["id"] as? String } == ["q\"uo\\te.jsonl:1", "q\"uo\\te.jsonl:2"])
+        let rej = dir.appendingPathComponent("rejected.jsonl").path
+        let d = try CLI.run(["dedup", "--mode", "exact", dir.appendingPathComponent(name).path, "--rejected", rej])
+        #expect(d.status == 0)
+        #expect(d.lines.map { CLI.json($0)["id"] as? String } == ["q\"uo\\te.jsonl:1"])
+        let dropped = try String(contentsOfFile: rej, encoding: .utf8).split(separator: "\n").map { CLI.json(String($0)) }
+        #expect(dropped.map { $0["id"] as? String } == ["q\"uo\\te.jsonl:2"])
+        #expect(((dropped.first?["metadata"] as? [String: Any])?["dedup"] as? [String: Any])?["cluster"] as? String == "q\"uo\\te.jsonl:1")
+    }
+
     @Test("--text-field reads and writes another field")
     func textField() throws {
         let r = try CLI.run(["normalize", "--text-field", "content", "-"], stdin: Data("{\"content\":\"ＡＢＣ\",\"text\":\"ＡＢＣ\"}\n".utf8))
