@@ -31,6 +31,26 @@
 // runs +13.0% and +15.0% wall at --jobs 2 (docs/benchmarks.md). The bar is not met at --jobs 2. Not done: a buffer pool for
 // the batches (the ~400 faults are ~0.5 ms), idx written while the shard is fsynced (~0.5 ms).
 //
+// Fourth round (2026-11-23 14:10-14:40, same Intel VM; per-worker timers and thread CPU clocks
+// in a throwaway build, perf record, 8-30 interleaved rounds): at --jobs 2 each worker is idle
+// 0.1-6 ms of ~150 ms, so the shard cost is CPU: per worker +11-15 ms (zstd and narrowing), the
+// writer thread's SHA-256 and write (~5 ms) preempting the workers, and finish(). Done:
+// * finish(): the last shard, its index and the manifest are fsynced together and renamed in
+//   that order (`FDSink.finishTogether`): 2.4-2.8 ms -> 1.8-2.0 ms of serial time at the end.
+// * The reader makes the last input's final batches smaller (ChunkReader.batchTarget): the two
+//   workers now stop within 0.2 ms of each other instead of up to a batch (~7 ms) apart. Frame
+//   boundaries follow batches, so heldout's shard has 86 frames instead of 79 (+853 bytes,
+//   +0.02%); the same at every --jobs.
+// Measured and left: zstd 1.5.4 level 1 over heldout's 7.26 MB of ids in a C loop, best of 15,
+// 128 KiB frames: 20.4 ms (hashLog 11, minMatch 5, ratio 1.974); zstd's own level 1 22.5 ms
+// (1.986); hashLog 10 / 12: 21.2 / 21.6 ms; minMatch 6: 20.0 ms (1.963); targetLength 0: 25.0
+// ms; 512 KiB frames 19.2 ms; 32 KiB frames 23.8 ms. Nothing is both faster and as small; a
+// Huffman-only stream would be 1.38x smaller at best (byte entropy 5.81 bits), not 1.97x. So
+// writing shards costs ~10% of encoding's CPU at --jobs 2, and with both cores busy that is
+// what it adds to wall time: runs of `bench_tokenize.py` on the noisy VM gave +10.5% to +23.6%
+// wall (best of 9-30) while --jobs 1, where the writer thread has a core of its own, gave -0.4%
+// to +7.5%.
+//
 // Rejected on this machine (C loop over heldout's ids, 128 KiB frames, best of 15): no level-1
 // variant is both faster and as small: hashLog 8-13 x minMatch 4-6 gives 17.4-35.7 ms (noisy) for ratios
 // 1.894-2.058 (the chosen hashLog 11 / minMatch 5: 18.7-19.6 ms, 1.974); literals left

@@ -39,6 +39,18 @@
 //   Ids identical on heldout, en10m and en100m (the table stops taking pieces there and the
 //   private caches take over) at --jobs 2, 3, 4 and 8 with 4 KiB, 64 KiB and 256 KiB batches.
 //
+// * The first piece cache (the shared one at --jobs > 1, else the one encoder's) is made and
+//   faulted in (MADV_POPULATE_WRITE) on another thread while `tokenize` loads the vocabulary
+//   (PieceCache.prefault, SharedPieceCache.prefault; `CacheWarmer` in LLMDataTokenize). perf at
+//   --jobs 2 had 2.5-2.8% of all samples in clear_page_erms under SharedPieceCache's inserts
+//   (do_huge_pmd_wp_page: a read mapped the huge zero page, the first write then zeroed 2 MiB),
+//   ~15-20 ms of CPU inside the encoding. On this VM faulting in fresh memory costs ~2.5 ms per
+//   2 MiB page; the vocabulary load (~50 ms, one thread) leaves the other core free for it.
+//   With per-worker timers: at --jobs 2 both workers are busy to within 0.1-6 ms of the end, and
+//   their CPU sum is the --jobs 1 worker's within noise, so --jobs 2 / --jobs 1 is bounded by the
+//   reader thread (~3-6% of the worker's CPU, free at --jobs 1): about 1.9x. bench_tokenize.py
+//   (best of 9): 1.85x, 1.85x, 1.91x.
+//
 // Still open: the first load of a slot is still ~45% of the per-piece closure's samples (a miss
 // for pieces outside the few thousand hot ones); merges of uncached pieces ~18% of CPU. The
 // hot path no longer retains or releases anything (swift_retain/release are now in the
