@@ -63,7 +63,7 @@ let package = Package(
 
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
-        .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore"]),
+        .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore", "LLMDataTokenizer"]),
         .testTarget(name: "LLMDataLangIDTests", dependencies: ["LLMDataLangID", "LLMDataCore"]),
         .testTarget(name: "LLMDataDedupTests", dependencies: ["LLMDataDedup"]),
     ],

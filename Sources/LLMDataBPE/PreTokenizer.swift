@@ -55,6 +55,14 @@ public final class PreTokenizer: @unchecked Sendable {
         try self.init(regex: regex, fastKind: -1)
     }
 
+    /// Another spelling of a built-in pattern (tiktoken's, with possessive quantifiers and `\s++$`):
+    /// PCRE2 matches `regex` where the built-in pattern's ASCII fast path bails (non-ASCII). Only
+    /// for spellings that match exactly what `pattern` matches; the tokenize cross-checks compare
+    /// the ids with tiktoken's.
+    public convenience init(regex: String, asciiFastPathOf pattern: SplitPattern) throws {
+        try self.init(regex: regex, fastKind: Int32(SplitPattern.allCases.firstIndex(of: pattern)!))
+    }
+
     init(regex: String, fastKind: Int32) throws {
         pattern = regex
         self.fastKind = fastKind

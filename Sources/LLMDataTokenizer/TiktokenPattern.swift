@@ -18,6 +18,18 @@ public enum TiktokenPattern: String, CaseIterable, Sendable {
             return SplitPattern.o200k.regex
         }
     }
+
+    /// The built-in pattern that splits text into the same pieces: gpt2's `\s++$|\s+(?!\S)|\s`
+    /// gives what HF's `\s+(?!\S)|\s+` gives (a run at the end whole, else all but its last
+    /// character, then that one), possessive runs match what greedy ones do where nothing
+    /// follows, and cl100k's `\p{N}{1,3}+` is `\p{N}{1,3}` (SplitPattern.cl100k).
+    public var splitPattern: SplitPattern {
+        switch self {
+        case .gpt2: return .gpt2
+        case .cl100k: return .cl100k
+        case .o200k: return .o200k
+        }
+    }
 }
 
 public struct TokenizerError: Error, CustomStringConvertible {

@@ -120,8 +120,11 @@ struct PreTokenizerTests {
 
     @Test("the ASCII fast path gives PCRE2's pieces on random text full of edge cases", arguments: SplitPattern.allCases)
     func fastPathEqualsPCRE(_ p: SplitPattern) throws {
-        let fast = try PreTokenizer(p).makeSplitter()
-        let slow = try PreTokenizer(p, fastPath: false).makeSplitter()
+        #expect(try Self.mismatches(try PreTokenizer(p).makeSplitter(), try PreTokenizer(p, fastPath: false).makeSplitter()) == 0)
+    }
+
+    /// Texts of random pieces of edge cases on which the two splitters disagree (of 20,000).
+    static func mismatches(_ fast: PreTokenizer.Splitter, _ slow: PreTokenizer.Splitter) throws -> Int {
         let alphabet = ["a", "Z", "q", "'", "s", "S", "t", "l", "L", "e", "E", "v", "r", "R", "d", "m", "1", "2", "3", " ", " ", "\t",
                         "\n", "\r", "\u{0B}", "!", "/", ".", "\u{7F}", "\u{1F}", "é", "ſ", "\u{A0}", "\u{85}", "٣", "²", "中",
                         "\u{301}", "\u{2028}", "\u{180E}", "É", "ǅ", "ʰ"].map { Array($0.utf8) }
@@ -140,7 +143,7 @@ struct PreTokenizerTests {
             for _ in 0..<n { t += alphabet[Int(next() % UInt64(alphabet.count))] }
             if try fast.pieces(t) != slow.pieces(t) { mismatches += 1 }
         }
-        #expect(mismatches == 0)
+        return mismatches
     }
 
     @Test("the PCRE2 form spells out \\s and \\S")
