@@ -128,8 +128,10 @@ public enum TokenizeRunner {
         let caches = CacheWarmer(shared: run.jobs > 1)
         do {
             let (model, info) = try loadModel(options)
-            caches.wait()
+            // `load_seconds` ends here: a wait for the caches (a vocabulary that loads faster
+            // than they fault in) counts as encoding time, not as loading.
             let loadSeconds = Clock.now() - start
+            caches.wait()
             let eos = try resolveEOS(options.eos, model: model)
             let vocab = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
             let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, tokenizer: info,
