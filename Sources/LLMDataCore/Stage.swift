@@ -11,6 +11,13 @@ public protocol RecordStage: Sendable {
 
 public protocol RecordWorker: AnyObject {
     func process(_ doc: inout Document) -> Verdict
+    /// Called after the last record of each batch: a worker that counts in its own form (per
+    /// language index, not by String key per record) adds its counts for the batch here.
+    func finishChunk(_ counters: inout Counters)
+}
+
+extension RecordWorker {
+    public func finishChunk(_ counters: inout Counters) {}
 }
 
 /// A stage whose keep-or-drop depends on earlier records in input order (`dedup --mode exact`),
@@ -111,6 +118,7 @@ final class ChunkProcessor {
                 if trackSlots { out.slots.append((span, o0..<out.output.count, r0..<out.rejected.count)) }
             }
         }
+        worker.finishChunk(&counters)
         out.stats.counters.merge(counters)
         out.stats.bytesOut = out.output.count
         if let w = worker as? BatchPayloadWorker { out.payload = w.finishBatch() }

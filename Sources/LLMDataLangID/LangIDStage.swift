@@ -38,8 +38,11 @@ func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
 public final class LangIDWorker: RecordWorker {
     let options: LangIDOptions
     let identifier: LanguageIdentifier
-    /// "language.<code>" counter keys, built once per language.
-    var counterKeys: [String: String] = [:]
+    /// Records per language in the current batch, with their "language.<code>" counter keys;
+    /// found by a linear search from the last language seen (Strings of a few bytes compare
+    /// without hashing), added to the batch's counters in `finishChunk`.
+    var languageCounts: [(language: String, key: String, count: Int)] = []
+    var lastLanguage = 0
     /// The written form of each rounded score k/10000 (what `.double(rounded(x))` writes),
     /// built on first use: no number formatting per record.
     var scoreBytes = [JSONValue?](repeating: nil, count: 10001)
@@ -47,6 +50,27 @@ public final class LangIDWorker: RecordWorker {
     init(options: LangIDOptions, identifier: LanguageIdentifier) {
         self.options = options
         self.identifier = identifier
+    }
+
+    @inline(__always) func count(_ language: String) {
+        if lastLanguage < languageCounts.count && languageCounts[lastLanguage].language == language {
+            languageCounts[lastLanguage].count += 1
+            return
+        }
+        if let i = languageCounts.firstIndex(where: { $0.language == language }) {
+            lastLanguage = i
+        } else {
+            lastLanguage = languageCounts.count
+            languageCounts.append((language, "language." + language, 0))
+        }
+        languageCounts[lastLanguage].count += 1
+    }
+
+    public func finishChunk(_ counters: inout Counters) {
+        for i in languageCounts.indices where languageCounts[i].count > 0 {
+            counters.add(languageCounts[i].key, languageCounts[i].count)
+            languageCounts[i].count = 0
+        }
     }
 
     @inline(__always) func scoreValue(_ x: Double) -> JSONValue {
@@ -70,9 +94,7 @@ public final class LangIDWorker: RecordWorker {
                 .object([("lang", .string($0.language)), ("score", .double(rounded($0.score)))])
             }))
         }
-        let key: String
-        if let k = counterKeys[r.language] { key = k } else { key = "language." + r.language; counterKeys[r.language] = key }
-        doc.counters.add(key)
+        count(r.language)
         if let keep = options.keep, !keep.contains(r.language) {
             return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
         }
