@@ -1,8 +1,16 @@
 """Shared by filter_agreement.py and bench_filter.py: the records of a JSONL file, optionally the
-first N written to a temporary file so llmdata reads exactly the same records."""
+first N written to a temporary file (removed at exit) so llmdata reads exactly the same records."""
+import atexit
 import json
 import os
 import tempfile
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def load_rows(path, limit=None):
@@ -14,5 +22,6 @@ def load_rows(path, limit=None):
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        atexit.register(_remove, inp)
     mb = sum(len(r["text"].encode()) for r in rows) / 1e6
     return rows, inp, mb
