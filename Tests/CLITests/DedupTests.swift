@@ -80,6 +80,21 @@ struct DedupTests {
         #expect((s["counters"] as? [String: Int])?["lines_removed"] == 8)
     }
 
+    @Test("zstd on stdin is recognised when the pipe delivers its first bytes alone (the magic was once sniffed from one read)")
+    func stdinSplitMagic() throws {
+        let input = Data("{\"text\":\"one two three four five six\"}\n{\"text\":\"one two three four five six\"}\n{\"text\":\"other words entirely here now\"}\n".utf8)
+        let z = try CLI.zstd(input)
+        for k in [1, 2, 3] {
+            for args in [["dedup", "--mode", "minhash", "-"], ["dedup", "--mode", "exact", "-"], ["normalize", "-"]] {
+                let whole = try CLI.run(args, stdin: input)
+                let split = try CLI.run(args, stdin: z, pauseAfter: k)
+                #expect(split.status == 0, "\(args) \(k)")
+                #expect(split.stdout == whole.stdout, "\(args) \(k)")
+                #expect(split.lines.count == (args[0] == "normalize" ? 3 : 2), "\(args) \(k)")
+            }
+        }
+    }
+
     @Test("every mode reads stdin, plain or zstd-compressed, with the same output, ids and messages as a file")
     func stdinInput() throws {
         let en = try String(contentsOfFile: CLI.fixture("sample/en.jsonl"), encoding: .utf8).split(separator: "\n").prefix(40)

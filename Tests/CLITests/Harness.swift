@@ -27,7 +27,9 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ args: [String], stdin: Data? = nil, cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
+    /// `pauseAfter`: write that many bytes of `stdin`, wait 0.2 s, then the rest (a pipe that
+    /// delivers a stream in pieces).
+    static func run(_ args: [String], stdin: Data? = nil, pauseAfter: Int? = nil, cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
@@ -39,7 +41,15 @@ enum CLI {
         p.standardInput = inPipe
         try p.run()
         let writer = Thread {
-            if let stdin { try? inPipe.fileHandleForWriting.write(contentsOf: stdin) }
+            if let stdin {
+                if let k = pauseAfter, k < stdin.count {
+                    try? inPipe.fileHandleForWriting.write(contentsOf: stdin.prefix(k))
+                    Thread.sleep(forTimeInterval: 0.2)
+                    try? inPipe.fileHandleForWriting.write(contentsOf: stdin.dropFirst(k))
+                } else {
+                    try? inPipe.fileHandleForWriting.write(contentsOf: stdin)
+                }
+            }
             try? inPipe.fileHandleForWriting.close()
         }
         writer.start()
