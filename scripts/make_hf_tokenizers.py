@@ -4,7 +4,7 @@
 
   gpt2-style.json    ByteLevel pre-tokenizer (use_regex) + ByteLevel decoder, merges as [a, b]
   llama3-style.json  Split(cl100k-like regex, Isolated) + ByteLevel(use_regex=False), ignore_merges
-  qwen2-style.json   NFC normalizer + Split(regex) + ByteLevel(use_regex=False)
+  qwen2-style.json   NFC normalizer + Split(Qwen2's regex: single digits) + ByteLevel(use_regex=False)
 
 Merges are recovered from the ranks the usual way: each token's two parts are what BPE
 produces when only lower ranks may merge.
@@ -45,6 +45,8 @@ def parts(ranks, token, max_rank):
 
 
 CL100K_LIKE = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+# Qwen2's own: the same with single digits
+QWEN2 = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 
 
 def main():
@@ -86,7 +88,7 @@ def main():
     t = Tokenizer(build(False))
     t.normalizer = normalizers.NFC()
     t.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(CL100K_LIKE), behavior="isolated", invert=False),
+        pre_tokenizers.Split(Regex(QWEN2), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     t.decoder = decoders.ByteLevel()

@@ -129,8 +129,14 @@ static inline long run(const uint8_t *t, size_t n, size_t i, uint8_t k) {
 /* Whitespace alternatives shared by the patterns: e = end of the whitespace run at p. */
 static long ws_end(const uint8_t *t, size_t n, size_t p) { return run(t, n, p, C_S); }
 
-/* cl100k: '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s */
-static long m_cl100k(const uint8_t *t, size_t n, size_t p) {
+/* cl100k: '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s
+   and its two relatives in HF tokenizer.json files, which differ only in the last alternatives
+   and the digits (`llama` set):
+   llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+   qwen2:  the same with \p{N} (one digit) for \p{N}{1,3}.
+   Without `\s++$`, a whitespace run at the end of the text that holds a line break ends after its
+   last line break (the rest is the next piece); otherwise the pieces are cl100k's. */
+static long m_cl100k_family(const uint8_t *t, size_t n, size_t p, int llama, size_t maxDigits) {
     uint8_t c = t[p], k = cls[c];
     if (c == '\'') {
         if (p + 1 < n) {
@@ -154,7 +160,7 @@ static long m_cl100k(const uint8_t *t, size_t n, size_t p) {
     }
     if (k & C_N) {
         size_t i = p + 1;
-        while (i < n && i < p + 3) {
+        while (i < n && i < p + maxDigits) {
             if (NA(t[i])) return BAIL;
             if (!(cls[t[i]] & C_N)) break;
             i++;
@@ -178,14 +184,19 @@ static long m_cl100k(const uint8_t *t, size_t n, size_t p) {
     if (k & C_S) {
         long e = ws_end(t, n, p);
         if (e == BAIL) return BAIL;
-        if ((size_t)e == n) return e;                       /* \s++$ */
-        for (long j = e - 1; j >= (long)p; j--)              /* \s*[\r\n] */
+        if (!llama && (size_t)e == n) return e;             /* \s++$ (cl100k) */
+        for (long j = e - 1; j >= (long)p; j--)              /* \s*[\r\n] (llama: [\r\n]+, the same end) */
             if (t[j] == '\r' || t[j] == '\n') return j + 1;
+        if ((size_t)e == n) return e;                       /* \s+(?!\S) at the end */
         if (e - (long)p >= 2) return e - 1;                  /* \s+(?!\S) */
-        return (long)p + 1;                                  /* \s */
+        return (long)p + 1;                                  /* \s, or \s+ of one character */
     }
     return BAIL;
 }
+
+static long m_cl100k(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 0, 3); }
+static long m_llama3(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 3); }
+static long m_qwen2(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 1); }
 
 /* gpt2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static long m_gpt2(const uint8_t *t, size_t n, size_t p) {
@@ -299,6 +310,8 @@ int64_t llm_re_split_fast(llm_re_ctx *c, int kind, const uint8_t *text, size_t l
                 case 0: e = m_gpt2(text, len, pos); break;
                 case 1: e = m_cl100k(text, len, pos); break;
                 case 2: e = m_o200k(text, len, pos); break;
+                case 3: e = m_llama3(text, len, pos); break;
+                case 4: e = m_qwen2(text, len, pos); break;
                 default: e = BAIL;
             }
         }

@@ -11,6 +11,11 @@ public enum SplitPattern: String, CaseIterable, Sendable {
     case cl100k
     /// GPT-4o's o200k_base pattern, as tiktoken writes it.
     case o200k
+    /// Llama 3's pattern, as its tokenizer.json writes it: cl100k's alternatives without `\s++$`
+    /// and with `\s*[\r\n]+` and `\s+` at the end.
+    case llama3
+    /// Qwen2's pattern, as its tokenizer.json writes it: Llama 3's with single digits (`\p{N}`).
+    case qwen2
 
     /// The regular expression (Python `regex` / PCRE syntax).
     public var regex: String {
@@ -29,6 +34,10 @@ public enum SplitPattern: String, CaseIterable, Sendable {
                 #"\s+(?!\S)"#,
                 #"\s+"#,
             ].joined(separator: "|")
+        case .llama3:
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .qwen2:
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         }
     }
 }
@@ -42,7 +51,8 @@ public struct PreTokenizerError: Error, CustomStringConvertible {
 public final class PreTokenizer: @unchecked Sendable {
     public let pattern: String
     let re: OpaquePointer
-    /// The built-in pattern's ASCII fast path (0 gpt2, 1 cl100k, 2 o200k), or -1 for PCRE2 only.
+    /// The built-in pattern's ASCII fast path (its index in SplitPattern.allCases, the `kind` of
+    /// `llm_re_split_fast`: 0 gpt2, 1 cl100k, 2 o200k, 3 llama3, 4 qwen2), or -1 for PCRE2 only.
     let fastKind: Int32
 
     /// A built-in pattern. `fastPath: false` matches every piece with PCRE2 (tests compare both).

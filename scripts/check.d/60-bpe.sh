@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bpe: (1) pre-tokenization equals Python's `regex` module (patterns as tiktoken ships them) and HF
-# tokenizers' Split (Oniguruma) for gpt2, cl100k and o200k on the sample fixtures (English, Chinese
+# tokenizers' Split (Oniguruma) for gpt2, cl100k, o200k, llama3 and qwen2 on the sample fixtures (English, Chinese
 # web, 30 languages), the Chinese seeds in ../shared/seeds, the first 5,000 lines of en10m.txt when
 # the corpus is built, and every code point assigned in Unicode 14; (2) `llmdata bpe train` and HF
 # tokenizers' BpeTrainer, trained on the same records, give identical vocab, merges and
@@ -17,7 +17,7 @@ if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
   head -5000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-head.txt"
   PRE+=("$TMP/en10m-head.txt")
 fi
-for p in gpt2 cl100k o200k; do
+for p in gpt2 cl100k o200k llama3 qwen2; do
   "$PY" scripts/bpe/check_pretok.py "$LLMDATA_BIN" $p --all-codepoints "${PRE[@]}"
 done
 "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 2000 --special '<|endoftext|>' --special '<|pad|>' \
@@ -26,6 +26,10 @@ done
   --encode fixtures/bpe/multilingual.jsonl "${IN[@]}"
 "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern o200k --vocab-size 1800 --special '<s>' \
   --encode fixtures/sample/zh-web.jsonl "${IN[@]}"
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern llama3 --vocab-size 1600 --special '<|end_of_text|>' \
+  --encode fixtures/sample/en.jsonl "${IN[@]}"
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern qwen2 --vocab-size 1600 --special '<|endoftext|>' \
+  --encode fixtures/bpe/multilingual.jsonl "${IN[@]}"
 if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
   head -30000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-30k.txt"
   "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 8192 "$TMP/en10m-30k.txt"

@@ -16,7 +16,7 @@ for style in gpt2 llama3 qwen2; do
   "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tokenizer "$work/hf/$style-style.json" $inputs
 done
 # Our own tokenizer.json (llmdata bpe train) for each pattern: ids equal to HF tokenizers' on the fixtures.
-for p in gpt2 cl100k o200k; do
+for p in gpt2 cl100k o200k llama3 qwen2; do
   echo "-- llmdata bpe train --pattern $p tokenizer.json"
   "$LLMDATA_BIN" bpe train fixtures/sample/en.jsonl fixtures/normalize/multilingual.jsonl --vocab-size 2000 --pattern "$p" \
     --special "<|endoftext|>" -o "$work/ours-$p.json" --quiet

@@ -26,7 +26,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 
 /// Options shared by the bpe subcommands.
 struct BPECommon: ParsableArguments {
-    @Option(help: "Split pattern: gpt2, cl100k or o200k.")
+    @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2.")
     var pattern: SplitPattern = .cl100k
 
     @Option(help: "Worker threads for reading and counting (default: all cores).")
@@ -150,7 +150,7 @@ struct BPEPretokenize: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Split pattern: gpt2, cl100k or o200k.")
+    @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2.")
     var pattern: SplitPattern = .cl100k
 
     func run() throws {
