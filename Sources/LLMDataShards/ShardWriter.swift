@@ -402,20 +402,23 @@ public final class ShardWriter {
             appendLE(f.firstDocument, to: &idx)
         }
         let name = shardName(shardIndex)
-        let idxSink = try FDSink(path: (dir as NSString).appendingPathComponent(name + ".idx"))
-        try idxSink.write(idx)
         shards.append(Manifest.Shard(file: name + ".tok.zst", index: name + ".idx", documents: docOffsets.count,
                                      tokens: Int(shardTokens), frames: frames.count, bytes: Int(shardBytes),
                                      sha256: sha!.hexDigest(), index_sha256: SHA256.hex(of: idx)))
-        var files = [sink!, idxSink]
-        if last {
-            let s = try FDSink(path: (dir as NSString).appendingPathComponent("manifest.json"))
-            try s.write(Array(try manifest().encoded()))
-            files.append(s)
-        }
+        var files = [sink!]
         do {
+            let idxSink = try FDSink(path: (dir as NSString).appendingPathComponent(name + ".idx"))
+            files.append(idxSink)
+            try idxSink.write(idx)
+            if last {
+                let m = try FDSink(path: (dir as NSString).appendingPathComponent("manifest.json"))
+                files.append(m)
+                try m.write(Array(try manifest().encoded()))
+            }
             try FDSink.finishTogether(files)
         } catch {
+            // temporary files go; a shard or index already renamed stays, but without a manifest
+            // the directory is not a complete set
             for f in files { f.abort() }
             throw error
         }
