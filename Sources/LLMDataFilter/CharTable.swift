@@ -17,9 +17,13 @@ enum CharTable {
     /// Thai, Lao, Khmer, Myanmar.
     static let unspaced: UInt16 = 2048
 
+    /// The BMP's flags. The five character sets are scattered in from their members afterwards:
+    /// looking each scalar up in them (five hashed Set lookups) was a quarter of this table's
+    /// cost, and the table is built before the first document (on the critical path).
     static let bmp: [UInt16] = {
         var t = [UInt16](repeating: 0, count: 0x10000)
-        for cp in 0..<0x10000 { t[cp] = compute(UInt32(cp)) }
+        for cp in 0..<0x10000 { t[cp] = properties(UInt32(cp)) }
+        for (set, flag) in memberships { for c in set where c < 0x10000 { t[Int(c)] |= flag } }
         return t
     }()
 
@@ -33,7 +37,24 @@ enum CharTable {
         }
     }
 
+    /// The flags that come from character sets (compute's five lookups), with the set of each.
+    static var memberships: [(Set<UInt32>, UInt16)] {
+        [(Punctuation.set, punct), (Punctuation.terminal, terminal), (Punctuation.sentenceEnd, sentenceEnd),
+         (WordSplitter.prefixChars, prefix), (WordSplitter.suffixChars, suffix)]
+    }
+
     static func compute(_ c: UInt32) -> UInt16 {
+        var f = properties(c)
+        if Punctuation.set.contains(c) { f |= punct }
+        if Punctuation.terminal.contains(c) { f |= terminal }
+        if Punctuation.sentenceEnd.contains(c) { f |= sentenceEnd }
+        if WordSplitter.prefixChars.contains(c) { f |= prefix }
+        if WordSplitter.suffixChars.contains(c) { f |= suffix }
+        return f
+    }
+
+    /// The flags that come from Unicode properties and fixed ranges.
+    static func properties(_ c: UInt32) -> UInt16 {
         var f: UInt16 = 0
         if let s = Unicode.Scalar(c) {
             let p = s.properties
@@ -47,13 +68,11 @@ enum CharTable {
             default: break
             }
         }
-        if Punctuation.set.contains(c) { f |= punct }
-        if Punctuation.terminal.contains(c) { f |= terminal }
-        if Punctuation.sentenceEnd.contains(c) { f |= sentenceEnd }
         if WordSplitter.isSpace(c) || (c >= 0x1C && c <= 0x1F) { f |= space }
-        if WordSplitter.prefixChars.contains(c) { f |= prefix }
-        if WordSplitter.suffixChars.contains(c) { f |= suffix }
-        if [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029].contains(c) { f |= lineBreak }
+        switch c {
+        case 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029: f |= lineBreak
+        default: break
+        }
         if isUnspacedScript(c) { f |= unspaced }
         return f
     }
@@ -115,3 +134,4 @@ struct PolyHash {
         (h ^ (UInt64(truncatingIfNeeded: length) &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
     }
 }
+
