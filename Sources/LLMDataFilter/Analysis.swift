@@ -84,14 +84,9 @@ public final class Analysis {
 
     static let unspacedLanguages: Set<String> = ["zh", "ja", "th", "lo", "km", "my", "bo"]
 
-    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
-    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
-    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
-    public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
-        self.language = language
-        scalars.clear()
-        scalars.reserve(t.count)
-        flags.reserve(t.count)
+    /// Decodes valid UTF-8 into scalars and their flags; returns the scalar count and, when
+    /// `countLetters`, the letters and the letters of unspaced scripts.
+    @inline(__always) private func decode(_ t: UnsafeBufferPointer<UInt8>, countLetters: Bool) -> (Int, Int, Int) {
         let out = scalars.p
         let fo = flags.p
         var n = 0
@@ -104,7 +99,7 @@ public final class Analysis {
             if b < 0x80 {
                 out[n] = UInt32(b)
                 fo[n] = table[Int(b)]
-                letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0)
+                if countLetters { letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0) }
                 i += 1
             } else {
                 let c: UInt32
@@ -114,13 +109,27 @@ public final class Analysis {
                 out[n] = c
                 let f = c < 0x10000 ? table[Int(c)] : CharTable.compute(c)
                 fo[n] = f
-                if f & CharTable.alpha != 0 {
+                if countLetters && f & CharTable.alpha != 0 {
                     letters += 1
                     if f & CharTable.unspaced != 0 { unspacedLetters += 1 }
                 }
             }
             n += 1
         }
+        return (n, letters, unspacedLetters)
+    }
+
+    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
+    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
+    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
+    public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
+        self.language = language
+        scalars.clear()
+        scalars.reserve(t.count)
+        flags.reserve(t.count)
+        // letters are counted only to decide the script when the language is not given (two
+        // copies of the loop: the constant argument takes the counting out of one)
+        let (n, letters, unspacedLetters) = language == nil ? decode(t, countLetters: true) : decode(t, countLetters: false)
         scalars.count = n
         flags.count = n  // filled in the same pass
         if let language {
