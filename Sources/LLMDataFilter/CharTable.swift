@@ -17,6 +17,8 @@ enum CharTable {
     /// Scripts written without spaces between words, segmented by ICU's dictionaries: Han, kana,
     /// Thai, Lao, Khmer, Myanmar.
     static let unspaced: UInt16 = 2048
+    /// The characters GopherQuality counts: # . …
+    static let gopherCounted: UInt16 = 4096
 
     /// The BMP's flags. The table is built before the first document, on the critical path: the
     /// Unicode properties (three-quarters of the cost) are asked for on two threads, one half of
@@ -81,6 +83,7 @@ enum CharTable {
         default: break
         }
         if isUnspacedScript(c) { f |= unspaced }
+        if c == 0x23 || c == 0x2E || c == 0x2026 { f |= gopherCounted }
         return f
     }
 
