@@ -40,6 +40,40 @@
 // measurable through the noise: 2.16 vs 2.20 s best).
 // Left: the splitter (split 23%, splitChunk 8%) and the n-gram chain (25%) are still half the
 // time; wordStats 6% could be folded into the splitter's fast paths.
+// 2026-11-23, second round, same Intel VM. Other jobs held a core for minutes at a time (wall
+// times of the same binary from 1.1 to 3.0 s), so instruction and branch-mispredict counts decided:
+// cachegrind runs on a copy without debug info (`strip --strip-debug`: valgrind cannot read the
+// debuginfo but reads the symbol table), over the first 2 MB of en10m (781 records, --jobs 1, the
+// four rule sets). Start-up included (one record alone, after the first change below: 190M
+// instructions, 96M of them the table's Unicode property queries), the run went from 523.7M to
+// 454.2M instructions and from 5.02M to 4.68M mispredicts. Outputs stayed byte-identical (same checks as above, and zh-web with --language zh).
+// - CharTable's BMP table, built before the first document while both workers wait: the five
+//   character sets scattered in from their members instead of five Set lookups per scalar
+//   (one-record run, best of 15 interleaved: 49 -> 39 ms user+sys), and the Unicode property
+//   queries split over two threads (best of 25: 28 -> 23 ms wall, CPU unchanged).
+// - load() counts letters only when no language is given: 28.7M -> 24.8M instructions.
+// - GopherQuality's count pass skips four characters at a time when their flags, read as one
+//   64-bit word, have no counted character (# . …, a flag bit) and no line break: 21.6M -> 8.3M.
+// - splitter: the fast paths hand their key to Specials.find (no second hashing after the
+//   prefilter); a one-character chunk skips splitChunk: split + splitChunk 87.3M -> 84.2M.
+// Rejected: wordStats folded into the splitter (a stats struct passed inout, hash and base^length
+// appended per word): split + stats 84.0M -> 103.5M instructions (the split loop spilled), also
+// with base^length moved to the n-gram chain; wordStats in two passes (one without branches over
+// the words the splitter hashed, listing the rest for a second): mispredicts 234K -> 103K but
+// instructions 18.8M -> 22.9M and no change in time; HashCounter at a load of 1/4 instead of 1/2:
+// 100K fewer mispredicts, 155K more D1 misses, no change in time; newlineLines testing four
+// flags as one word instead of four compares: 1.9M fewer instructions, 60K more mispredicts; an
+// early end of the n-gram chain once every duplicated n-gram check must pass (the union of the
+// repeating windows bounds their characters): NGramChain 54.9M -> 52.9M, but the whole run
+// unchanged (the steps it saves, n >= 5, are short already).
+// Left (instructions, mispredicts on that 2 MB): split 62.8M, 833K; NGramChain 54.9M, 675K;
+// load 24.8M; splitChunk 21.4M, 322K; wordStats 18.8M, 234K; newlineLines 18.8M. Mispredicts
+// (~20 cycles each) are about a third of the cycles. 74% of en10m's records fail
+// gopher_below_alpha_threshold, after the whole repetition rule set.
+// Timed (en100m, --jobs 2, the four rule sets, the previous binary against this one, interleaved,
+// five sessions of 8-12 rounds): best user+sys lower in every session, by 0.4-5% (best of all
+// 2.128 -> 2.065 s); best wall of all sessions 1.097 -> 1.093 s (95 MB/s), within the noise:
+// still short of 100 MB/s here.
 
 /// One document as the rules see it, computed once and shared by every rule set: the text as
 /// Unicode scalars (Python's `len` counts these), its words, and whether it is in a script written
@@ -84,14 +118,9 @@ public final class Analysis {
 
     static let unspacedLanguages: Set<String> = ["zh", "ja", "th", "lo", "km", "my", "bo"]
 
-    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
-    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
-    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
-    public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
-        self.language = language
-        scalars.clear()
-        scalars.reserve(t.count)
-        flags.reserve(t.count)
+    /// Decodes valid UTF-8 into scalars and their flags; returns the scalar count and, when
+    /// `countLetters`, the letters and the letters of unspaced scripts.
+    @inline(__always) private func decode(_ t: UnsafeBufferPointer<UInt8>, countLetters: Bool) -> (Int, Int, Int) {
         let out = scalars.p
         let fo = flags.p
         var n = 0
@@ -104,7 +133,7 @@ public final class Analysis {
             if b < 0x80 {
                 out[n] = UInt32(b)
                 fo[n] = table[Int(b)]
-                letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0)
+                if countLetters { letters &+= Int((UInt32(b | 0x20) &- 0x61) < 26 ? 1 : 0) }
                 i += 1
             } else {
                 let c: UInt32
@@ -114,13 +143,27 @@ public final class Analysis {
                 out[n] = c
                 let f = c < 0x10000 ? table[Int(c)] : CharTable.compute(c)
                 fo[n] = f
-                if f & CharTable.alpha != 0 {
+                if countLetters && f & CharTable.alpha != 0 {
                     letters += 1
                     if f & CharTable.unspaced != 0 { unspacedLetters += 1 }
                 }
             }
             n += 1
         }
+        return (n, letters, unspacedLetters)
+    }
+
+    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
+    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
+    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
+    public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
+        self.language = language
+        scalars.clear()
+        scalars.reserve(t.count)
+        flags.reserve(t.count)
+        // letters are counted only to decide the script when the language is not given (two
+        // copies of the loop: the constant argument takes the counting out of one)
+        let (n, letters, unspacedLetters) = language == nil ? decode(t, countLetters: true) : decode(t, countLetters: false)
         scalars.count = n
         flags.count = n  // filled in the same pass
         if let language {

@@ -75,7 +75,11 @@ public enum WordSplitter {
             guard b - a <= maxLength, b > a else { return nil }
             var h: UInt64 = 0
             for i in a..<b { h = PolyHash.step(h, t[i]) }
-            let k = PolyHash.key(h, length: b - a)
+            return find(t, a, b, key: PolyHash.key(h, length: b - a))
+        }
+
+        /// find() when the caller has the key of t[a..<b] (b - a <= maxLength) from its own hash.
+        @inline(__always) func find(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int, key k: UInt64) -> Int? {
             guard filter[Int(k & UInt64(filter.count - 1))] else { return nil }
             let j = lookup(k)
             guard j >= 0, WordSplitter.equals(t, a, b, keys[j]) else { return nil }
@@ -144,7 +148,7 @@ public enum WordSplitter {
             }
             if e > i {
                 if simple {
-                    if e - i <= maxSpecial, specials.mayContain(PolyHash.key(h, length: e - i)), let j = specials.find(t, i, e) {
+                    if e - i <= maxSpecial, let j = specials.find(t, i, e, key: PolyHash.key(h, length: e - i)) {
                         specials.emit(j, at: i, into: &out)
                     } else {
                         out.append(Int32(i)); out.append(Int32(e))
@@ -153,8 +157,8 @@ public enum WordSplitter {
                         hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
                     }
                 } else if other == e - 1 && e - i > 1 && cutsLast(t, f, i, e)
-                            && !(e - i <= maxSpecial && specials.mayContain(PolyHash.key(PolyHash.step(h, t[e - 1]), length: e - i)) && specials.find(t, i, e) != nil)
-                            && !(e - 1 - i <= maxSpecial && specials.mayContain(PolyHash.key(h, length: e - 1 - i)) && specials.find(t, i, e - 1) != nil) {
+                            && !(e - i <= maxSpecial && specials.find(t, i, e, key: PolyHash.key(PolyHash.step(h, t[e - 1]), length: e - i)) != nil)
+                            && !(e - 1 - i <= maxSpecial && specials.find(t, i, e - 1, key: PolyHash.key(h, length: e - 1 - i)) != nil) {
                     // ASCII letters and digits and one final suffix ("word," "word." "word)"):
                     // what splitChunk makes of them, with the word's hash (h covers it)
                     out.append(Int32(i)); out.append(Int32(e - 1))
@@ -163,10 +167,9 @@ public enum WordSplitter {
                 } else if other == i && e - i > 1 && t[i] != 0x2E && f[i] & CharTable.prefix != 0
                             && (second < 0 || (second == e - 1 && e - i > 3 && cutsLast(t, f, i + 1, e)))
                             && !(e - i <= maxSpecial && specials.find(t, i, e) != nil)
-                            && !(e - i - 1 <= maxSpecial && specials.mayContain(PolyHash.key(second < 0 ? h : PolyHash.step(h, t[e - 1]), length: e - i - 1))
-                                 && specials.find(t, i + 1, e) != nil)
-                            && !(second >= 0 && e - i - 2 <= maxSpecial && specials.mayContain(PolyHash.key(h, length: e - i - 2))
-                                 && specials.find(t, i + 1, e - 1) != nil) {
+                            && !(e - i - 1 <= maxSpecial
+                                 && specials.find(t, i + 1, e, key: PolyHash.key(second < 0 ? h : PolyHash.step(h, t[e - 1]), length: e - i - 1)) != nil)
+                            && !(second >= 0 && e - i - 2 <= maxSpecial && specials.find(t, i + 1, e - 1, key: PolyHash.key(h, length: e - i - 2)) != nil) {
                     // one prefix character ("(word" "[word" "\"word"), perhaps a suffix as above:
                     // splitChunk cuts the prefix and goes on with the rest, where it would take
                     // the paths above; spaCy's merges across tokens still apply
@@ -181,6 +184,10 @@ public enum WordSplitter {
                         hashes.append(0)
                         hashes.append((h & 0x3FFF_FFFF_FFFF_FFFF) | (1 << 63) | (letters != 0 ? 1 << 62 : 0))
                     }
+                } else if e - i == 1 {
+                    // one character that is not a letter or digit ("-" "|" "&"): splitChunk keeps it
+                    // whole (a special case of one character is one piece too)
+                    out.append(Int32(i)); out.append(Int32(e))
                 } else {
                     let first = out.count
                     splitChunk(t, f, i, e, into: &out, suffixes: &scratch, specials: specials)
