@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "CPCRE2Shim", path: "Sources/CPCRE2Shim", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))], linkerSettings: [.linkedLibrary("pcre2-8")]),
         .target(name: "LLMDataBPE", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
 
-        .target(name: "LLMDataTokenizer", dependencies: ["LLMDataCore", "LLMDataBPE", "CICUShim"], swiftSettings: fast),
+        .target(name: "LLMDataTokenizer", dependencies: ["LLMDataCore", "LLMDataBPE", "CICUShim", "CSimdjsonShim"], swiftSettings: fast),
         .target(name: "LLMDataTokenize", dependencies: ["LLMDataCore", "LLMDataTokenizer", "LLMDataShards"], swiftSettings: fast),
         .target(name: "LLMDataShards", dependencies: ["LLMDataCore", "CZstd", "CCrypto"], swiftSettings: fast),
 

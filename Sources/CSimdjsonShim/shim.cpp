@@ -249,3 +249,120 @@ extern "C" int64_t llm_json_unescape(const uint8_t *raw, size_t len, uint8_t *ou
     }
     return (int64_t)o;
 }
+
+// ---- tokenizer.json ------------------------------------------------------------------------
+// Foundation's JSONSerialization took ~110 of ~150 ms to load GPT-2's tokenizer.json (3.5 MB),
+// most of it building NSNumber/NSDictionary values for 50k vocabulary entries and merges.
+
+#include <string>
+#include <vector>
+
+struct llm_tokjson {
+    simdjson::dom::parser parser;
+    std::vector<std::pair<std::string_view, int64_t>> vocab;
+    std::vector<int32_t> vocab_ok;
+    std::vector<std::pair<std::string_view, std::string_view>> merges;
+    std::vector<int32_t> merge_ok;
+    std::string rest;
+};
+
+static void json_key(std::string &out, std::string_view k) {
+    out.push_back('"');
+    for (unsigned char c : k) {
+        if (c == '"' || c == '\\') { out.push_back('\\'); out.push_back((char)c); }
+        else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        } else out.push_back((char)c);
+    }
+    out += "\":";
+}
+
+extern "C" llm_tokjson *llm_tokjson_parse(const uint8_t *buf, size_t len, const char **error) {
+    auto *t = new llm_tokjson();
+    simdjson::padded_string text((const char *)buf, len);
+    simdjson::dom::element root;
+    if (t->parser.parse(text).get(root) != simdjson::SUCCESS) { *error = "not valid JSON"; delete t; return nullptr; }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS) { *error = "not a JSON object"; delete t; return nullptr; }
+    simdjson::dom::object model, vocab;
+    simdjson::dom::array merges;
+    if (obj["model"].get_object().get(model) != simdjson::SUCCESS || model["vocab"].get_object().get(vocab) != simdjson::SUCCESS ||
+        model["merges"].get_array().get(merges) != simdjson::SUCCESS) {
+        *error = "no model object with a vocab object and a merges array";
+        delete t;
+        return nullptr;
+    }
+    for (auto field : vocab) {
+        int64_t id = 0;
+        int32_t ok = 1;
+        if (field.value.is_int64()) id = int64_t(field.value);
+        else if (field.value.is_uint64()) { uint64_t u = uint64_t(field.value); ok = u <= (uint64_t)INT64_MAX; id = (int64_t)u; }
+        else if (field.value.is_double()) { double d = double(field.value); ok = d == (double)(int64_t)d; id = (int64_t)d; }
+        else ok = 0;
+        t->vocab.emplace_back(field.key, id);
+        t->vocab_ok.push_back(ok);
+    }
+    for (auto m : merges) {
+        std::string_view s, a, b;
+        int32_t ok = 0;
+        if (m.get_string().get(s) == simdjson::SUCCESS) {
+            size_t sp = s.find(' ');
+            if (sp != std::string_view::npos) { a = s.substr(0, sp); b = s.substr(sp + 1); ok = 1; }
+        } else {
+            simdjson::dom::array pair;
+            if (m.get_array().get(pair) == simdjson::SUCCESS && pair.size() == 2 &&
+                pair.at(0).get_string().get(a) == simdjson::SUCCESS && pair.at(1).get_string().get(b) == simdjson::SUCCESS) ok = 1;
+        }
+        t->merges.emplace_back(a, b);
+        t->merge_ok.push_back(ok);
+    }
+    // everything else, with model's vocab and merges left out
+    std::string &r = t->rest;
+    r.push_back('{');
+    bool first = true;
+    for (auto field : obj) {
+        if (!first) r.push_back(',');
+        first = false;
+        json_key(r, field.key);
+        if (field.key == "model") {
+            r.push_back('{');
+            bool mf = true;
+            for (auto mfield : model) {
+                if (mfield.key == "vocab" || mfield.key == "merges") continue;
+                if (!mf) r.push_back(',');
+                mf = false;
+                json_key(r, mfield.key);
+                r += simdjson::minify(mfield.value);
+            }
+            r.push_back('}');
+        } else {
+            r += simdjson::minify(field.value);
+        }
+    }
+    r.push_back('}');
+    return t;
+}
+
+extern "C" void llm_tokjson_free(llm_tokjson *t) { delete t; }
+extern "C" size_t llm_tokjson_vocab_count(const llm_tokjson *t) { return t->vocab.size(); }
+extern "C" int32_t llm_tokjson_vocab_entry(const llm_tokjson *t, size_t i, const uint8_t **key, size_t *key_len, int64_t *id) {
+    *key = (const uint8_t *)t->vocab[i].first.data();
+    *key_len = t->vocab[i].first.size();
+    *id = t->vocab[i].second;
+    return t->vocab_ok[i];
+}
+extern "C" size_t llm_tokjson_merge_count(const llm_tokjson *t) { return t->merges.size(); }
+extern "C" int32_t llm_tokjson_merge(const llm_tokjson *t, size_t i, const uint8_t **a, size_t *a_len, const uint8_t **b, size_t *b_len) {
+    *a = (const uint8_t *)t->merges[i].first.data();
+    *a_len = t->merges[i].first.size();
+    *b = (const uint8_t *)t->merges[i].second.data();
+    *b_len = t->merges[i].second.size();
+    return t->merge_ok[i];
+}
+extern "C" const uint8_t *llm_tokjson_rest(const llm_tokjson *t, size_t *len) {
+    *len = t->rest.size();
+    return (const uint8_t *)t->rest.data();
+}

@@ -141,6 +141,26 @@ struct TokenizeTests {
         #expect(again.stderr.contains("already holds a complete shard set"))
     }
 
+    @Test("a malformed tokenizer.json names the file and what is wrong with it")
+    func badTokenizerJSON() throws {
+        let dir = try CLI.tempDir()
+        let cases: [(String, String)] = [
+            ("nope", "not valid JSON"),
+            ("[1, 2]", "not a JSON object"),
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0}}}"#, "not a BPE tokenizer.json"),
+            (#"{"model": {"type": "Unigram", "vocab": {"a": 0}, "merges": []}}"#, "not a BPE tokenizer.json"),
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["ab"]}}"#, #"merge 0 is neither "a b" nor [a, b]"#),
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "b"]]}}"#, "merge 0 (a b) uses tokens missing from the vocabulary"),
+        ]
+        for (i, (text, message)) in cases.enumerated() {
+            let f = dir.appendingPathComponent("t\(i).json")
+            try text.write(to: f, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["tokenize", Self.inputs[0], "--tokenizer", f.path, "-o", dir.appendingPathComponent("o\(i)").path])
+            #expect(r.status == 2, "\(text)")
+            #expect(r.stderr.contains("t\(i).json: " + message), "\(r.stderr)")
+        }
+    }
+
     @Test("shards decode into a closed pipe ends quietly with exit 0 (it once died of SIGPIPE, failing make demo)")
     func decodeIntoClosedPipe() throws {
         let (dir, _) = try tokenize([])

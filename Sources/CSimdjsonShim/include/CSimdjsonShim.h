@@ -71,6 +71,24 @@ int32_t llm_utf8_valid(const uint8_t *buf, size_t len);
 /// Returns the unescaped length, or -1 for a bad escape.
 int64_t llm_json_unescape(const uint8_t *raw, size_t len, uint8_t *out);
 
+/// A HF `tokenizer.json` parsed once: its two large parts (model.vocab, model.merges) as spans of
+/// unescaped strings, and everything else as compact JSON text (small: pre-tokenizer, normalizer,
+/// added tokens, model flags) for a general JSON reader.
+typedef struct llm_tokjson llm_tokjson;
+
+/// Parses `len` bytes (no padding needed). NULL with `*error` set when the text is not JSON, not
+/// an object, or has no object "model" with an object "vocab" and an array "merges".
+llm_tokjson *llm_tokjson_parse(const uint8_t *buf, size_t len, const char **error);
+void llm_tokjson_free(llm_tokjson *t);
+size_t llm_tokjson_vocab_count(const llm_tokjson *t);
+/// Entry i of model.vocab in file order; returns 0 when its value is not an integer.
+int32_t llm_tokjson_vocab_entry(const llm_tokjson *t, size_t i, const uint8_t **key, size_t *key_len, int64_t *id);
+size_t llm_tokjson_merge_count(const llm_tokjson *t);
+/// Merge i: "a b" (split at the first space) or ["a", "b"]; returns 0 for any other form.
+int32_t llm_tokjson_merge(const llm_tokjson *t, size_t i, const uint8_t **a, size_t *a_len, const uint8_t **b, size_t *b_len);
+/// The document without model.vocab and model.merges, as compact JSON.
+const uint8_t *llm_tokjson_rest(const llm_tokjson *t, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif
