@@ -144,4 +144,3 @@ struct PolyHash {
         (h ^ (UInt64(truncatingIfNeeded: length) &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
     }
 }
-
