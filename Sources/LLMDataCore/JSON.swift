@@ -24,8 +24,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     public func write(to out: inout [UInt8]) {
         switch self {
         case .string(let s):
-            var s = s
-            s.withUTF8 { JSONWriter.appendString($0, to: &out) }
+            JSONWriter.appendString(s, to: &out)
         case .int(let i):
             JSONWriter.appendInt(i, to: &out)
         case .double(let d):

@@ -3,8 +3,9 @@ import Foundation
 import LLMDataBPE
 
 extension BPEModel {
-    /// The GPT-2 split pattern that HF's `ByteLevel(use_regex=true)` pre-tokenizer applies.
-    public static let hfByteLevelRegex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    /// The GPT-2 split pattern that HF's `ByteLevel(use_regex=true)` pre-tokenizer applies: the
+    /// built-in gpt2 pattern itself, so the encoder finds it and takes its ASCII fast path.
+    public static let hfByteLevelRegex = SplitPattern.gpt2.regex
 
     /// Loads a byte-level BPE `tokenizer.json` (HF tokenizers): ours, GPT-2, Llama-3 and Qwen2
     /// style files. Supported: model BPE (merges as "a b" strings or [a, b] pairs,
