@@ -115,7 +115,8 @@ public enum InputDiscovery {
             if name.hasPrefix(".") || name.contains(".tmp-") { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(childRel), isDirectory: &isDir)
+            // a dangling link is not a directory: it is listed, and opening it names the problem
+            _ = FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(childRel), isDirectory: &isDir)
             if isDir.boolValue {
                 try walk(root: root, rel: childRel, into: &out)
             } else if format(of: name) != nil {

@@ -2,7 +2,6 @@
 /// lines, characters in duplicated lines, and newlines per word.
 enum FineWeb {
     static func evaluate(_ a: Analysis, _ o: FineWebOptions, _ e: inout Eval) {
-        let t = a.text
         let n = a.count
         // text.split("\n"), keeping lines that are not blank
         let all = a.newlineLines()
