@@ -65,6 +65,16 @@
 // targetLength 2 15.0 ms, 1.691; level -1 16.8 ms, 1.755; level -5 13.8 ms, 1.509; 256 KiB frames
 // 19.4 ms, 1.975 (frame size does not matter).
 //
+// Fifth round (2026-11-23 16:35-17:00, same VM): where the --jobs 2 budget goes (10% of ~210 ms
+// of encoding CPU, ~10.5 ms of wall). A throwaway build that copies frames instead of
+// compressing them, interleaved best of 10: encode only 105 ms, uncompressed shards 110 ms
+// (+4.8%: SHA-256, writes, index, the serial finish() of 1.6-2.1 ms), level 1 118 ms (+12.4%).
+// zstd's entropy stage alone, through ZSTD_registerSequenceProducer with a producer that finds no
+// matches, is 12.96 ms (C loop, 7.26 MB, ratio 1.37) against 20.8 ms for level 1 (1.974), so no
+// match finder can bring compression under ~13 ms; a hand-written token-aligned producer (2/3-token
+// hashes, repeat offsets, backward extension) took 30-47 ms (ratio 1.99-2.07), minMatch 7 18.5 ms
+// (1.885). With both cores encoding, the bar needs uncompressed shards (docs/benchmarks.md).
+//
 // Rejected: zstd level -1 (14.7 ms but ratio 1.767, shards 12% larger); hashLog 10 (14.7 ms, 1.961)
 // and minMatch 4 (17.2 ms, ratio 2.037: better ratio, slower); hashing on the workers (SHA-256 of
 // the file is one sequential stream; ~2 ms with SHA-NI, not worth a second pass per frame);
