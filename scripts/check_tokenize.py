@@ -6,7 +6,14 @@ equal the reference's `encode_ordinary` / `encode(add_special_tokens=False)` ids
 and decoding gives back the text. Also checks `shards verify` and the Megatron export with a reader
 written from Megatron's published .idx layout.
 
-Usage: check_tokenize.py LLMDATA_BIN WORKDIR (--tiktoken FILE --pattern P | --tokenizer FILE) INPUT.jsonl...
+With `--bos TOKEN` every document must start with that token: for a tokenizer.json, the reference
+is then HF's `encode(add_special_tokens=True)`, i.e. the file's own post-processor must put that
+token first (as Llama 3's TemplateProcessing does).
+
+The tiktoken patterns llama3 and qwen2 are those of Llama 3's tokenizer.model (Meta's
+tokenizer.py) and Qwen's qwen.tiktoken, with their special tokens after the ranks.
+
+Usage: check_tokenize.py LLMDATA_BIN WORKDIR (--tiktoken FILE --pattern P | --tokenizer FILE) [--bos TOKEN] INPUT.jsonl...
 """
 import argparse
 import unicodedata
@@ -47,6 +54,7 @@ def main():
     ap.add_argument("--tiktoken")
     ap.add_argument("--pattern", default="gpt2")
     ap.add_argument("--tokenizer")
+    ap.add_argument("--bos")
     ap.add_argument("inputs", nargs="+")
     a = ap.parse_args()
     texts = []
@@ -56,27 +64,41 @@ def main():
                 texts.append(json.loads(line)["text"])
     out = os.path.join(a.workdir, "shards")
     args = [a.binary, "tokenize", *a.inputs, "-o", out, "--overwrite", "--quiet", "--tokens-per-shard", "200000", "--frame-tokens", "5000", "--batch-bytes", "200000"]
+    nfc = False
     if a.tiktoken:
         import tiktoken
         from tiktoken.load import load_tiktoken_bpe
-        pats = {"gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""}
+        pats = {"gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s""",
+                # Meta's llama3 tokenizer.py and Qwen's tokenization_qwen.py
+                "llama3": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+                "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""}
         ranks = load_tiktoken_bpe(a.tiktoken)
-        enc = tiktoken.Encoding(name="check", pat_str=pats[a.pattern], mergeable_ranks=ranks,
-                                special_tokens={"<|endoftext|>": len(ranks)})
-        encode = enc.encode_ordinary
+        n = len(ranks)
+        specials, eos_name = {
+            "gpt2": ({"<|endoftext|>": n}, "<|endoftext|>"),
+            "llama3": ({"<|begin_of_text|>": n, "<|end_of_text|>": n + 1, "<|start_header_id|>": n + 6,
+                        "<|end_header_id|>": n + 7, "<|eot_id|>": n + 9}, "<|end_of_text|>"),
+            "qwen2": ({"<|endoftext|>": n, "<|im_start|>": n + 1, "<|im_end|>": n + 2}, "<|endoftext|>"),
+        }[a.pattern]
+        enc = tiktoken.Encoding(name="check", pat_str=pats[a.pattern], mergeable_ranks=ranks, special_tokens=specials)
+        bos = [specials[a.bos]] if a.bos else []
+        encode = lambda t: bos + enc.encode_ordinary(t)  # noqa: E731
         decode = enc.decode_bytes
-        eos = len(ranks)
+        eos = specials[eos_name]
         args += ["--tiktoken", a.tiktoken, "--pattern", a.pattern]
     else:
         from tokenizers import Tokenizer
         tok = Tokenizer.from_file(a.tokenizer)
-        encode = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+        encode = lambda t: tok.encode(t, add_special_tokens=bool(a.bos)).ids  # noqa: E731
+        bos = [tok.token_to_id(a.bos)] if a.bos else []
         nfc = json.load(open(a.tokenizer)).get("normalizer") == {"type": "NFC"}
         import unicodedata
         # decoding gives back the text as the tokenizer saw it (after its normalizer, if any)
         decode = lambda ids: unicodedata.normalize("NFC", tok.decode(ids, skip_special_tokens=False)).encode() if nfc else tok.decode(ids, skip_special_tokens=False).encode()  # noqa: E731
         eos = None
         args += ["--tokenizer", a.tokenizer]
+    if a.bos:
+        args += ["--bos", a.bos]
     p = subprocess.run(args, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"tokenize failed: {p.stderr}")
@@ -88,14 +110,23 @@ def main():
     bad = 0
     for i, (t, d) in enumerate(zip(texts, docs)):
         want = list(encode(t)) + [eos]
+        if bos and want[:1] != bos:
+            sys.exit(f"record {i}: the reference does not start with {a.bos} ({want[:3]})")
         if list(map(int, d)) != want:
             bad += 1
             if bad <= 3:
                 k = next(j for j in range(min(len(d), len(want))) if int(d[j]) != want[j]) if any(int(x) != y for x, y in zip(d, want)) else min(len(d), len(want))
                 print(f"record {i}: ids differ at {k}: ours {list(map(int, d[k:k+8]))} reference {want[k:k+8]}")
-        elif decode(want[:-1]) != (unicodedata.normalize("NFC", t) if a.tokenizer and nfc else t).encode("utf-8"):
+        elif decode(want[len(bos):-1]) != (unicodedata.normalize("NFC", t) if a.tokenizer and nfc else t).encode("utf-8"):
             bad += 1
             print(f"record {i}: decode(encode(x)) != x")
+    # `shards decode` gives each document's text back (without BOS and EOS)
+    for i in sorted({0, len(texts) // 2, len(texts) - 1}):
+        got = subprocess.run([a.binary, "shards", "decode", out, "--doc", str(i)], capture_output=True).stdout
+        t = unicodedata.normalize("NFC", texts[i]) if a.tokenizer and nfc else texts[i]
+        if got != t.encode("utf-8") + b"\n":
+            bad += 1
+            print(f"shards decode --doc {i} differs from the text")
     v = subprocess.run([a.binary, "shards", "verify", out], capture_output=True, text=True)
     if v.returncode != 0:
         bad += 1

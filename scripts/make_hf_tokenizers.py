@@ -3,7 +3,9 @@
 (gpt2.tiktoken) with HF `tokenizers` itself, so llmdata's loader is tested on files HF writes:
 
   gpt2-style.json    ByteLevel pre-tokenizer (use_regex) + ByteLevel decoder, merges as [a, b]
-  llama3-style.json  Split(cl100k-like regex, Isolated) + ByteLevel(use_regex=False), ignore_merges
+  llama3-style.json  Split(cl100k-like regex, Isolated) + ByteLevel(use_regex=False), ignore_merges,
+                     <|begin_of_text|> and <|end_of_text|> after the vocabulary, and Llama 3's
+                     TemplateProcessing post-processor (<|begin_of_text|> before the text)
   qwen2-style.json   NFC normalizer + Split(Qwen2's regex: single digits) + ByteLevel(use_regex=False)
 
 Merges are recovered from the ranks the usual way: each token's two parts are what BPE
@@ -15,7 +17,7 @@ import os
 import sys
 
 from tiktoken.load import load_tiktoken_bpe
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 
 def bytes_to_unicode():
@@ -82,7 +84,10 @@ def main():
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     t.decoder = decoders.ByteLevel()
-    t.add_special_tokens(["<|end_of_text|>"])
+    t.add_special_tokens(["<|begin_of_text|>", "<|end_of_text|>"])
+    bot = t.token_to_id("<|begin_of_text|>")
+    t.post_processor = processors.TemplateProcessing(
+        single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|> $B", special_tokens=[("<|begin_of_text|>", bot)])
     t.save(os.path.join(out, "llama3-style.json"))
 
     t = Tokenizer(build(False))

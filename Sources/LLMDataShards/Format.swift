@@ -79,6 +79,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var vocab_size: Int
     /// The separator written after every document, or nil when none.
     public var eos_id: Int?
+    /// The token written before every document (`tokenize --bos`), or nil (and absent from the
+    /// file) when none.
+    public var bos_id: Int?
     public var frame_tokens: Int
     public var documents: Int
     public var tokens: Int

@@ -161,6 +161,15 @@ public final class ShardReader {
             if let bad = all.firstIndex(where: { Int($0) >= manifest.vocab_size }) {
                 r.problems.append("\(tp): token \(bad) is id \(all[bad]), beyond vocab size \(manifest.vocab_size)")
             }
+            if let bos = manifest.bos_id {
+                for d in 0..<idx.documents {
+                    let start = Int(idx.docOffsets[d]), end = Int(idx.docOffsets[d + 1])
+                    if start >= end || all[start] != UInt32(bos) {
+                        r.problems.append("\(tp): document \(d) does not start with BOS \(bos)")
+                        break
+                    }
+                }
+            }
             if let eos = manifest.eos_id {
                 for d in 0..<idx.documents {
                     let end = Int(idx.docOffsets[d + 1])

@@ -317,6 +317,8 @@ public final class ShardWriter {
     let dir: String
     public let dtype: TokenDType
     public let eosID: Int?
+    /// The token each document starts with (already among the documents' ids), for the manifest.
+    public let bosID: Int?
     let vocabSize: Int
     public let options: Options
     let tokenizer: Manifest.TokenizerInfo
@@ -339,9 +341,10 @@ public final class ShardWriter {
     /// Batch buffers written and ready for the workers again.
     let pool = BatchBytesPool()
 
-    public init(dir: String, vocabSize: Int, eosID: Int?, tokenizer: Manifest.TokenizerInfo, options: Options = Options(),
-                overwrite: Bool = false) throws {
+    public init(dir: String, vocabSize: Int, eosID: Int?, bosID: Int? = nil, tokenizer: Manifest.TokenizerInfo,
+                options: Options = Options(), overwrite: Bool = false) throws {
         self.dir = dir
+        self.bosID = bosID
         self.vocabSize = vocabSize
         self.dtype = TokenDType.forVocab(vocabSize)
         self.eosID = eosID
@@ -501,7 +504,7 @@ public final class ShardWriter {
     }
 
     func manifest() -> Manifest {
-        Manifest(tokenizer: tokenizer, dtype: dtype, vocab_size: vocabSize, eos_id: eosID,
+        Manifest(tokenizer: tokenizer, dtype: dtype, vocab_size: vocabSize, eos_id: eosID, bos_id: bosID,
                  frame_tokens: options.frameTokens, documents: totalDocuments, tokens: totalTokens, shards: shards)
     }
 

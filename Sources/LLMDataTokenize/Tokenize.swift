@@ -12,6 +12,8 @@ public struct TokenizeOptions: Sendable {
     /// The EOS written after every document: a token string, a numeric id, `none`, or nil for the
     /// tokenizer's default.
     public var eos: String?
+    /// A token written before every document (a token string or a numeric id), or nil for none.
+    public var bos: String?
     public var allowSpecial = false
     public var shards = ShardWriter.Options()
     public var overwrite = false
@@ -48,10 +50,23 @@ public func resolveEOS(_ spec: String?, model: BPEModel) throws -> Int? {
         }
         return Int(id)
     }
+    return try resolveToken(spec, flag: "--eos", model: model)
+}
+
+/// Resolves `--bos`: nil or `none` → no token before documents.
+public func resolveBOS(_ spec: String?, model: BPEModel) throws -> Int? {
+    guard let spec else { return nil }
+    return try resolveToken(spec, flag: "--bos", model: model)
+}
+
+/// A special token's name or an id in the vocabulary; `none` → nil.
+func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? {
     if spec == "none" { return nil }
     if let id = model.specials[spec] { return Int(id) }
     if let n = Int(spec), n >= 0, n < max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1) { return n }
-    throw LLMDataError("--eos \(spec) is neither a special token of the tokenizer nor an id in range")
+    let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
+    throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
+                       hint: names.isEmpty ? "give an id below \(model.vocabSize) or none" : "special tokens include \(names); or give an id, or none")
 }
 
 /// Encodes the records of a batch and packs them into compressed frames (or only counts tokens
@@ -60,19 +75,22 @@ final class TokenizeVisitor: BatchVisitor {
     let encoder: Encoder
     let frames: FrameEncoder?
     let eos: Bool
+    let bos: UInt32?
     var tokens: [UInt32] = []
     var counted = (documents: 0, tokens: 0)
 
-    init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool, sharedCache: SharedPieceCache?,
+    init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool, bos: Int?, sharedCache: SharedPieceCache?,
          privateCache: PieceCache?) throws {
         encoder = try Encoder(model: model, sharedCache: sharedCache, privateCache: privateCache)
         encoder.allowSpecial = allowSpecial
         self.frames = frames
         self.eos = eos
+        self.bos = bos.map { UInt32($0) }
     }
 
     func visit(_ doc: inout Document) {
         tokens.removeAll(keepingCapacity: true)
+        if let bos { tokens.append(bos) }  // the encoder appends after it
         doc.withText { encoder.encode($0, into: &tokens) }
         if let frames {
             tokens.withUnsafeBufferPointer { frames.add(document: $0) }
@@ -133,8 +151,9 @@ public enum TokenizeRunner {
             let loadSeconds = Clock.now() - start
             caches.wait()
             let eos = try resolveEOS(options.eos, model: model)
+            let bos = try resolveBOS(options.bos, model: model)
             let vocab = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
-            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, tokenizer: info,
+            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, bosID: bos, tokenizer: info,
                                                              options: options.shards, overwrite: options.overwrite)
             writer = w
             var discarded = (documents: 0, tokens: 0)
@@ -149,7 +168,7 @@ public enum TokenizeRunner {
                 make: {
                     defer { privateCache = nil }  // the warm cache goes to the first encoder
                     return try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial,
-                                               frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil,
+                                               frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil, bos: bos,
                                                sharedCache: sharedCache, privateCache: privateCache)
                 },
                 consume: { result, _ in

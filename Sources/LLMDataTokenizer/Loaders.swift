@@ -134,12 +134,37 @@ extension BPEModel {
     }
 
     /// The special tokens tiktoken defines for its encodings (not stored in ranks files).
+    ///
+    /// - llama3: Meta's `tokenizer.py` puts 256 special tokens after the ranks (Llama 3: 128,000
+    ///   ranks, ids 128,000-128,255). Their names differ between Llama 3 and 3.1 at some places;
+    ///   these are the ones every version gives the same id. The others are reserved ids (in the
+    ///   vocabulary size; pass them to `--eos`/`--bos` as numbers).
+    /// - qwen2 (Qwen's `qwen.tiktoken`): `<|endoftext|>`, `<|im_start|>`, `<|im_end|>` and
+    ///   `<|extra_0|>`...`<|extra_204|>` after the ranks (151,643: ids 151,643-151,850).
     public static func tiktokenSpecials(pattern: TiktokenPattern, rankCount: Int) -> [String: UInt32] {
+        let n = UInt32(rankCount)
         switch pattern {
-        case .gpt2: return ["<|endoftext|>": UInt32(rankCount)]
+        case .gpt2: return ["<|endoftext|>": n]
         case .cl100k: return ["<|endoftext|>": 100_257, "<|fim_prefix|>": 100_258, "<|fim_middle|>": 100_259,
                               "<|fim_suffix|>": 100_260, "<|endofprompt|>": 100_276]
         case .o200k: return ["<|endoftext|>": 199_999, "<|endofprompt|>": 200_018]
+        case .llama3:
+            return ["<|begin_of_text|>": n, "<|end_of_text|>": n + 1, "<|reserved_special_token_0|>": n + 2,
+                    "<|reserved_special_token_1|>": n + 3, "<|start_header_id|>": n + 6, "<|end_header_id|>": n + 7,
+                    "<|eot_id|>": n + 9]
+        case .qwen2:
+            var s = ["<|endoftext|>": n, "<|im_start|>": n + 1, "<|im_end|>": n + 2]
+            for i in 0..<205 { s["<|extra_\(i)|>"] = n + 3 + UInt32(i) }
+            return s
+        }
+    }
+
+    /// Ids the encoding reserves after the ranks, named or not (Llama 3: 256).
+    static func tiktokenReserved(pattern: TiktokenPattern) -> Int {
+        switch pattern {
+        case .llama3: return 256
+        case .qwen2: return 208
+        case .gpt2, .cl100k, .o200k: return 0
         }
     }
 
@@ -158,7 +183,7 @@ extension BPEModel {
             maxRank = max(maxRank, rank)
         }
         let specials = tiktokenSpecials(pattern: pattern, rankCount: ranks.count)
-        let size = max(maxRank + 1, Int(specials.values.max() ?? 0) + 1)
+        let size = max(maxRank + 1, Int(specials.values.max() ?? 0) + 1, ranks.count + tiktokenReserved(pattern: pattern))
         var bytes = [[UInt8]?](repeating: nil, count: size)
         for (t, r) in ranks { bytes[Int(r)] = t }
         let lookup = TokenTable(ranks)

@@ -4,8 +4,13 @@ import LLMDataBPE
 /// The split patterns of tiktoken's encodings, exactly as tiktoken 0.14 writes them (possessive
 /// quantifiers, `\p{L}`/`\p{N}`, case-insensitive contractions, `\s++$`), for tiktoken ranks files.
 /// (tokenizer.json files carry their own pattern; `bpe train` uses LLMDataBPE.SplitPattern.)
+///
+/// Two more ranks files are in tiktoken's format with patterns of their own: Llama 3's
+/// `tokenizer.model` (Meta's `tokenizer.py` gives tiktoken `llama3`'s pattern) and Qwen's
+/// `qwen.tiktoken` (Qwen's `tokenization_qwen.py`: `qwen2`'s pattern, single digits). Their
+/// special tokens follow the ranks (`BPEModel.tiktokenSpecials`).
 public enum TiktokenPattern: String, CaseIterable, Sendable {
-    case gpt2, cl100k, o200k
+    case gpt2, cl100k, o200k, llama3, qwen2
 
     public var regex: String {
         switch self {
@@ -16,6 +21,12 @@ public enum TiktokenPattern: String, CaseIterable, Sendable {
         case .o200k:
             // tiktoken's o200k pattern is what `bpe train` uses too
             return SplitPattern.o200k.regex
+        case .llama3:
+            // Meta's pat_str, the same string as Llama 3's tokenizer.json
+            return SplitPattern.llama3.regex
+        case .qwen2:
+            // Qwen's PAT_STR, the same string as Qwen2's tokenizer.json
+            return SplitPattern.qwen2.regex
         }
     }
 
@@ -28,6 +39,8 @@ public enum TiktokenPattern: String, CaseIterable, Sendable {
         case .gpt2: return .gpt2
         case .cl100k: return .cl100k
         case .o200k: return .o200k
+        case .llama3: return .llama3
+        case .qwen2: return .qwen2
         }
     }
 }

@@ -60,6 +60,68 @@ struct TokenizeTests {
         #expect(bad.stderr.contains("SHA-256 does not match"))
     }
 
+    @Test("--pattern llama3 puts Llama 3's special tokens after the ranks, and --bos starts every document with one")
+    func llama3BOS() throws {
+        let dir = try CLI.tempDir().appendingPathComponent("shards")
+        let files = [CLI.fixture("sample/en.jsonl")]
+        let r = try CLI.run(["tokenize"] + files + ["--tiktoken", Self.gpt2, "--pattern", "llama3", "--bos", "<|begin_of_text|>",
+                                                    "-o", dir.path, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = CLI.json(try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8))
+        // GPT-2's 50,256 ranks: <|begin_of_text|> 50256, <|end_of_text|> 50257, 256 ids reserved
+        #expect(m["bos_id"] as? Int == 50256)
+        #expect(m["eos_id"] as? Int == 50257)
+        #expect(m["vocab_size"] as? Int == 50512)
+        #expect(try CLI.run(["shards", "verify", dir.path]).status == 0)
+        // every document is BOS, the text's ids, EOS (read from the Megatron export)
+        let prefix = try CLI.tempDir().appendingPathComponent("m").path
+        #expect(try CLI.run(["shards", "export-megatron", dir.path, "-o", prefix]).status == 0)
+        let idx = try Data(contentsOf: URL(fileURLWithPath: prefix + ".idx"))
+        let bin = try Data(contentsOf: URL(fileURLWithPath: prefix + ".bin"))
+        let n = Int(idx.subdata(in: 18..<26).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let sizes = (0..<n).map { Int(idx.subdata(in: (34 + 4 * $0)..<(38 + 4 * $0)).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }) }
+        let ids = bin.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+        var at = 0
+        for s in sizes {
+            #expect(ids[at] == 50256 && ids[at + s - 1] == 50257)
+            at += s
+        }
+        #expect(at == ids.count)
+        // decode gives the text back without BOS and EOS
+        let text = try texts(files)[3]
+        #expect(try CLI.run(["shards", "decode", dir.path, "--doc", "3"]).out == text + "\n")
+        // a manifest naming another BOS fails verify
+        let mp = dir.appendingPathComponent("manifest.json")
+        let edited = try String(contentsOf: mp, encoding: .utf8).replacingOccurrences(of: "\"bos_id\" : 50256", with: "\"bos_id\" : 50258")
+        try edited.write(to: mp, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["shards", "verify", dir.path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("document 0 does not start with BOS 50258"))
+    }
+
+    @Test("without --bos the manifest has no bos_id; qwen2's tiktoken specials follow Qwen's numbering")
+    func noBOSAndQwenSpecials() throws {
+        let (dir, r) = try tokenize([], inputs: [CLI.fixture("sample/en.jsonl")])
+        #expect(r.status == 0)
+        #expect(!(try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8)).contains("bos_id"))
+        let q = try CLI.tempDir().appendingPathComponent("q")
+        let f = try CLI.tempDir().appendingPathComponent("s.jsonl")
+        try "{\"text\":\"a<|im_end|>b\"}\n".write(to: f, atomically: true, encoding: .utf8)
+        let rq = try CLI.run(["tokenize", f.path, "--tiktoken", Self.gpt2, "--pattern", "qwen2", "--allow-special", "--bos", "<|im_start|>",
+                              "-o", q.path, "--quiet"])
+        #expect(rq.status == 0, "\(rq.stderr)")
+        let m = CLI.json(try String(contentsOf: q.appendingPathComponent("manifest.json"), encoding: .utf8))
+        // <|endoftext|> 50256 (EOS), <|im_start|> 50257, <|im_end|> 50258, <|extra_0|>...<|extra_204|>
+        #expect(m["bos_id"] as? Int == 50257)
+        #expect(m["eos_id"] as? Int == 50256)
+        #expect(m["vocab_size"] as? Int == 50256 + 208)
+        let ids = try CLI.run(["shards", "decode", q.path, "--doc", "0", "--ids"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(ids == "64 50258 65")
+        let bad = try CLI.run(["tokenize", f.path, "--tiktoken", Self.gpt2, "--pattern", "qwen2", "--bos", "<|nope|>", "-o", q.path, "--overwrite"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--bos <|nope|> is neither a special token"))
+    }
+
     @Test("special-token strings are plain text unless --allow-special")
     func specials() throws {
         let dir = try CLI.tempDir()

@@ -10,11 +10,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 inputs="fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/multilingual.jsonl fixtures/normalize/cjk.jsonl"
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern gpt2 $inputs
+# tiktoken ranks with Llama 3's pattern (its tokenizer.model is a tiktoken file) and Qwen's, and a
+# token before every document
+"$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern llama3 --bos "<|begin_of_text|>" $inputs
+"$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern qwen2 $inputs
 "$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null
 for style in gpt2 llama3 qwen2; do
   echo "-- $style-style tokenizer.json"
   "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tokenizer "$work/hf/$style-style.json" $inputs
 done
+echo "-- llama3-style tokenizer.json, --bos <|begin_of_text|> against HF's own post-processor"
+"$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tokenizer "$work/hf/llama3-style.json" --bos "<|begin_of_text|>" $inputs
 # Our own tokenizer.json (llmdata bpe train) for each pattern: ids equal to HF tokenizers' on the fixtures.
 for p in gpt2 cl100k o200k llama3 qwen2; do
   echo "-- llmdata bpe train --pattern $p tokenizer.json"

@@ -10,7 +10,7 @@ extension TiktokenPattern: ExpressibleByArgument {}
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode records into zstd token shards (docs/shards.md).",
-        discussion: "Byte-level BPE from a tokenizer.json (ours, GPT-2, Llama-3, Qwen2 style) or a tiktoken ranks file. EOS follows every document."
+        discussion: "Byte-level BPE from a tokenizer.json (ours, GPT-2, Llama-3, Qwen2 style) or a tiktoken ranks file. EOS follows every document; --bos puts a token before each."
     )
 
     @OptionGroup var input: InputOptions
@@ -21,11 +21,14 @@ struct Tokenize: ParsableCommand {
     @Option(help: "A tiktoken ranks file (base64 token, rank per line); needs --pattern.")
     var tiktoken: String?
 
-    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k or o200k.")
+    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k, o200k, llama3 (Llama 3's tokenizer.model) or qwen2 (Qwen's qwen.tiktoken).")
     var pattern: TiktokenPattern = .cl100k
 
     @Option(help: "End-of-document token: a special token, an id, or none (default: the tokenizer's <|endoftext|>-like token).")
     var eos: String?
+
+    @Option(help: "A token written before every document: a special token (<|begin_of_text|> for Llama 3) or an id (default: none).")
+    var bos: String?
 
     @Flag(name: .customLong("allow-special"), help: "Encode special-token strings in the text as the special tokens (default: plain text).")
     var allowSpecial = false
@@ -63,6 +66,7 @@ struct Tokenize: ParsableCommand {
         o.tiktoken = tiktoken
         o.pattern = pattern
         o.eos = eos
+        o.bos = bos
         o.allowSpecial = allowSpecial
         o.shards.tokensPerShard = tokensPerShard
         o.shards.frameTokens = frameTokens
@@ -87,7 +91,7 @@ struct Shards: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check sizes, SHA-256, indexes, EOS placement and token ids; exit 1 on a problem.")
+        static let configuration = CommandConfiguration(abstract: "Check sizes, SHA-256, indexes, BOS and EOS placement and token ids; exit 1 on a problem.")
         @Argument(help: "Shard directory.") var dir: String
 
         func run() throws {
@@ -112,6 +116,7 @@ struct Shards: ParsableCommand {
                 let reader = try ShardReader(dir: dir)
                 var toks = try reader.document(doc)
                 if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
+                if let bos = reader.manifest.bos_id, toks.first == UInt32(bos) { toks.removeFirst() }
                 if ids {
                     let out = FDSink()
                     try out.write(Array((toks.map(String.init).joined(separator: " ") + "\n").utf8))
