@@ -6,7 +6,9 @@
   llama3-style.json  Split(cl100k-like regex, Isolated) + ByteLevel(use_regex=False), ignore_merges,
                      <|begin_of_text|> and <|end_of_text|> after the vocabulary, and Llama 3's
                      TemplateProcessing post-processor (<|begin_of_text|> before the text)
-  qwen2-style.json   NFC normalizer + Split(Qwen2's regex: single digits) + ByteLevel(use_regex=False)
+  qwen2-style.json   NFC normalizer + Split(Qwen2's regex: single digits) + ByteLevel(use_regex=False),
+                     and Qwen3's <think> and </think> as added tokens that are not special (HF
+                     matches those in every text)
 
 Merges are recovered from the ranks the usual way: each token's two parts are what BPE
 produces when only lower ranks may merge.
@@ -17,7 +19,7 @@ import os
 import sys
 
 from tiktoken.load import load_tiktoken_bpe
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 
 def bytes_to_unicode():
@@ -98,6 +100,7 @@ def main():
     ])
     t.decoder = decoders.ByteLevel()
     t.add_special_tokens(["<|endoftext|>"])
+    t.add_tokens([AddedToken("<think>", special=False, normalized=False), AddedToken("</think>", special=False, normalized=False)])
     t.save(os.path.join(out, "qwen2-style.json"))
     print(f"wrote gpt2-style.json, llama3-style.json, qwen2-style.json to {out} ({len(vocab)} tokens, {len(merges)} merges)")
 

@@ -17,6 +17,10 @@ public final class BPEModel: @unchecked Sendable {
     public let maxTokenLength: Int
     /// Special tokens by content (added tokens of tokenizer.json; tiktoken's known specials).
     public let specials: [String: UInt32]
+    /// The added tokens of a tokenizer.json marked `"special": false` (Qwen2.5's `<tool_call>`,
+    /// Qwen3's `<think>`): HF matches them in every text, so the encoder always does; they are in
+    /// `specials` too.
+    public let addedTokens: [String: UInt32]
     public let splitRegex: String
     public let addPrefixSpace: Bool
     /// A normalizer to apply before splitting (`NFC` for Qwen2-style files), or nil.
@@ -24,8 +28,9 @@ public final class BPEModel: @unchecked Sendable {
     public var vocabSize: Int { tokenBytes.count }
 
     init(kind: Kind, tokenBytes: [[UInt8]?], pairs: PairTable, wholeLookup: TokenTable?, specials: [String: UInt32],
-         splitRegex: String, addPrefixSpace: Bool, normalizer: String?) throws {
+         addedTokens: [String: UInt32] = [:], splitRegex: String, addPrefixSpace: Bool, normalizer: String?) throws {
         self.kind = kind
+        self.addedTokens = addedTokens
         self.tokenBytes = tokenBytes
         self.pairs = pairs
         self.wholeTable = wholeLookup

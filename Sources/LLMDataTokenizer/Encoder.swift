@@ -92,7 +92,10 @@ public final class Encoder {
     let maxTokenLength: Int
     /// ICU NFC for tokenizer.json files with an NFC normalizer (Qwen2 style).
     let nfc: OpaquePointer?
-    let specialsSorted: [([UInt8], UInt32)]
+    /// Every special and added token (`--allow-special`), and the added tokens that are not
+    /// special (always matched).
+    let allSpecials: TokenMatcher
+    let alwaysMatched: TokenMatcher
     public var allowSpecial = false
     // scratch
     var ids: [UInt32] = []
@@ -125,7 +128,8 @@ public final class Encoder {
         } else {
             splitter = try PreTokenizer(regex: model.splitRegex).makeSplitter()
         }
-        specialsSorted = model.specials.map { (Array($0.key.utf8), $0.value) }.sorted { $0.0.count > $1.0.count }
+        allSpecials = TokenMatcher(model.specials)
+        alwaysMatched = TokenMatcher(model.addedTokens)
         cache = privateCache ?? PieceCache()
         pairs = model.pairs
         byteToID = .allocate(capacity: 256)
@@ -159,34 +163,28 @@ public final class Encoder {
         encodeSpecials(text, into: &out)
     }
 
+    /// Splits the text at the tokens to match (leftmost, longest first, as HF's added vocabulary
+    /// and tiktoken's `allowed_special` do) and encodes the text between them.
     func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
-        if allowSpecial && !specialsSorted.isEmpty {
-            var start = 0
-            var i = 0
-            let n = text.count
-            while i < n {
-                if let (len, id) = specialAt(text, i) {
-                    encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<i]), into: &out)
-                    out.append(id)
-                    i += len
-                    start = i
-                    continue
-                }
-                i += 1
-            }
-            encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<n]), into: &out)
-        } else {
+        let m = allowSpecial ? allSpecials : alwaysMatched
+        if m.isEmpty {
             encodeOrdinary(text, into: &out)
+            return
         }
-    }
-
-    func specialAt(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> (Int, UInt32)? {
-        for (s, id) in specialsSorted where i + s.count <= t.count {
-            var ok = true
-            for k in 0..<s.count where t[i + k] != s[k] { ok = false; break }
-            if ok { return (s.count, id) }
+        var start = 0
+        var i = 0
+        let n = text.count
+        while i < n {
+            if m.first[Int(text[i])], let (len, id) = m.match(text, i) {
+                encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<i]), into: &out)
+                out.append(id)
+                i += len
+                start = i
+                continue
+            }
+            i += 1
         }
-        return nil
+        encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<n]), into: &out)
     }
 
     public func encode(_ s: String) -> [UInt32] {
@@ -692,5 +690,33 @@ public final class SharedPieceCache: @unchecked Sendable {
                 i = (i + 1) & (SharedPieceCache.slots - 1)
             }
         }
+    }
+}
+
+/// Token strings to find in text: longest first, with a table of the bytes they start with so
+/// that most positions cost one load.
+struct TokenMatcher {
+    let tokens: [([UInt8], UInt32)]
+    let first: [Bool]
+
+    init(_ byContent: [String: UInt32]) {
+        // longest first; equal lengths by content, so the order never depends on hashing
+        tokens = byContent.map { (Array($0.key.utf8), $0.value) }.filter { !$0.0.isEmpty }
+            .sorted { $0.0.count != $1.0.count ? $0.0.count > $1.0.count : $0.0.lexicographicallyPrecedes($1.0) }
+        var f = [Bool](repeating: false, count: 256)
+        for (t, _) in tokens { f[Int(t[0])] = true }
+        first = f
+    }
+
+    var isEmpty: Bool { tokens.isEmpty }
+
+    /// The longest token that starts at `i`.
+    func match(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> (Int, UInt32)? {
+        for (s, id) in tokens where i + s.count <= t.count {
+            var ok = true
+            for k in 0..<s.count where t[i + k] != s[k] { ok = false; break }
+            if ok { return (s.count, id) }
+        }
+        return nil
     }
 }

@@ -55,10 +55,21 @@ extension BPEModel {
             maxID = max(maxID, Int(n))
         }
         var specials: [String: UInt32] = [:]
+        var nonSpecial: [String: UInt32] = [:]
         var added: [(String, Int)] = []
         for t in root["added_tokens"] as? [[String: Any]] ?? [] {
             if let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue {
                 specials[c] = UInt32(id)
+                // HF splits the text on every added token; the special ones only matter with
+                // --allow-special here (issue 7), the others always
+                if (t["special"] as? Bool) == false, !c.isEmpty {
+                    // HF's lstrip / rstrip / single_word change where such a token matches (in
+                    // every text): not reproduced, so refused rather than encoded differently
+                    for flag in ["lstrip", "rstrip", "single_word"] where (t[flag] as? Bool) == true {
+                        throw TokenizerError("\(path): added token \(c.debugDescription) has \(flag): true, which is not supported for tokens that are not special")
+                    }
+                    nonSpecial[c] = UInt32(id)
+                }
                 added.append((c, id))
                 maxID = max(maxID, id)
             }
@@ -130,7 +141,7 @@ extension BPEModel {
             normalizer = "NFC"
         }
         return try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
-                            specials: specials, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer)
+                            specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer)
     }
 
     /// The special tokens tiktoken defines for its encodings (not stored in ranks files).

@@ -8,7 +8,15 @@ source scripts/lib.sh
 ensure_venv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-inputs="fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/multilingual.jsonl fixtures/normalize/cjk.jsonl"
+# added tokens in running text (Qwen3's <think> is an added token that is not special; HF matches it
+# everywhere), and near misses
+"$PY" - "$work/added.jsonl" <<'PY'
+import json, sys
+texts = ["<think>plan</think>answer", "a<think>b", "x<thinky </think", "<think><think></think>", "café <think>é",
+         "  <think>\n</think>\n\n", "<thin", "</think>"]
+open(sys.argv[1], "w").writelines(json.dumps({"text": t}) + "\n" for t in texts)
+PY
+inputs="$work/added.jsonl fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/multilingual.jsonl fixtures/normalize/cjk.jsonl"
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern gpt2 $inputs
 # tiktoken ranks with Llama 3's pattern (its tokenizer.model is a tiktoken file) and Qwen's, and a
 # token before every document
