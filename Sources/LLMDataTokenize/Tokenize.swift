@@ -24,7 +24,16 @@ public struct TokenizeOptions: Sendable {
 
 /// Loads the tokenizer named by the options and describes it for the manifest.
 public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo) {
-    if let p = o.tokenizerJSON {
+    if var p = o.tokenizerJSON {
+        // a model directory (as downloaded from the HF hub) stands for its tokenizer.json
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
+            let inside = (p as NSString).appendingPathComponent("tokenizer.json")
+            guard FileManager.default.fileExists(atPath: inside) else {
+                throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "pass the tokenizer.json file itself")
+            }
+            p = inside
+        }
         let m = try BPEModel.loadTokenizerJSON(path: p)
         return (m, .init(name: (p as NSString).lastPathComponent, kind: "tokenizer.json", sha256: try SHA256.hex(ofFile: p),
                          pattern: nil, path: absolute(p)))

@@ -161,6 +161,22 @@ struct TokenizeTests {
         #expect(bad.stderr.contains("has lstrip: true, which is not supported"))
     }
 
+    @Test("--tokenizer DIR reads DIR/tokenizer.json, and a directory without one is a clear error")
+    func tokenizerDirectory() throws {
+        let model = try CLI.tempDir()
+        let tj = model.appendingPathComponent("tokenizer.json")
+        #expect(try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "300", "-o", tj.path, "--quiet"]).status == 0)
+        let out = try CLI.tempDir().appendingPathComponent("s")
+        let r = try CLI.run(["tokenize", CLI.fixture("sample/en.jsonl"), "--tokenizer", model.path, "-o", out.path, "--quiet", "--eos", "none"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = CLI.json(try String(contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8))
+        #expect((m["tokenizer"] as? [String: Any])?["name"] as? String == "tokenizer.json")
+        let empty = try CLI.tempDir()
+        let bad = try CLI.run(["tokenize", CLI.fixture("sample/en.jsonl"), "--tokenizer", empty.path, "-o", out.path, "--overwrite"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("is a directory without a tokenizer.json"))
+    }
+
     @Test("special-token strings are plain text unless --allow-special")
     func specials() throws {
         let dir = try CLI.tempDir()

@@ -15,7 +15,7 @@ struct Tokenize: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .customLong("tokenizer"), help: "A byte-level BPE tokenizer.json.")
+    @Option(name: .customLong("tokenizer"), help: "A byte-level BPE tokenizer.json, or a model directory that holds one.")
     var tokenizerJSON: String?
 
     @Option(help: "A tiktoken ranks file (base64 token, rank per line); needs --pattern.")
