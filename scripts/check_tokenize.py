@@ -55,6 +55,8 @@ def main():
     ap.add_argument("--pattern", default="gpt2")
     ap.add_argument("--tokenizer")
     ap.add_argument("--bos")
+    ap.add_argument("--allow-special", action="store_true",
+                    help="pass --allow-special; the tiktoken reference then allows every special token")
     ap.add_argument("inputs", nargs="+")
     a = ap.parse_args()
     texts = []
@@ -74,15 +76,28 @@ def main():
                 "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""}
         ranks = load_tiktoken_bpe(a.tiktoken)
         n = len(ranks)
+        # the special tokens numbered as the model's own loader numbers them, after the ranks:
+        # Meta's Llama 3.1 tokenizer.py (named tokens, then reserved ones up to 256) and Qwen's
+        # tokenization_qwen.py (enumerate from the first id after the ranks)
+        llama = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+                 "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
+                 "<|eot_id|>", "<|python_tag|>"]
+        llama += [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(llama))]
+        qwen = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [f"<|extra_{i}|>" for i in range(205)]
         specials, eos_name = {
             "gpt2": ({"<|endoftext|>": n}, "<|endoftext|>"),
-            "llama3": ({"<|begin_of_text|>": n, "<|end_of_text|>": n + 1, "<|start_header_id|>": n + 6,
-                        "<|end_header_id|>": n + 7, "<|eot_id|>": n + 9}, "<|end_of_text|>"),
-            "qwen2": ({"<|endoftext|>": n, "<|im_start|>": n + 1, "<|im_end|>": n + 2}, "<|endoftext|>"),
+            "llama3": ({t: n + i for i, t in enumerate(llama)}, "<|end_of_text|>"),
+            "qwen2": ({t: n + i for i, t in enumerate(qwen)}, "<|endoftext|>"),
         }[a.pattern]
         enc = tiktoken.Encoding(name="check", pat_str=pats[a.pattern], mergeable_ranks=ranks, special_tokens=specials)
         bos = [specials[a.bos]] if a.bos else []
-        encode = lambda t: bos + enc.encode_ordinary(t)  # noqa: E731
+        # Qwen's tokenizer NFC-normalizes before tiktoken
+        nfc = a.pattern == "qwen2"
+        norm = (lambda t: unicodedata.normalize("NFC", t)) if nfc else (lambda t: t)  # noqa: E731
+        if a.allow_special:
+            encode = lambda t: bos + enc.encode(norm(t), allowed_special="all")  # noqa: E731
+        else:
+            encode = lambda t: bos + enc.encode_ordinary(norm(t))  # noqa: E731
         decode = enc.decode_bytes
         eos = specials[eos_name]
         args += ["--tiktoken", a.tiktoken, "--pattern", a.pattern]
@@ -92,13 +107,14 @@ def main():
         encode = lambda t: tok.encode(t, add_special_tokens=bool(a.bos)).ids  # noqa: E731
         bos = [tok.token_to_id(a.bos)] if a.bos else []
         nfc = json.load(open(a.tokenizer)).get("normalizer") == {"type": "NFC"}
-        import unicodedata
         # decoding gives back the text as the tokenizer saw it (after its normalizer, if any)
         decode = lambda ids: unicodedata.normalize("NFC", tok.decode(ids, skip_special_tokens=False)).encode() if nfc else tok.decode(ids, skip_special_tokens=False).encode()  # noqa: E731
         eos = None
         args += ["--tokenizer", a.tokenizer]
     if a.bos:
         args += ["--bos", a.bos]
+    if a.allow_special:
+        args += ["--allow-special"]
     p = subprocess.run(args, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"tokenize failed: {p.stderr}")
@@ -117,13 +133,13 @@ def main():
             if bad <= 3:
                 k = next(j for j in range(min(len(d), len(want))) if int(d[j]) != want[j]) if any(int(x) != y for x, y in zip(d, want)) else min(len(d), len(want))
                 print(f"record {i}: ids differ at {k}: ours {list(map(int, d[k:k+8]))} reference {want[k:k+8]}")
-        elif decode(want[len(bos):-1]) != (unicodedata.normalize("NFC", t) if a.tokenizer and nfc else t).encode("utf-8"):
+        elif decode(want[len(bos):-1]) != (unicodedata.normalize("NFC", t) if nfc else t).encode("utf-8"):
             bad += 1
             print(f"record {i}: decode(encode(x)) != x")
     # `shards decode` gives each document's text back (without BOS and EOS)
     for i in sorted({0, len(texts) // 2, len(texts) - 1}):
         got = subprocess.run([a.binary, "shards", "decode", out, "--doc", str(i)], capture_output=True).stdout
-        t = unicodedata.normalize("NFC", texts[i]) if a.tokenizer and nfc else texts[i]
+        t = unicodedata.normalize("NFC", texts[i]) if nfc else texts[i]
         if got != t.encode("utf-8") + b"\n":
             bad += 1
             print(f"shards decode --doc {i} differs from the text")

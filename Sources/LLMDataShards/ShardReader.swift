@@ -5,7 +5,7 @@ import LLMDataCore
 /// A parsed shard index.
 public struct ShardIndex: Sendable {
     public var bytesPerToken: Int
-    /// D+1 offsets: document i is tokens [docOffsets[i], docOffsets[i+1]) (EOS included).
+    /// D+1 offsets: document i is tokens [docOffsets[i], docOffsets[i+1]) (BOS and EOS included, when written).
     public var docOffsets: [UInt64]
     public var tokens: UInt64
     public var frames: [FrameEntry]
@@ -103,7 +103,7 @@ public final class ShardReader {
         }
     }
 
-    /// The tokens of document `n` (counting across shards), EOS included.
+    /// The tokens of document `n` (counting across shards), BOS and EOS included (when written).
     public func document(_ n: Int) throws -> [UInt32] {
         var rest = n
         for (i, s) in manifest.shards.enumerated() {
@@ -132,7 +132,7 @@ public final class ShardReader {
         public var problems: [String] = []
     }
 
-    /// Checks sizes, SHA-256 of every file, the index against the data, EOS placement and ids
+    /// Checks sizes, SHA-256 of every file, the index against the data, BOS and EOS placement and ids
     /// against the vocabulary size.
     public func verify() -> VerifyReport {
         var r = VerifyReport()
@@ -165,7 +165,7 @@ public final class ShardReader {
                 for d in 0..<idx.documents {
                     let start = Int(idx.docOffsets[d]), end = Int(idx.docOffsets[d + 1])
                     if start >= end || all[start] != UInt32(bos) {
-                        r.problems.append("\(tp): document \(d) does not start with BOS \(bos)")
+                        r.problems.append("\(tp): document \(r.documents + d) does not start with BOS \(bos)")
                         break
                     }
                 }
@@ -174,7 +174,7 @@ public final class ShardReader {
                 for d in 0..<idx.documents {
                     let end = Int(idx.docOffsets[d + 1])
                     if end == 0 || all[end - 1] != UInt32(eos) {
-                        r.problems.append("\(tp): document \(d) does not end with EOS \(eos)")
+                        r.problems.append("\(tp): document \(r.documents + d) does not end with EOS \(eos)")
                         break
                     }
                 }
@@ -189,7 +189,7 @@ public final class ShardReader {
     }
 
     /// Writes Megatron-LM's indexed dataset (`PREFIX.bin` + `PREFIX.idx`, MMIDIDX version 1):
-    /// one sequence per document (EOS included), dtype code 8 (uint16) or 4 (int32).
+    /// one sequence per document (BOS and EOS included, when written), dtype code 8 (uint16) or 4 (int32).
     public func exportMegatron(prefix: String) throws -> (sequences: Int, tokens: Int) {
         let bin = try FDSink(path: prefix + ".bin")
         var sizes: [Int32] = []

@@ -8,7 +8,8 @@ public struct TokenizeOptions: Sendable {
     public var tokenizerJSON: String?
     /// a tiktoken ranks file with its split pattern.
     public var tiktoken: String?
-    public var pattern: TiktokenPattern = .cl100k
+    /// nil: inferred from the number of ranks (`TiktokenPattern.forRankCount`), else cl100k.
+    public var pattern: TiktokenPattern?
     /// The EOS written after every document: a token string, a numeric id, `none`, or nil for the
     /// tokenizer's default.
     public var eos: String?
@@ -24,16 +25,8 @@ public struct TokenizeOptions: Sendable {
 
 /// Loads the tokenizer named by the options and describes it for the manifest.
 public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo) {
-    if var p = o.tokenizerJSON {
-        // a model directory (as downloaded from the HF hub) stands for its tokenizer.json
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
-            let inside = (p as NSString).appendingPathComponent("tokenizer.json")
-            guard FileManager.default.fileExists(atPath: inside) else {
-                throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "pass the tokenizer.json file itself")
-            }
-            p = inside
-        }
+    if let given = o.tokenizerJSON {
+        let p = try resolveTokenizerJSON(given)
         let m = try BPEModel.loadTokenizerJSON(path: p)
         return (m, .init(name: (p as NSString).lastPathComponent, kind: "tokenizer.json", sha256: try SHA256.hex(ofFile: p),
                          pattern: nil, path: absolute(p)))
@@ -41,9 +34,26 @@ public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.Tokeni
     if let p = o.tiktoken {
         let m = try BPEModel.loadTiktoken(path: p, pattern: o.pattern)
         return (m, .init(name: (p as NSString).lastPathComponent, kind: "tiktoken", sha256: try SHA256.hex(ofFile: p),
-                         pattern: o.pattern.rawValue, path: absolute(p)))
+                         pattern: m.tiktokenPattern?.rawValue, path: absolute(p)))
     }
-    throw LLMDataError("no tokenizer given", hint: "pass --tokenizer tokenizer.json, or --tiktoken FILE --pattern gpt2|cl100k|o200k")
+    throw LLMDataError("no tokenizer given", hint: "pass --tokenizer tokenizer.json, or --tiktoken FILE --pattern gpt2|cl100k|o200k|llama3|qwen2")
+}
+
+/// A tokenizer.json path: the file itself, or a model directory (as downloaded from the HF hub)
+/// that holds one.
+public func resolveTokenizerJSON(_ p: String) throws -> String {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { return p }
+    let inside = (p as NSString).appendingPathComponent("tokenizer.json")
+    if FileManager.default.fileExists(atPath: inside) { return inside }
+    // Meta's and Qwen's own releases ship tiktoken ranks files instead
+    for (file, pattern) in [("original/tokenizer.model", "llama3"), ("tokenizer.model", "llama3"), ("qwen.tiktoken", "qwen2")] {
+        let f = (p as NSString).appendingPathComponent(file)
+        if FileManager.default.fileExists(atPath: f) {
+            throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "it has \(file): if that is a tiktoken ranks file, pass --tiktoken \(f) --pattern \(pattern)")
+        }
+    }
+    throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "pass a byte-level BPE tokenizer.json (--tokenizer) or a tiktoken ranks file (--tiktoken)")
 }
 
 func absolute(_ p: String) -> String {
@@ -73,9 +83,10 @@ func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? 
     if spec == "none" { return nil }
     if let id = model.specials[spec] { return Int(id) }
     if let n = Int(spec), n >= 0, n < max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1) { return n }
+    let limit = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
     throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
-                       hint: names.isEmpty ? "give an id below \(model.vocabSize) or none" : "special tokens include \(names); or give an id, or none")
+                       hint: (names.isEmpty ? "give" : "special tokens include \(names); or give") + " an id from 0 to \(limit - 1), or none")
 }
 
 /// Encodes the records of a batch and packs them into compressed frames (or only counts tokens
@@ -161,6 +172,11 @@ public enum TokenizeRunner {
             caches.wait()
             let eos = try resolveEOS(options.eos, model: model)
             let bos = try resolveBOS(options.bos, model: model)
+            if options.bos == nil, let lead = model.postProcessorBOS, !run.quiet {
+                // HF's encode(text) and Megatron's preprocess_data.py with this tokenizer start
+                // every document with it; say so rather than differ silently
+                Diagnostics.warning(stage: "tokenize", "the tokenizer's post-processor puts \(lead) before every text (HF's encode); no token is written before documents unless --bos \"\(lead)\" (--bos none silences this)")
+            }
             let vocab = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
             let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, bosID: bos, tokenizer: info,
                                                              options: options.shards, overwrite: options.overwrite)

@@ -26,10 +26,18 @@ public final class BPEModel: @unchecked Sendable {
     /// A normalizer to apply before splitting (`NFC` for Qwen2-style files), or nil.
     public let normalizer: String?
     public var vocabSize: Int { tokenBytes.count }
+    /// The pattern a tiktoken ranks file was loaded with (given or inferred).
+    public let tiktokenPattern: TiktokenPattern?
+    /// The special token a tokenizer.json's post-processor puts before every text
+    /// (`TemplateProcessing`, as Llama 3's `<|begin_of_text|>`), if any.
+    public let postProcessorBOS: String?
 
     init(kind: Kind, tokenBytes: [[UInt8]?], pairs: PairTable, wholeLookup: TokenTable?, specials: [String: UInt32],
-         addedTokens: [String: UInt32] = [:], splitRegex: String, addPrefixSpace: Bool, normalizer: String?) throws {
+         addedTokens: [String: UInt32] = [:], splitRegex: String, addPrefixSpace: Bool, normalizer: String?,
+         tiktokenPattern: TiktokenPattern? = nil, postProcessorBOS: String? = nil) throws {
         self.kind = kind
+        self.tiktokenPattern = tiktokenPattern
+        self.postProcessorBOS = postProcessorBOS
         self.addedTokens = addedTokens
         self.tokenBytes = tokenBytes
         self.pairs = pairs

@@ -163,8 +163,9 @@ public final class Encoder {
         encodeSpecials(text, into: &out)
     }
 
-    /// Splits the text at the tokens to match (leftmost, longest first, as HF's added vocabulary
-    /// and tiktoken's `allowed_special` do) and encodes the text between them.
+    /// Splits the text at the tokens to match (leftmost, then longest, as HF's added vocabulary
+    /// does; tiktoken takes the first alternative of its special-token regex, the same here since
+    /// no special token of these tokenizers is a prefix of another) and encodes the text between.
     func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         let m = allowSpecial ? allSpecials : alwaysMatched
         if m.isEmpty {

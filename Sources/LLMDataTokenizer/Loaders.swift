@@ -141,7 +141,22 @@ extension BPEModel {
             normalizer = "NFC"
         }
         return try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
-                            specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer)
+                            specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer,
+                            postProcessorBOS: leadingSpecial(root["post_processor"]))
+    }
+
+    /// The special token a post-processor's `TemplateProcessing` puts before a single text
+    /// (`"single": [{"SpecialToken": {"id": "<|begin_of_text|>"}}, {"Sequence": {"id": "A"}}]`),
+    /// also inside a `Sequence` of processors (Llama 3.1); nil when the text comes first.
+    static func leadingSpecial(_ p: Any?) -> String? {
+        guard let p = p as? [String: Any] else { return nil }
+        if p["type"] as? String == "Sequence" {
+            for q in p["processors"] as? [Any] ?? [] { if let s = leadingSpecial(q) { return s } }
+            return nil
+        }
+        guard p["type"] as? String == "TemplateProcessing", let first = (p["single"] as? [Any])?.first as? [String: Any],
+              let special = first["SpecialToken"] as? [String: Any] else { return nil }
+        return special["id"] as? String
     }
 
     /// The special tokens tiktoken defines for its encodings (not stored in ranks files).
@@ -179,8 +194,9 @@ extension BPEModel {
         }
     }
 
-    /// Loads a tiktoken ranks file (`base64-token rank` per line).
-    public static func loadTiktoken(path: String, pattern: TiktokenPattern) throws -> BPEModel {
+    /// Loads a tiktoken ranks file (`base64-token rank` per line). Without a pattern, the one whose
+    /// encoding has that many ranks (`TiktokenPattern.forRankCount`), else cl100k.
+    public static func loadTiktoken(path: String, pattern given: TiktokenPattern?) throws -> BPEModel {
         guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError("\(path): cannot read") }
         var ranks: [([UInt8], UInt32)] = []
         var maxRank = -1
@@ -193,10 +209,19 @@ extension BPEModel {
             ranks.append((Array(tok), UInt32(rank)))
             maxRank = max(maxRank, rank)
         }
+        let pattern = given ?? TiktokenPattern.forRankCount(ranks.count) ?? .cl100k
         let specials = tiktokenSpecials(pattern: pattern, rankCount: ranks.count)
         let size = max(maxRank + 1, Int(specials.values.max() ?? 0) + 1, ranks.count + tiktokenReserved(pattern: pattern))
         var bytes = [[UInt8]?](repeating: nil, count: size)
         for (t, r) in ranks { bytes[Int(r)] = t }
+        // cl100k's and o200k's special tokens have fixed ids: in a file of another encoding they
+        // can land on ordinary tokens (Llama 3's 128,000 ranks hold 100257), which would make the
+        // default EOS a piece of text
+        for (name, id) in specials.sorted(by: { $0.value < $1.value }) where Int(id) < bytes.count && bytes[Int(id)] != nil {
+            let known = TiktokenPattern.forRankCount(ranks.count).map { " (\(ranks.count) ranks is \($0.rawValue)'s count: pass --pattern \($0.rawValue))" }
+                ?? " (Llama 3's tokenizer.model takes --pattern llama3, Qwen's qwen.tiktoken --pattern qwen2)"
+            throw TokenizerError("\(path): \(name) would be id \(id), which is a token of this file: \(ranks.count) ranks do not go with --pattern \(pattern.rawValue)\(known)")
+        }
         let lookup = TokenTable(ranks)
         // every split of every token into two tokens is a pair whose merge yields it
         var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
@@ -209,7 +234,9 @@ extension BPEModel {
                 }
             }
         }
+        // Qwen's tokenizer NFC-normalizes the text before tiktoken sees it (tokenization_qwen.py)
         return try BPEModel(kind: .tiktoken, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: lookup,
-                            specials: specials, splitRegex: pattern.regex, addPrefixSpace: false, normalizer: nil)
+                            specials: specials, splitRegex: pattern.regex, addPrefixSpace: false,
+                            normalizer: pattern == .qwen2 ? "NFC" : nil, tiktokenPattern: pattern)
     }
 }

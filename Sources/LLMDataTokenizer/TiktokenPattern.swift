@@ -12,6 +12,19 @@ import LLMDataBPE
 public enum TiktokenPattern: String, CaseIterable, Sendable {
     case gpt2, cl100k, o200k, llama3, qwen2
 
+    /// The encoding whose ranks file has this many ranks: GPT-2's r50k (50,256), cl100k_base
+    /// (100,256), o200k_base (199,998), Llama 3's tokenizer.model (128,000), qwen.tiktoken (151,643).
+    public static func forRankCount(_ n: Int) -> TiktokenPattern? {
+        switch n {
+        case 50_256: return .gpt2
+        case 100_256: return .cl100k
+        case 199_998: return .o200k
+        case 128_000: return .llama3
+        case 151_643: return .qwen2
+        default: return nil
+        }
+    }
+
     public var regex: String {
         switch self {
         case .gpt2:

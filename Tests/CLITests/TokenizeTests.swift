@@ -177,6 +177,59 @@ struct TokenizeTests {
         #expect(bad.stderr.contains("is a directory without a tokenizer.json"))
     }
 
+    @Test("without --pattern the ranks count picks the encoding; special ids that land on ranks are refused (a Llama 3 file read as cl100k once got a text token as EOS)")
+    func patternInferenceAndCollisions() throws {
+        let f = try CLI.tempDir().appendingPathComponent("s.jsonl")
+        try "{\"text\":\"hello world\"}\n".write(to: f, atomically: true, encoding: .utf8)
+        let out = try CLI.tempDir().appendingPathComponent("s")
+        let r = try CLI.run(["tokenize", f.path, "--tiktoken", Self.gpt2, "-o", out.path, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = CLI.json(try String(contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8))
+        #expect((m["tokenizer"] as? [String: Any])?["pattern"] as? String == "gpt2")
+        #expect(m["eos_id"] as? Int == 50256)
+        // 100,300 ranks (every byte, every byte pair, then byte triples): cl100k's <|endoftext|> =
+        // 100257 is one of them
+        var lines: [String] = []
+        for b in 0..<256 { lines.append("\(Data([UInt8(b)]).base64EncodedString()) \(b)") }
+        for a in 0..<256 { for b in 0..<256 { lines.append("\(Data([UInt8(a), UInt8(b)]).base64EncodedString()) \(lines.count)") } }
+        var k = 0
+        while lines.count < 100_300 {
+            lines.append("\(Data([UInt8(k >> 16), UInt8((k >> 8) & 255), UInt8(k & 255)]).base64EncodedString()) \(lines.count)")
+            k += 1
+        }
+        let ranks = try CLI.tempDir().appendingPathComponent("big.tiktoken")
+        try (lines.joined(separator: "\n") + "\n").write(to: ranks, atomically: true, encoding: .utf8)
+        for extra in [[], ["--pattern", "cl100k"]] {
+            let bad = try CLI.run(["tokenize", f.path, "--tiktoken", ranks.path, "-o", out.path, "--overwrite"] + extra)
+            #expect(bad.status == 2)
+            #expect(bad.stderr.contains("<|endoftext|> would be id 100257, which is a token of this file"), "\(bad.stderr)")
+        }
+    }
+
+    @Test("a tokenizer.json whose post-processor puts a token first gets a warning unless --bos is given")
+    func postProcessorWarning() throws {
+        let dir = try CLI.tempDir()
+        let tj = dir.appendingPathComponent("tokenizer.json")
+        #expect(try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "300", "--special", "<|endoftext|>",
+                             "-o", tj.path, "--quiet"]).status == 0)
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
+        root["post_processor"] = ["type": "Sequence", "processors": [
+            ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false],
+            ["type": "TemplateProcessing",
+             "single": [["SpecialToken": ["id": "<|endoftext|>", "type_id": 0]], ["Sequence": ["id": "A", "type_id": 0]]],
+             "pair": [["Sequence": ["id": "A", "type_id": 0]], ["Sequence": ["id": "B", "type_id": 1]]],
+             "special_tokens": ["<|endoftext|>": ["id": "<|endoftext|>", "ids": [0], "tokens": ["<|endoftext|>"]]]],
+        ]]
+        try JSONSerialization.data(withJSONObject: root).write(to: tj)
+        let out = dir.appendingPathComponent("s")
+        let warned = try CLI.run(["tokenize", CLI.fixture("sample/en.jsonl"), "--tokenizer", tj.path, "-o", out.path])
+        #expect(warned.status == 0)
+        #expect(warned.stderr.contains("post-processor puts <|endoftext|> before every text"), "\(warned.stderr)")
+        let given = try CLI.run(["tokenize", CLI.fixture("sample/en.jsonl"), "--tokenizer", tj.path, "-o", out.path, "--overwrite", "--bos", "none"])
+        #expect(given.status == 0)
+        #expect(!given.stderr.contains("post-processor"))
+    }
+
     @Test("special-token strings are plain text unless --allow-special")
     func specials() throws {
         let dir = try CLI.tempDir()

@@ -22,6 +22,19 @@ inputs="$work/added.jsonl fixtures/sample/en.jsonl fixtures/sample/zh-web.jsonl 
 # token before every document
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern llama3 --bos "<|begin_of_text|>" $inputs
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern qwen2 $inputs
+# the special tokens llmdata names for these patterns, numbered as Meta's and Qwen's loaders number
+# them (--allow-special against tiktoken's allowed_special="all")
+"$PY" - "$work/specials-llama3.jsonl" "$work/specials-qwen2.jsonl" <<'PY'
+import json, sys
+llama = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+         "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+qwen = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [f"<|extra_{i}|>" for i in (0, 1, 10, 100, 204)]
+for path, names in zip(sys.argv[1:], (llama, qwen)):
+    open(path, "w").writelines(json.dumps({"text": f"a{t}b {t}{t}\n{t[:-1]} x"}) + "\n" for t in names)
+PY
+for p in llama3 qwen2; do
+  "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern $p --allow-special "$work/specials-$p.jsonl"
+done
 "$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null
 for style in gpt2 llama3 qwen2; do
   echo "-- $style-style tokenizer.json"

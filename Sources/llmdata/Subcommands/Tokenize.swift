@@ -21,8 +21,8 @@ struct Tokenize: ParsableCommand {
     @Option(help: "A tiktoken ranks file (base64 token, rank per line); needs --pattern.")
     var tiktoken: String?
 
-    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k, o200k, llama3 (Llama 3's tokenizer.model) or qwen2 (Qwen's qwen.tiktoken).")
-    var pattern: TiktokenPattern = .cl100k
+    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k, o200k, llama3 (Llama 3's tokenizer.model) or qwen2 (Qwen's qwen.tiktoken) (default: the one whose encoding has as many ranks as the file, else cl100k).")
+    var pattern: TiktokenPattern?
 
     @Option(help: "End-of-document token: a special token, an id, or none (default: the tokenizer's <|endoftext|>-like token).")
     var eos: String?
@@ -108,7 +108,7 @@ struct Shards: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a document's text (or its ids) back from the shards.")
         @Argument(help: "Shard directory.") var dir: String
         @Option(help: "Document number, counting from 0 across shards.") var doc: Int
-        @Option(name: .customLong("tokenizer"), help: "The tokenizer file (default: the path in the manifest).") var tokenizerPath: String?
+        @Option(name: .customLong("tokenizer"), help: "The tokenizer file, or a model directory with a tokenizer.json (default: the path in the manifest).") var tokenizerPath: String?
         @Flag(help: "Print the token ids instead of the text.") var ids = false
 
         func run() throws {
@@ -124,7 +124,7 @@ struct Shards: ParsableCommand {
                     return
                 }
                 let info = reader.manifest.tokenizer
-                let path = tokenizerPath ?? info.path
+                let path = info.kind == "tiktoken" ? tokenizerPath ?? info.path : try resolveTokenizerJSON(tokenizerPath ?? info.path)
                 let model = info.kind == "tiktoken"
                     ? try BPEModel.loadTiktoken(path: path, pattern: TiktokenPattern(rawValue: info.pattern ?? "cl100k") ?? .cl100k)
                     : try BPEModel.loadTokenizerJSON(path: path)
