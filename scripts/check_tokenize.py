@@ -47,6 +47,30 @@ def megatron_read(prefix):
     return [np.array(data[p // item: p // item + s]) for p, s in zip(pointers, sizes)]
 
 
+def datatrove_read_back(binary, workdir, shards, manifest, docs):
+    """`shards export-datatrove`, then datatrove's own DocumentTokenizerMerger (no shuffling) over
+    the files: the merged file's documents must be the shards' documents."""
+    import shutil
+    from datatrove.pipeline.tokens.merger import DocumentTokenizerMerger, load_doc_ends
+    dt, merged = os.path.join(workdir, "datatrove"), os.path.join(workdir, "datatrove-merged")
+    for d in (dt, merged):
+        shutil.rmtree(d, ignore_errors=True)
+    e = subprocess.run([binary, "shards", "export-datatrove", shards, "-o", dt], capture_output=True, text=True)
+    if e.returncode != 0:
+        print("export-datatrove failed:", e.stderr)
+        return False
+    DocumentTokenizerMerger(input_folder=dt, output_folder=merged, save_filename="all", shuffle=False, progress=False).run()
+    dtype = np.uint16 if manifest["dtype"] == "uint16" else np.uint32
+    toks = np.fromfile(os.path.join(merged, "000_all.ds"), dtype)
+    ends = load_doc_ends(open(os.path.join(merged, "000_all.ds.index"), "rb"))
+    got = np.split(toks, ends[:-1].astype(np.int64)) if len(ends) else []
+    meta = open(os.path.join(merged, "all.ds.metadata")).read().splitlines()
+    if int(meta[1]) != manifest["tokens"] or len(got) != len(docs) or any(not np.array_equal(x.astype(np.int64), y.astype(np.int64)) for x, y in zip(got, docs)):
+        print("datatrove's merger read back other documents than the shards hold")
+        return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
@@ -155,9 +179,11 @@ def main():
     if len(meg) != len(docs) or any(not np.array_equal(x.astype(np.int64), y.astype(np.int64)) for x, y in zip(meg, docs)):
         bad += 1
         print("Megatron export differs from the shards")
+    if not datatrove_read_back(a.binary, a.workdir, out, m, docs):
+        bad += 1
     ntok = sum(len(d) for d in docs)
-    print(f"tokenize cross-check: {len(texts)} records, {ntok} tokens in {len(m['shards'])} shards; "
-          f"ids equal to the reference, decode(encode(x)) == x, verify ok, Megatron export equal: "
+    print(f"tokenize cross-check: {len(texts)} records, {ntok} {m['dtype']} tokens in {len(m['shards'])} shards; "
+          f"ids equal to the reference, decode(encode(x)) == x, verify ok, Megatron and datatrove exports equal: "
           f"{'yes' if not bad else f'NO ({bad} problems)'}")
     sys.exit(1 if bad else 0)
 

@@ -235,3 +235,68 @@ public final class ShardReader {
         return (sizes.count, tokensOut)
     }
 }
+
+extension ShardReader {
+    /// Writes datatrove's tokenized files (`DocumentTokenizer`, datatrove 0.10), one per shard, in
+    /// `outDir`: `shard-NNNNN.ds` (the ids, little-endian, 2 or 4 bytes each), `.ds.index` (each
+    /// document's end in tokens, uint64) and `.ds.metadata` (`tokenizer|token size`, the token
+    /// count, and the count as `humanize.metric` writes it). datatrove's
+    /// `DocumentTokenizerMerger` and `DatatroveFolderDataset` (nanotron) read them as their own.
+    public func exportDatatrove(outDir: String) throws -> (files: Int, documents: Int, tokens: Int) {
+        do {
+            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        } catch {
+            throw ShardError("\(outDir): cannot create the output directory: \(error.localizedDescription)")
+        }
+        let width = manifest.dtype.size
+        var documents = 0, tokens = 0
+        for (i, s) in manifest.shards.enumerated() {
+            let idx = try index(shard: i)
+            let data = Array(FileManager.default.contents(atPath: path(s.file)) ?? Data())
+            let base = (outDir as NSString).appendingPathComponent(String(format: "shard-%05d.ds", i))
+            let ds = try FDSink(path: base)
+            var files = [ds]
+            do {
+                var count = 0
+                for f in 0..<idx.frames.count {
+                    let toks = try frameTokens(shard: i, frame: f, compressed: data)
+                    var out: [UInt8] = []
+                    out.reserveCapacity(toks.count * width)
+                    for t in toks {
+                        if width == 2 { appendLE(UInt16(t), to: &out) } else { appendLE(t, to: &out) }
+                    }
+                    try ds.write(out)
+                    count += toks.count
+                }
+                var ends: [UInt8] = []
+                ends.reserveCapacity(8 * idx.documents)
+                for d in 0..<idx.documents { appendLE(idx.docOffsets[d + 1], to: &ends) }
+                let index = try FDSink(path: base + ".index")
+                files.append(index)
+                try index.write(ends)
+                let meta = try FDSink(path: base + ".metadata")
+                files.append(meta)
+                let name = manifest.tokenizer.path.isEmpty ? manifest.tokenizer.name : manifest.tokenizer.path
+                try meta.write(Array("\(name)|\(width)\n\(count)\n\(Self.humanizeMetric(count, unit: "T"))".utf8))
+                for f in files { try f.finish() }
+                documents += idx.documents
+                tokens += count
+            } catch {
+                for f in files { f.abort() }
+                throw error
+            }
+        }
+        return (manifest.shards.count, documents, tokens)
+    }
+
+    /// Python humanize's `metric(value, unit)` with its default precision of 3 significant digits
+    /// ("3.63 MT", "137 kT", "42.0 T"), for datatrove's metadata files.
+    static func humanizeMetric(_ value: Int, unit: String) -> String {
+        let v = Double(value)
+        let exponent = value == 0 ? 0 : Int((log10(abs(v))).rounded(.down))
+        let scaled = v / pow(10, Double(exponent / 3 * 3))
+        let ordinal = exponent >= 3 ? String(Array("kMGTPEZYRQ")[exponent / 3 - 1]) : ""
+        let digits = max(0, 3 - exponent % 3 - 1)
+        return String(format: "%.\(digits)f", scaled) + " " + ordinal + unit
+    }
+}

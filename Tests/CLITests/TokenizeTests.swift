@@ -230,6 +230,39 @@ struct TokenizeTests {
         #expect(!given.stderr.contains("post-processor"))
     }
 
+    @Test("the datatrove export is the shards' ids, each document's end in tokens, and a metadata file datatrove reads")
+    func datatroveExport() throws {
+        let (dir, r) = try tokenize(["--tokens-per-shard", "30000"], inputs: [CLI.fixture("sample/en.jsonl")])
+        #expect(r.status == 0)
+        let out = try CLI.tempDir().appendingPathComponent("dt")
+        let e = try CLI.run(["shards", "export-datatrove", dir.path, "-o", out.path])
+        #expect(e.status == 0, "\(e.stderr)")
+        let m = CLI.json(try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8))
+        let shards = m["shards"] as! [[String: Any]]
+        #expect(shards.count > 1)
+        var doc = 0
+        for i in 0..<shards.count {
+            let base = out.appendingPathComponent(String(format: "shard-%05d.ds", i)).path
+            let ds = try Data(contentsOf: URL(fileURLWithPath: base))
+            let index = try Data(contentsOf: URL(fileURLWithPath: base + ".index"))
+            let meta = try String(contentsOfFile: base + ".metadata", encoding: .utf8).split(separator: "\n")
+            #expect(meta.count == 3 && meta[0].hasSuffix("gpt2.tiktoken|2") && Int(meta[1]) == ds.count / 2)
+            let ends = index.withUnsafeBytes { Array($0.bindMemory(to: UInt64.self)) }
+            #expect(ends.count == shards[i]["documents"] as? Int && Int(ends.last ?? 0) == ds.count / 2)
+            let ids = ds.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+            // a document's ids there are those `shards decode --ids` prints, then EOS
+            var start = 0
+            for end in ends.prefix(3) {
+                let want = try CLI.run(["shards", "decode", dir.path, "--doc", String(doc), "--ids"]).out
+                    .split(separator: " ").compactMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                #expect(Array(ids[start..<(Int(end) - 1)]) == want && ids[Int(end) - 1] == 50256)
+                start = Int(end)
+                doc += 1
+            }
+            doc += ends.count - min(3, ends.count)
+        }
+    }
+
     @Test("special-token strings are plain text unless --allow-special")
     func specials() throws {
         let dir = try CLI.tempDir()

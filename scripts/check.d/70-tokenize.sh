@@ -2,10 +2,11 @@
 # tokenize vs tiktoken (GPT-2's real ranks) and vs HF tokenizers (GPT-2-, Llama-3- and Qwen2-style
 # tokenizer.json files that HF itself writes from the same ranks), on the committed multilingual,
 # CJK, Chinese web and English fixtures. The shards are read back by scripts/shards_reader.py
-# (numpy + zstandard) and the Megatron export by a reader written from Megatron's .idx layout.
+# (numpy + zstandard), the Megatron export by a reader written from Megatron's .idx layout, and the
+# datatrove export by datatrove's own DocumentTokenizerMerger.
 set -euo pipefail
 source scripts/lib.sh
-ensure_venv
+EXTRA_PIP="datatrove" ensure_venv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # added tokens in running text (Qwen3's <think> is an added token that is not special; HF matches it
@@ -35,6 +36,13 @@ PY
 for p in llama3 qwen2; do
   "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern $p --allow-special "$work/specials-$p.jsonl"
 done
+# more than 65,536 ids (uint32 shards): 100,300 synthetic ranks (every byte, byte pair, then triples)
+"$PY" - "$work/big.tiktoken" <<'PY'
+import base64, itertools, sys
+toks = itertools.chain(([b] for b in range(256)), itertools.product(range(256), repeat=2), itertools.product(range(256), repeat=3))
+open(sys.argv[1], "w").writelines(f"{base64.b64encode(bytes(t)).decode()} {r}\n" for r, t in zip(range(100_300), toks))
+PY
+"$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken "$work/big.tiktoken" --pattern gpt2 fixtures/sample/en.jsonl fixtures/normalize/cjk.jsonl
 "$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null
 for style in gpt2 llama3 qwen2; do
   echo "-- $style-style tokenizer.json"

@@ -82,7 +82,7 @@ struct Tokenize: ParsableCommand {
 struct Shards: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect, check and convert token shard directories.",
-        subcommands: [Verify.self, Decode.self, ExportMegatron.self]
+        subcommands: [Verify.self, Decode.self, ExportMegatron.self, ExportDatatrove.self]
     )
 
     static func fail(_ e: Error) -> ArgumentParser.ExitCode {
@@ -152,6 +152,22 @@ struct Shards: ParsableCommand {
                 let reader = try ShardReader(dir: dir)
                 let (n, t) = try reader.exportMegatron(prefix: output)
                 print("\(output).bin/.idx: \(n) sequences, \(t) tokens, dtype code \(reader.manifest.dtype == .uint16 ? 8 : 4)")
+            } catch { throw Shards.fail(error) }
+        }
+    }
+
+    struct ExportDatatrove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-datatrove",
+            abstract: "Write datatrove's tokenized files (.ds, .ds.index, .ds.metadata; one per shard) for its merger and nanotron's loader.")
+        @Argument(help: "Shard directory.") var dir: String
+        @Option(name: [.short, .customLong("output")], help: "Output directory.") var output: String
+
+        func run() throws {
+            do {
+                let reader = try ShardReader(dir: dir)
+                let (f, d, t) = try reader.exportDatatrove(outDir: output)
+                print("\(output): \(f) .ds file(s), \(d) documents, \(t) tokens, \(reader.manifest.dtype.size) bytes per token")
             } catch { throw Shards.fail(error) }
         }
     }
