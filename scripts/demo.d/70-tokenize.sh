@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Demo: tokenize the normalized sample with GPT-2's ranks into token shards, verify them, decode one
-# document back, and export Megatron's .bin/.idx.
+# document back, and export Megatron's .bin/.idx and datatrove's .ds files.
 set -euo pipefail
 in="$DEMO_OUT/normalized"
 [ -d "$in" ] || in=fixtures/sample
@@ -11,3 +11,4 @@ echo "== tokenize: $in -> $DEMO_OUT/shards (GPT-2 ranks, uint16, EOS after each 
 echo "   document 0 decoded back, first 120 bytes:"
 "$LLMDATA_BIN" shards decode "$DEMO_OUT/shards" --doc 0 | head -c 120 | sed 's/^/     /'; echo
 "$LLMDATA_BIN" shards export-megatron "$DEMO_OUT/shards" -o "$DEMO_OUT/megatron/sample" | sed 's/^/   /'
+"$LLMDATA_BIN" shards export-datatrove "$DEMO_OUT/shards" -o "$DEMO_OUT/datatrove" | sed 's/^/   /'
