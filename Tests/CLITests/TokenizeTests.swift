@@ -18,6 +18,14 @@ struct TokenizeTests {
         }
     }
 
+    /// A tokenizer.json trained by `bpe train` on the English sample (`<|endoftext|>` is id 0 when
+    /// `special`).
+    func trainTokenizer(at url: URL, vocabSize: Int, special: Bool = true) throws {
+        let r = try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", String(vocabSize), "-o", url.path, "--quiet"]
+                            + (special ? ["--special", "<|endoftext|>"] : []))
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
     @Test("every record decodes back to its text")
     func roundTrip() throws {
         let (dir, r) = try tokenize(["--tokens-per-shard", "50000", "--frame-tokens", "3000", "--batch-bytes", "65536"])
@@ -126,20 +134,18 @@ struct TokenizeTests {
     func nonSpecialAddedTokens() throws {
         let dir = try CLI.tempDir()
         let tj = dir.appendingPathComponent("tokenizer.json")
-        let train = try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "400", "--special", "<|endoftext|>",
-                                 "-o", tj.path, "--quiet"])
-        #expect(train.status == 0, "\(train.stderr)")
-        func withAdded(_ extra: [String: Any]) throws -> String {
+        try trainTokenizer(at: tj, vocabSize: 400)
+        func withAdded(_ extra: [String: Any], name: String) throws -> String {
             var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
             var added = root["added_tokens"] as! [[String: Any]]
             added.append(["id": 400, "content": "<think>", "single_word": false, "lstrip": false, "rstrip": false,
                           "normalized": false, "special": false].merging(extra) { $1 })
             root["added_tokens"] = added
-            let out = dir.appendingPathComponent("t\(extra.count).json")
+            let out = dir.appendingPathComponent(name)
             try JSONSerialization.data(withJSONObject: root).write(to: out)
             return out.path
         }
-        let path = try withAdded([:])
+        let path = try withAdded([:], name: "added.json")
         let f = dir.appendingPathComponent("s.jsonl")
         try "{\"text\":\"a<think>b<|endoftext|>\"}\n".write(to: f, atomically: true, encoding: .utf8)
         func ids(_ extra: [String]) throws -> [String] {
@@ -155,7 +161,7 @@ struct TokenizeTests {
         let special = try ids(["--allow-special"])
         #expect(special.contains("400") && special.last == "0")
         // a flag whose HF behaviour is not reproduced is refused, naming it
-        let lstrip = try withAdded(["lstrip": true, "x": 0])
+        let lstrip = try withAdded(["lstrip": true], name: "lstrip.json")
         let bad = try CLI.run(["tokenize", f.path, "--tokenizer", lstrip, "-o", dir.appendingPathComponent("bad").path])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("has lstrip: true, which is not supported"))
@@ -164,8 +170,7 @@ struct TokenizeTests {
     @Test("--tokenizer DIR reads DIR/tokenizer.json, and a directory without one is a clear error")
     func tokenizerDirectory() throws {
         let model = try CLI.tempDir()
-        let tj = model.appendingPathComponent("tokenizer.json")
-        #expect(try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "300", "-o", tj.path, "--quiet"]).status == 0)
+        try trainTokenizer(at: model.appendingPathComponent("tokenizer.json"), vocabSize: 300, special: false)
         let out = try CLI.tempDir().appendingPathComponent("s")
         let r = try CLI.run(["tokenize", CLI.fixture("sample/en.jsonl"), "--tokenizer", model.path, "-o", out.path, "--quiet", "--eos", "none"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -210,8 +215,7 @@ struct TokenizeTests {
     func postProcessorWarning() throws {
         let dir = try CLI.tempDir()
         let tj = dir.appendingPathComponent("tokenizer.json")
-        #expect(try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "300", "--special", "<|endoftext|>",
-                             "-o", tj.path, "--quiet"]).status == 0)
+        try trainTokenizer(at: tj, vocabSize: 300)
         var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
         root["post_processor"] = ["type": "Sequence", "processors": [
             ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false],
