@@ -202,12 +202,7 @@ public final class ShardReader {
                 let data = Array(FileManager.default.contents(atPath: path(s.file)) ?? Data())
                 for f in 0..<idx.frames.count {
                     let toks = try frameTokens(shard: i, frame: f, compressed: data)
-                    var out: [UInt8] = []
-                    out.reserveCapacity(toks.count * width)
-                    for t in toks {
-                        if width == 2 { appendLE(UInt16(t), to: &out) } else { appendLE(Int32(bitPattern: t), to: &out) }
-                    }
-                    try bin.write(out)
+                    try bin.write(Self.littleEndian(toks, width: width))
                     tokensOut += toks.count
                 }
                 for d in 0..<idx.documents { sizes.append(Int32(idx.docOffsets[d + 1] - idx.docOffsets[d])) }
@@ -260,12 +255,7 @@ extension ShardReader {
                 var count = 0
                 for f in 0..<idx.frames.count {
                     let toks = try frameTokens(shard: i, frame: f, compressed: data)
-                    var out: [UInt8] = []
-                    out.reserveCapacity(toks.count * width)
-                    for t in toks {
-                        if width == 2 { appendLE(UInt16(t), to: &out) } else { appendLE(t, to: &out) }
-                    }
-                    try ds.write(out)
+                    try ds.write(Self.littleEndian(toks, width: width))
                     count += toks.count
                 }
                 var ends: [UInt8] = []
@@ -287,6 +277,17 @@ extension ShardReader {
             }
         }
         return (manifest.shards.count, documents, tokens)
+    }
+
+    /// Ids as little-endian `uint16` or `uint32` bytes (Megatron's `int32` has the same bytes for
+    /// every id below 2^31).
+    static func littleEndian(_ toks: [UInt32], width: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(toks.count * width)
+        for t in toks {
+            if width == 2 { appendLE(UInt16(t), to: &out) } else { appendLE(t, to: &out) }
+        }
+        return out
     }
 
     /// Python humanize's `metric(value, unit)` with its default precision of 3 significant digits

@@ -82,8 +82,8 @@ public func resolveBOS(_ spec: String?, model: BPEModel) throws -> Int? {
 func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? {
     if spec == "none" { return nil }
     if let id = model.specials[spec] { return Int(id) }
-    if let n = Int(spec), n >= 0, n < max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1) { return n }
     let limit = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
+    if let n = Int(spec), n >= 0, n < limit { return n }
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
     throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
                        hint: (names.isEmpty ? "give" : "special tokens include \(names); or give") + " an id from 0 to \(limit - 1), or none")
