@@ -4,7 +4,7 @@
 # short texts of 10-30 characters separately); throughput in MB/s of input JSONL on
 # (a) dev.jsonl repeated 20 times (short segments) and (b) ~2 KB documents, plus llmdata --jobs 2.
 # llmdata is timed end to end (process start, JSON in and out); the peers only inside their
-# detector calls (no reading or JSON), which favours them. Best of 3 runs. The last three columns
+# detector calls (no reading or JSON), which favours them. Best of 3 interleaved rounds. The last three columns
 # time llmdata the peers' way for a like-for-like figure: `langid --bench-identify` (hidden) reads
 # the texts into memory untimed and prints the seconds spent in identification only.
 set -euo pipefail
@@ -15,33 +15,22 @@ W=$DATA_DIR/langid-bench
 [ -s "$W/docs2k.jsonl" ] || $PY scripts/langid_docs.py "$LANGID_DATA" "$W" 20 10
 DEV=$LANGID_DATA/dev.jsonl
 
-best_llmdata() {  # best wall seconds of 3 runs
-  local b=""
-  for _ in 1 2 3; do
-    local s=$(date +%s.%N)
-    "$LLMDATA_BIN" langid --quiet --min-score 0 "$@" > /dev/null
-    local e=$(date +%s.%N)
-    local t=$(echo "$e - $s" | bc -l)
-    if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
-  done
-  echo "$b"
+# One timed run each; the throughput loop below interleaves them (every round runs every
+# configuration once, best of 3 rounds), so that the machine's speed changes over the minutes the
+# runs take hit llmdata and the peers alike.
+one_llmdata() {  # wall seconds of one run
+  local s=$(date +%s.%N)
+  "$LLMDATA_BIN" langid --quiet --min-score 0 "$@" > /dev/null
+  local e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
 }
-best_ident() {  # best identification-only seconds of 3 runs
-  local b=""
-  for _ in 1 2 3; do
-    local t=$("$LLMDATA_BIN" langid --bench-identify "$1" 2>/dev/null)
-    if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
-  done
-  echo "$b"
+one_ident() {  # identification-only seconds of one run
+  "$LLMDATA_BIN" langid --bench-identify "$1" 2>/dev/null
 }
-best_peer() {
-  local b=""
-  for _ in 1 2 3; do
-    local t=$($PY scripts/langid_peers.py "$1" "$2" "$W/pred-$1.jsonl")
-    if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
-  done
-  echo "$b"
+one_peer() {
+  $PY scripts/langid_peers.py "$1" "$2" "$W/pred-$1.jsonl"
 }
+min() { if [ -z "$1" ] || (( $(echo "$2 < $1" | bc -l) )); then echo "$2"; else echo "$1"; fi; }
 
 echo "== accuracy on dev.jsonl (per language: all, then 10-30 characters (n)) =="
 "$LLMDATA_BIN" langid --quiet --min-score 0 --jobs 1 "$DEV" > "$W/pred-llmdata.jsonl"
@@ -59,11 +48,14 @@ echo "== throughput, one thread (MB/s of input JSONL) =="
 printf "%-12s %8s %12s %12s %12s %10s %10s %14s %12s %10s %10s\n" input MB "llmdata" "lid.176" "cld2" "vs lid.176" "vs cld2" "llmdata -j2" "id-only" "vs lid.176" "vs cld2"
 for f in "$W/short.jsonl" "$W/docs2k.jsonl"; do
   mb=$(echo "$(stat -c %s "$f") / 1000000" | bc -l)
-  tl=$(best_llmdata --jobs 1 "$f")
-  tl2=$(best_llmdata --jobs 2 "$f")
-  tf=$(best_peer fasttext "$f")
-  tc=$(best_peer cld2 "$f")
-  ti=$(best_ident "$f")
+  tl="" tl2="" tf="" tc="" ti=""
+  for _ in 1 2 3; do
+    tl=$(min "$tl" "$(one_llmdata --jobs 1 "$f")")
+    tc=$(min "$tc" "$(one_peer cld2 "$f")")
+    tf=$(min "$tf" "$(one_peer fasttext "$f")")
+    ti=$(min "$ti" "$(one_ident "$f")")
+    tl2=$(min "$tl2" "$(one_llmdata --jobs 2 "$f")")
+  done
   printf "%-12s %8.1f %12.1f %12.1f %12.1f %9.1fx %9.1fx %14.1f %12.1f %9.1fx %9.1fx\n" "$(basename "$f" .jsonl)" "$mb" \
     "$(echo "$mb/$tl" | bc -l)" "$(echo "$mb/$tf" | bc -l)" "$(echo "$mb/$tc" | bc -l)" \
     "$(echo "$tf/$tl" | bc -l)" "$(echo "$tc/$tl" | bc -l)" "$(echo "$mb/$tl2" | bc -l)" \
