@@ -167,6 +167,32 @@ struct TokenizeTests {
         #expect(bad.stderr.contains("has lstrip: true, which is not supported"))
     }
 
+    @Test("of two added tokens where one starts the other, the longest that matches wins, at the end of the text too")
+    func longestAddedToken() throws {
+        let dir = try CLI.tempDir()
+        let tj = dir.appendingPathComponent("tokenizer.json")
+        try trainTokenizer(at: tj, vocabSize: 400)
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
+        var added = root["added_tokens"] as! [[String: Any]]
+        for (id, content) in [(400, "<t>"), (401, "<t>x"), (402, "q")] {
+            added.append(["id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
+                          "normalized": false, "special": false])
+        }
+        root["added_tokens"] = added
+        try JSONSerialization.data(withJSONObject: root).write(to: tj)
+        let f = dir.appendingPathComponent("s.jsonl")
+        try "{\"text\":\"<t>x<t>y <t q<t>\"}\n".write(to: f, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("s")
+        #expect(try CLI.run(["tokenize", f.path, "--tokenizer", tj.path, "-o", out.path, "--quiet", "--eos", "none"]).status == 0)
+        let ids = try CLI.run(["shards", "decode", out.path, "--doc", "0", "--ids"]).out.split(separator: " ")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // <t>x, then <t>, y, " <t" as text, then " ", q, <t> last
+        #expect(ids.first == "401")
+        #expect(ids.filter { $0 == "400" }.count == 2 && ids.last == "400")
+        #expect(ids.filter { $0 == "402" }.count == 1 && ids.filter { $0 == "401" }.count == 1)
+        #expect(try CLI.run(["shards", "decode", out.path, "--doc", "0"]).out == "<t>x<t>y <t q<t>\n")
+    }
+
     @Test("--tokenizer DIR reads DIR/tokenizer.json, and a directory without one is a clear error")
     func tokenizerDirectory() throws {
         let model = try CLI.tempDir()
