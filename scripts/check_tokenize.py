@@ -59,6 +59,18 @@ def datatrove_read_back(binary, workdir, shards, manifest, docs):
     if e.returncode != 0:
         print("export-datatrove failed:", e.stderr)
         return False
+    # each exported file by itself (nanotron's DatatroveFolderDataset reads the .ds files alone)
+    import humanize
+    width = 2 if manifest["dtype"] == "uint16" else 4
+    for i in range(len(manifest["shards"])):
+        base = os.path.join(dt, f"shard-{i:05d}.ds")
+        ends = np.fromfile(base + ".index", np.uint64)
+        n = int(ends[-1]) if len(ends) else 0
+        meta = open(base + ".metadata").read().split("\n")
+        if (os.path.getsize(base) != n * width or len(ends) != manifest["shards"][i]["documents"]
+                or meta[0].rsplit("|", 1)[1] != str(width) or meta[1:] != [str(n), humanize.metric(n, unit="T")]):
+            print(f"{base}: size, index or metadata not as datatrove writes them ({meta})")
+            return False
     DocumentTokenizerMerger(input_folder=dt, output_folder=merged, save_filename="all", shuffle=False, progress=False).run()
     dtype = np.uint16 if manifest["dtype"] == "uint16" else np.uint32
     toks = np.fromfile(os.path.join(merged, "000_all.ds"), dtype)

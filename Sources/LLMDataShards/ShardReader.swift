@@ -199,7 +199,7 @@ public final class ShardReader {
         do {
             for (i, s) in manifest.shards.enumerated() {
                 let idx = try index(shard: i)
-                let data = Array(FileManager.default.contents(atPath: path(s.file)) ?? Data())
+                let data = try shardBytes(i)
                 for f in 0..<idx.frames.count {
                     let toks = try frameTokens(shard: i, frame: f, compressed: data)
                     try bin.write(Self.littleEndian(toks, width: width))
@@ -232,22 +232,54 @@ public final class ShardReader {
 }
 
 extension ShardReader {
+    /// Shard `i`'s compressed bytes, checked against the manifest's size (the exports slice it by
+    /// the index's offsets).
+    func shardBytes(_ i: Int) throws -> [UInt8] {
+        let p = path(manifest.shards[i].file)
+        guard let d = FileManager.default.contents(atPath: p) else { throw ShardError("\(p): missing") }
+        guard d.count == manifest.shards[i].bytes else {
+            throw ShardError("\(p): \(d.count) bytes, manifest says \(manifest.shards[i].bytes) (run shards verify)")
+        }
+        return Array(d)
+    }
+
     /// Writes datatrove's tokenized files (`DocumentTokenizer`, datatrove 0.10), one per shard, in
     /// `outDir`: `shard-NNNNN.ds` (the ids, little-endian, 2 or 4 bytes each), `.ds.index` (each
     /// document's end in tokens, uint64) and `.ds.metadata` (`tokenizer|token size`, the token
     /// count, and the count as `humanize.metric` writes it). datatrove's
     /// `DocumentTokenizerMerger` and `DatatroveFolderDataset` (nanotron) read them as their own.
-    public func exportDatatrove(outDir: String) throws -> (files: Int, documents: Int, tokens: Int) {
+    ///
+    /// datatrove's readers take every `*.ds` file of a folder, so a folder that already holds some
+    /// is refused (with `overwrite`, its `shard-*.ds*` files are removed first, and others still
+    /// refuse it), and a failed export removes the files it wrote.
+    public func exportDatatrove(outDir: String, overwrite: Bool = false) throws -> (files: Int, documents: Int, tokens: Int) {
+        let fm = FileManager.default
         do {
-            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         } catch {
             throw ShardError("\(outDir): cannot create the output directory: \(error.localizedDescription)")
         }
+        let existing = ((try? fm.contentsOfDirectory(atPath: outDir)) ?? []).filter { $0.hasSuffix(".ds") || $0.contains(".ds.") }
+        // with overwrite, an earlier export's own files go; anything else refuses the folder
+        if let f = existing.filter({ !overwrite || !$0.hasPrefix("shard-") }).sorted().first {
+            throw ShardError("\(outDir) already holds datatrove files (\(f)): datatrove would read them with the export" + (overwrite ? "" : "; pass --overwrite to replace an earlier export"))
+        }
+        for f in existing { unlink((outDir as NSString).appendingPathComponent(f)) }
+        var written: [String] = []
+        do {
+            return try writeDatatrove(outDir: outDir, written: &written)
+        } catch {
+            for p in written { unlink(p) }
+            throw error
+        }
+    }
+
+    private func writeDatatrove(outDir: String, written: inout [String]) throws -> (files: Int, documents: Int, tokens: Int) {
         let width = manifest.dtype.size
         var documents = 0, tokens = 0
         for (i, s) in manifest.shards.enumerated() {
             let idx = try index(shard: i)
-            let data = Array(FileManager.default.contents(atPath: path(s.file)) ?? Data())
+            let data = try shardBytes(i)
             let base = (outDir as NSString).appendingPathComponent(String(format: "shard-%05d.ds", i))
             let ds = try FDSink(path: base)
             var files = [ds]
@@ -266,9 +298,12 @@ extension ShardReader {
                 try index.write(ends)
                 let meta = try FDSink(path: base + ".metadata")
                 files.append(meta)
-                let name = manifest.tokenizer.path.isEmpty ? manifest.tokenizer.name : manifest.tokenizer.path
+                // datatrove splits the first line at "|"
+                let name = (manifest.tokenizer.path.isEmpty ? manifest.tokenizer.name : manifest.tokenizer.path)
+                    .replacingOccurrences(of: "|", with: "_")
                 try meta.write(Array("\(name)|\(width)\n\(count)\n\(Self.humanizeMetric(count, unit: "T"))".utf8))
                 for f in files { try f.finish() }
+                written += [base, base + ".index", base + ".metadata"]
                 documents += idx.documents
                 tokens += count
             } catch {
@@ -294,10 +329,19 @@ extension ShardReader {
     /// ("3.63 MT", "137 kT", "42.0 T"), for datatrove's metadata files.
     static func humanizeMetric(_ value: Int, unit: String) -> String {
         let v = Double(value)
-        let exponent = value == 0 ? 0 : Int((log10(abs(v))).rounded(.down))
-        let scaled = v / pow(10, Double(exponent / 3 * 3))
+        var exponent = value == 0 ? 0 : Int((log10(abs(v))).rounded(.down))
+        func scaled() -> (Double, Int) {
+            (v / pow(10, Double(exponent / 3 * 3)), max(0, 3 - exponent % 3 - 1))
+        }
+        var (s, digits) = scaled()
+        // rounding to the shown digits can carry into the next power of ten (999,999 is
+        // "1.00 MT", 9,999 "10.0 kT"), as humanize checks too
+        let shown = (s * pow(10, Double(digits))).rounded() / pow(10, Double(digits))
+        if shown >= pow(10, Double(exponent % 3 + 1)) {
+            exponent += 1
+            (s, digits) = scaled()
+        }
         let ordinal = exponent >= 3 ? String(Array("kMGTPEZYRQ")[exponent / 3 - 1]) : ""
-        let digits = max(0, 3 - exponent % 3 - 1)
-        return String(format: "%.\(digits)f", scaled) + " " + ordinal + unit
+        return String(format: "%.\(digits)f", s) + " " + ordinal + unit
     }
 }

@@ -293,6 +293,29 @@ struct TokenizeTests {
         }
     }
 
+    @Test("export-datatrove refuses a folder with other .ds files, replaces its own with --overwrite, and leaves nothing when a shard is missing")
+    func datatroveExportFolder() throws {
+        let (dir, r) = try tokenize(["--tokens-per-shard", "30000"], inputs: [CLI.fixture("sample/en.jsonl")])
+        #expect(r.status == 0)
+        let out = try CLI.tempDir().appendingPathComponent("dt")
+        #expect(try CLI.run(["shards", "export-datatrove", dir.path, "-o", out.path]).status == 0)
+        let again = try CLI.run(["shards", "export-datatrove", dir.path, "-o", out.path])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already holds datatrove files (shard-00000.ds)"))
+        #expect(try CLI.run(["shards", "export-datatrove", dir.path, "-o", out.path, "--overwrite"]).status == 0)
+        try Data().write(to: out.appendingPathComponent("other.ds"))
+        let other = try CLI.run(["shards", "export-datatrove", dir.path, "-o", out.path, "--overwrite"])
+        #expect(other.status == 2 && other.stderr.contains("(other.ds)"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("shard-00000.ds").path))  // not removed
+        // a shard file gone: a clear error, and no partial export
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("shard-00001.tok.zst"))
+        let fresh = try CLI.tempDir().appendingPathComponent("dt2")
+        let missing = try CLI.run(["shards", "export-datatrove", dir.path, "-o", fresh.path])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("shard-00001.tok.zst: missing"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fresh.path).isEmpty)
+    }
+
     @Test("special-token strings are plain text unless --allow-special")
     func specials() throws {
         let dir = try CLI.tempDir()

@@ -19,9 +19,10 @@ DEV=$LANGID_DATA/dev.jsonl
 # configuration once, best of 3 rounds), so that the machine's speed changes over the minutes the
 # runs take hit llmdata and the peers alike.
 one_llmdata() {  # wall seconds of one run
-  local s=$(date +%s.%N)
-  "$LLMDATA_BIN" langid --quiet --min-score 0 "$@" > /dev/null
-  local e=$(date +%s.%N)
+  local s e
+  s=$(date +%s.%N)
+  "$LLMDATA_BIN" langid --quiet --min-score 0 "$@" > /dev/null || return 1
+  e=$(date +%s.%N)
   echo "$e - $s" | bc -l
 }
 one_ident() {  # identification-only seconds of one run
@@ -50,11 +51,12 @@ for f in "$W/short.jsonl" "$W/docs2k.jsonl"; do
   mb=$(echo "$(stat -c %s "$f") / 1000000" | bc -l)
   tl="" tl2="" tf="" tc="" ti=""
   for _ in 1 2 3; do
-    tl=$(min "$tl" "$(one_llmdata --jobs 1 "$f")")
-    tc=$(min "$tc" "$(one_peer cld2 "$f")")
-    tf=$(min "$tf" "$(one_peer fasttext "$f")")
-    ti=$(min "$ti" "$(one_ident "$f")")
-    tl2=$(min "$tl2" "$(one_llmdata --jobs 2 "$f")")
+    # one assignment per run, so that a failing run stops the script (set -e) instead of timing
+    t=$(one_llmdata --jobs 1 "$f"); tl=$(min "$tl" "$t")
+    t=$(one_peer cld2 "$f"); tc=$(min "$tc" "$t")
+    t=$(one_peer fasttext "$f"); tf=$(min "$tf" "$t")
+    t=$(one_ident "$f"); ti=$(min "$ti" "$t")
+    t=$(one_llmdata --jobs 2 "$f"); tl2=$(min "$tl2" "$t")
   done
   printf "%-12s %8.1f %12.1f %12.1f %12.1f %9.1fx %9.1fx %14.1f %12.1f %9.1fx %9.1fx\n" "$(basename "$f" .jsonl)" "$mb" \
     "$(echo "$mb/$tl" | bc -l)" "$(echo "$mb/$tf" | bc -l)" "$(echo "$mb/$tc" | bc -l)" \

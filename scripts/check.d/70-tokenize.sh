@@ -36,11 +36,15 @@ PY
 for p in llama3 qwen2; do
   "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken fixtures/tokenize/gpt2.tiktoken --pattern $p --allow-special "$work/specials-$p.jsonl"
 done
-# more than 65,536 ids (uint32 shards): 100,300 synthetic ranks (every byte, byte pair, then triples)
+# more than 65,536 ids (uint32 shards): 100,300 synthetic ranks: every byte, 34,508 byte triples,
+# the byte pairs that are not both ASCII, then the 16,384 ASCII pairs, so that the pieces of the
+# English text come out as ids above 65,535
 "$PY" - "$work/big.tiktoken" <<'PY'
 import base64, itertools, sys
-toks = itertools.chain(([b] for b in range(256)), itertools.product(range(256), repeat=2), itertools.product(range(256), repeat=3))
-open(sys.argv[1], "w").writelines(f"{base64.b64encode(bytes(t)).decode()} {r}\n" for r, t in zip(range(100_300), toks))
+pairs = list(itertools.product(range(256), repeat=2))
+toks = itertools.chain(([b] for b in range(256)), itertools.islice(itertools.product(range(256), repeat=3), 34_508),
+                       [p for p in pairs if max(p) >= 128], [p for p in pairs if max(p) < 128])
+open(sys.argv[1], "w").writelines(f"{base64.b64encode(bytes(t)).decode()} {r}\n" for r, t in enumerate(toks))
 PY
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken "$work/big.tiktoken" --pattern gpt2 fixtures/sample/en.jsonl fixtures/normalize/cjk.jsonl
 "$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null

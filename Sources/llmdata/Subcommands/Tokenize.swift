@@ -162,11 +162,12 @@ struct Shards: ParsableCommand {
             abstract: "Write datatrove's tokenized files (.ds, .ds.index, .ds.metadata; one per shard) for its merger and nanotron's loader.")
         @Argument(help: "Shard directory.") var dir: String
         @Option(name: [.short, .customLong("output")], help: "Output directory.") var output: String
+        @Flag(help: "Replace an earlier export's shard-*.ds files in the output directory.") var overwrite = false
 
         func run() throws {
             do {
                 let reader = try ShardReader(dir: dir)
-                let (f, d, t) = try reader.exportDatatrove(outDir: output)
+                let (f, d, t) = try reader.exportDatatrove(outDir: output, overwrite: overwrite)
                 print("\(output): \(f) .ds file(s), \(d) documents, \(t) tokens, \(reader.manifest.dtype.size) bytes per token")
             } catch { throw Shards.fail(error) }
         }
