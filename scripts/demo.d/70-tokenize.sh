@@ -11,4 +11,4 @@ echo "== tokenize: $in -> $DEMO_OUT/shards (GPT-2 ranks, uint16, EOS after each 
 echo "   document 0 decoded back, first 120 bytes:"
 "$LLMDATA_BIN" shards decode "$DEMO_OUT/shards" --doc 0 | head -c 120 | sed 's/^/     /'; echo
 "$LLMDATA_BIN" shards export-megatron "$DEMO_OUT/shards" -o "$DEMO_OUT/megatron/sample" | sed 's/^/   /'
-"$LLMDATA_BIN" shards export-datatrove "$DEMO_OUT/shards" -o "$DEMO_OUT/datatrove" | sed 's/^/   /'
+"$LLMDATA_BIN" shards export-datatrove "$DEMO_OUT/shards" -o "$DEMO_OUT/datatrove" --overwrite | sed 's/^/   /'
