@@ -82,7 +82,7 @@ public func resolveBOS(_ spec: String?, model: BPEModel) throws -> Int? {
 func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? {
     if spec == "none" { return nil }
     if let id = model.specials[spec] { return Int(id) }
-    let limit = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
+    let limit = model.idCount
     if let n = Int(spec), n >= 0, n < limit { return n }
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
     throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
@@ -177,8 +177,7 @@ public enum TokenizeRunner {
                 // every document with it; say so rather than differ silently
                 Diagnostics.warning(stage: "tokenize", "the tokenizer's post-processor puts \(lead) before every text (HF's encode); no token is written before documents unless --bos \"\(lead)\" (--bos none silences this)")
             }
-            let vocab = max(model.vocabSize, Int(model.specials.values.max() ?? 0) + 1)
-            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: vocab, eosID: eos, bosID: bos, tokenizer: info,
+            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: model.idCount, eosID: eos, bosID: bos, tokenizer: info,
                                                              options: options.shards, overwrite: options.overwrite)
             writer = w
             var discarded = (documents: 0, tokens: 0)

@@ -26,6 +26,8 @@ public final class BPEModel: @unchecked Sendable {
     /// A normalizer to apply before splitting (`NFC` for Qwen2-style files), or nil.
     public let normalizer: String?
     public var vocabSize: Int { tokenBytes.count }
+    /// Ids the tokenizer can produce: the vocabulary, and special tokens numbered beyond it.
+    public var idCount: Int { max(vocabSize, Int(specials.values.max() ?? 0) + 1) }
     /// The pattern a tiktoken ranks file was loaded with (given or inferred).
     public let tiktokenPattern: TiktokenPattern?
     /// The special token a tokenizer.json's post-processor puts before every text

@@ -26,6 +26,25 @@ struct TokenizeTests {
         #expect(r.status == 0, "\(r.stderr)")
     }
 
+    /// The ids of document `doc` as `shards decode --ids` prints them.
+    func decodedIDs(_ dir: URL, doc: Int = 0) throws -> [String] {
+        try CLI.run(["shards", "decode", dir.path, "--doc", String(doc), "--ids"]).out.split(separator: " ")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// A copy of `tokenizer` at `to` with added tokens that are not special (`extra` overrides
+    /// their fields).
+    func addTokens(_ tokens: [(Int, String)], to tokenizer: URL, writingTo out: URL, extra: [String: Any] = [:]) throws {
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tokenizer)) as! [String: Any]
+        var added = root["added_tokens"] as! [[String: Any]]
+        for (id, content) in tokens {
+            added.append(["id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
+                          "normalized": false, "special": false].merging(extra) { $1 })
+        }
+        root["added_tokens"] = added
+        try JSONSerialization.data(withJSONObject: root).write(to: out)
+    }
+
     @Test("every record decodes back to its text")
     func roundTrip() throws {
         let (dir, r) = try tokenize(["--tokens-per-shard", "50000", "--frame-tokens", "3000", "--batch-bytes", "65536"])
@@ -136,13 +155,8 @@ struct TokenizeTests {
         let tj = dir.appendingPathComponent("tokenizer.json")
         try trainTokenizer(at: tj, vocabSize: 400)
         func withAdded(_ extra: [String: Any], name: String) throws -> String {
-            var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
-            var added = root["added_tokens"] as! [[String: Any]]
-            added.append(["id": 400, "content": "<think>", "single_word": false, "lstrip": false, "rstrip": false,
-                          "normalized": false, "special": false].merging(extra) { $1 })
-            root["added_tokens"] = added
             let out = dir.appendingPathComponent(name)
-            try JSONSerialization.data(withJSONObject: root).write(to: out)
+            try addTokens([(400, "<think>")], to: tj, writingTo: out, extra: extra)
             return out.path
         }
         let path = try withAdded([:], name: "added.json")
@@ -152,8 +166,7 @@ struct TokenizeTests {
             let out = dir.appendingPathComponent("shards-\(extra.count)")
             let r = try CLI.run(["tokenize", f.path, "--tokenizer", path, "-o", out.path, "--quiet", "--eos", "none"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
-            return try CLI.run(["shards", "decode", out.path, "--doc", "0", "--ids"]).out.split(separator: " ")
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            return try decodedIDs(out)
         }
         let plain = try ids([])
         #expect(plain.contains("400"))
@@ -172,20 +185,12 @@ struct TokenizeTests {
         let dir = try CLI.tempDir()
         let tj = dir.appendingPathComponent("tokenizer.json")
         try trainTokenizer(at: tj, vocabSize: 400)
-        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: tj)) as! [String: Any]
-        var added = root["added_tokens"] as! [[String: Any]]
-        for (id, content) in [(400, "<t>"), (401, "<t>x"), (402, "q")] {
-            added.append(["id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
-                          "normalized": false, "special": false])
-        }
-        root["added_tokens"] = added
-        try JSONSerialization.data(withJSONObject: root).write(to: tj)
+        try addTokens([(400, "<t>"), (401, "<t>x"), (402, "q")], to: tj, writingTo: tj)
         let f = dir.appendingPathComponent("s.jsonl")
         try "{\"text\":\"<t>x<t>y <t q<t>\"}\n".write(to: f, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("s")
         #expect(try CLI.run(["tokenize", f.path, "--tokenizer", tj.path, "-o", out.path, "--quiet", "--eos", "none"]).status == 0)
-        let ids = try CLI.run(["shards", "decode", out.path, "--doc", "0", "--ids"]).out.split(separator: " ")
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let ids = try decodedIDs(out)
         // <t>x, then <t>, y, " <t" as text, then " ", q, <t> last
         #expect(ids.first == "401")
         #expect(ids.filter { $0 == "400" }.count == 2 && ids.last == "400")
