@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C shims over system libraries. ICU headers stay private to CICUShim (see docs/design-notes.md).
@@ -52,12 +53,16 @@ let package = Package(
 
         .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
 
+        // `llmdata run`: a recipe's stages as one resumable run with provenance.
+        .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenize"], swiftSettings: fast),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter", "LLMDataRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 

@@ -4,7 +4,7 @@ import LLMDataCore
 /// `llmdata bpe pretokenize`: each record's pieces as one JSON array per line, in input order
 /// (one thread). Used by scripts/check.d to compare with Python's `regex` module.
 public enum PretokenizeDump {
-    final class Visitor: RecordVisitor {
+    final class Visitor: RecordWorker {
         let splitter: PreTokenizer.Splitter
         var out: [UInt8] = []
         let sink: ByteSink
@@ -13,7 +13,7 @@ public enum PretokenizeDump {
             splitter = pre.makeSplitter()
             self.sink = sink
         }
-        func visit(_ doc: inout Document) {
+        func process(_ doc: inout Document) -> Verdict {
             out.append(UInt8(ascii: "["))
             var first = true
             doc.withText { t in
@@ -27,6 +27,7 @@ public enum PretokenizeDump {
             }
             out.append(contentsOf: "]\n".utf8)
             if out.count > 1 << 20 { flush() }
+            return .keep
         }
         func flush() {
             do { try sink.write(out) } catch { failure = error }

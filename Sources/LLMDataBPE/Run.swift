@@ -3,7 +3,7 @@ import Foundation
 import LLMDataCore
 
 /// Counts pre-tokenized words in records; one per worker thread.
-final class WordCountVisitor: RecordVisitor {
+final class WordCountVisitor: RecordWorker {
     let counts = WordCounts(capacity: 1 << 16)
     let splitter: PreTokenizer.Splitter
     let shardIndex: Int
@@ -18,8 +18,8 @@ final class WordCountVisitor: RecordVisitor {
         self.byRecord = byRecord
     }
 
-    func visit(_ doc: inout Document) {
-        if byRecord && (doc.fileIndex + doc.line) % shardCount != shardIndex { return }
+    func process(_ doc: inout Document) -> Verdict {
+        if byRecord && (doc.fileIndex + doc.line) % shardCount != shardIndex { return .keep }
         let table = counts
         doc.withText { t in
             do {
@@ -28,6 +28,7 @@ final class WordCountVisitor: RecordVisitor {
                 if failure == nil { failure = "record \(doc.id): \(error)" }
             }
         }
+        return .keep
     }
 }
 
@@ -39,7 +40,7 @@ public struct CountOptions: Sendable {
     public var shardCount = 1
     /// Reader batch size when the reader options keep the core's default: small batches keep the
     /// bytes in flight (a few batches per thread) low.
-    public var chunkBytes = 256 << 10
+    public var batchBytes = 256 << 10
     public var strict = false
     public var quiet = false
     public var maxWarnings = 100
@@ -73,7 +74,7 @@ public enum BPECounting {
         }
         var reader = reader
         // 256 KB batches unless --batch-bytes chose another size
-        if reader.chunkBytes == ReaderOptions().chunkBytes { reader.chunkBytes = options.chunkBytes }
+        if reader.batchBytes == ReaderOptions().batchBytes { reader.batchBytes = options.batchBytes }
         let (visitors, stats) = try RecordScanner.scan(files: files, reader: reader, jobs: options.jobs, stageName: "bpe",
                                                        strict: options.strict, quiet: options.quiet, maxWarnings: options.maxWarnings) {
             WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)

@@ -13,8 +13,42 @@ public struct RunStats: Sendable {
     public var counters = Counters()
     public var filesProcessed = 0
     public var filesSkipped = 0
+    /// CPU seconds the stage's workers spent on its records (summed over threads; a chain's
+    /// stages are timed apart).
+    public var cpuSeconds = 0.0
 
     public init() {}
+
+    /// Every field, for a resumable run's per-file records (`init(json:)` reads it back).
+    public var jsonValue: JSONValue {
+        func obj(_ d: [String: Int]) -> JSONValue { .object(d.keys.sorted().map { ($0, .int(d[$0]!)) }) }
+        return .object([
+            ("records_in", .int(recordsIn)), ("records_out", .int(recordsOut)),
+            ("bytes_in", .int(bytesIn)), ("bytes_out", .int(bytesOut)),
+            ("dropped", obj(dropped)), ("rejected", obj(rejected)), ("counters", obj(counters.values)),
+            ("files_processed", .int(filesProcessed)), ("files_skipped", .int(filesSkipped)),
+            ("cpu_seconds", .double(cpuSeconds)),
+        ])
+    }
+
+    public init(json o: [String: Any]) {
+        func int(_ k: String) -> Int { (o[k] as? NSNumber)?.intValue ?? 0 }
+        func dict(_ k: String) -> [String: Int] {
+            var d: [String: Int] = [:]
+            for (key, v) in (o[k] as? [String: Any]) ?? [:] { d[key] = (v as? NSNumber)?.intValue ?? 0 }
+            return d
+        }
+        recordsIn = int("records_in")
+        recordsOut = int("records_out")
+        bytesIn = int("bytes_in")
+        bytesOut = int("bytes_out")
+        dropped = dict("dropped")
+        rejected = dict("rejected")
+        for (k, v) in dict("counters") { counters.add(k, v) }
+        filesProcessed = int("files_processed")
+        filesSkipped = int("files_skipped")
+        cpuSeconds = (o["cpu_seconds"] as? NSNumber)?.doubleValue ?? 0
+    }
 
     public mutating func merge(_ o: RunStats) {
         recordsIn += o.recordsIn
@@ -26,6 +60,7 @@ public struct RunStats: Sendable {
         counters.merge(o.counters)
         filesProcessed += o.filesProcessed
         filesSkipped += o.filesSkipped
+        cpuSeconds += o.cpuSeconds
     }
 
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
@@ -53,40 +88,6 @@ public struct RunStats: Sendable {
         ]
         fields.append(contentsOf: extra)
         return JSONValue.object(fields).serialized + "\n"
-    }
-}
-
-/// A one-line progress display on stderr, redrawn at most every half second.
-final class Progress {
-    let stage: String
-    let enabled: Bool
-    var last = 0.0
-    let start: Double
-    var drawn = false
-
-    init(stage: String, enabled: Bool) {
-        self.stage = stage
-        self.enabled = enabled
-        start = Clock.now()
-    }
-
-    func update(_ s: RunStats, force: Bool = false) {
-        guard enabled else { return }
-        let now = Clock.now()
-        if !force && now - last < 0.5 { return }
-        last = now
-        let secs = max(now - start, 1e-9)
-        let mb = Double(s.bytesIn) / 1e6
-        let line = String(format: "\r\u{1B}[K%@: %d records in, %d out, %d rejected, %.1f MB, %.1f MB/s",
-                          stage, s.recordsIn, s.recordsOut, s.rejectedTotal, mb, mb / secs)
-        Diagnostics.write(line)
-        drawn = true
-    }
-
-    func finish(_ s: RunStats) {
-        guard enabled else { return }
-        update(s, force: true)
-        if drawn { Diagnostics.write("\n") }
     }
 }
 

@@ -22,15 +22,16 @@ public enum MinHashBench {
         public var seconds: Double { signatureSeconds + lshSeconds }
     }
 
-    final class KeyVisitor: BatchVisitor {
+    final class KeyVisitor: RecordWorker {
         let keys: KeyNormalizer
         var batch: [(UInt64, String, [UInt8])] = []
         init(options: DedupOptions) throws { keys = try KeyNormalizer(options: options.key) }
-        func visit(_ doc: inout Document) {
+        func process(_ doc: inout Document) -> Verdict {
             doc.withText { keys.normalize($0) }
             batch.append((position(doc), doc.id, keys.key))
+            return .keep
         }
-        func finishBatch() -> [(UInt64, String, [UInt8])] {
+        func finishBatch(_ counters: inout Counters) -> [(UInt64, String, [UInt8])] {
             defer { batch = [] }
             return batch
         }

@@ -34,7 +34,7 @@ struct BatchFacts {
 }
 
 /// Pass 1 visitor: keys and hashes (exact), signatures (minhash) or line hashes (lines).
-final class FactsVisitor: BatchVisitor {
+final class FactsVisitor: RecordWorker {
     let options: DedupOptions
     let keys: KeyNormalizer
     let hasher: MinHasher?
@@ -47,7 +47,7 @@ final class FactsVisitor: BatchVisitor {
         hasher = options.mode == .minhash ? MinHasher(options: options.minhash) : nil
     }
 
-    func visit(_ doc: inout Document) {
+    func process(_ doc: inout Document) -> Verdict {
         facts.positions.append(position(doc))
         facts.ids.append(doc.id)
         switch options.mode {
@@ -69,9 +69,10 @@ final class FactsVisitor: BatchVisitor {
             }
             facts.lineCounts.append(seen.count)
         }
+        return .keep
     }
 
-    func finishBatch() -> BatchFacts {
+    func finishBatch(_ counters: inout Counters) -> BatchFacts {
         defer { facts = BatchFacts() }
         return facts
     }
@@ -95,7 +96,7 @@ func forEachLine(_ t: UnsafeBufferPointer<UInt8>, minBytes: Int, _ body: (UInt64
 }
 
 /// The decisions of pass 1.
-final class Decisions: @unchecked Sendable {
+public final class Decisions: @unchecked Sendable {
     /// Removed records: position → id of the record kept in their place.
     var removed: [UInt64: String] = [:]
     /// Records whose cluster has duplicates (kept ones included): position → cluster id.
@@ -135,12 +136,28 @@ final class Decisions: @unchecked Sendable {
 }
 
 /// Pass 2: keep or drop by the decisions; annotate metadata.dedup; rewrite text in lines mode.
-struct ApplyStage: RecordStage {
-    let name = "dedup"
+public struct ApplyStage: RecordStage {
+    public let name = "dedup"
     let options: DedupOptions
     let decisions: Decisions
+    /// When the decisions were made (seconds since the stage started), for the stats.
+    var decideSeconds = 0.0
 
-    final class Worker: RecordWorker {
+    public init(options: DedupOptions, decisions: Decisions, decideSeconds: Double) {
+        self.options = options
+        self.decisions = decisions
+        self.decideSeconds = decideSeconds
+    }
+
+    public func extraStats() -> [(String, JSONValue)] {
+        [("decide_seconds", .double((decideSeconds * 1000).rounded() / 1000)),
+         ("clusters", .int(decisions.clusters)),
+         ("candidate_pairs", .int(decisions.candidatePairs)),
+         ("verified_pairs", .int(decisions.verifiedPairs)),
+         ("boilerplate_lines", .int(decisions.boilerplate.count))]
+    }
+
+    public final class Worker: RecordWorker {
         let options: DedupOptions
         let decisions: Decisions
         let keys: KeyNormalizer
@@ -151,7 +168,7 @@ struct ApplyStage: RecordStage {
             keys = try KeyNormalizer(options: s.options.key)
         }
 
-        func process(_ doc: inout Document) -> Verdict {
+        public func process(_ doc: inout Document) -> Verdict {
             let pos = position(doc)
             switch options.mode {
             case .exact:
@@ -210,65 +227,131 @@ struct ApplyStage: RecordStage {
         }
     }
 
-    func makeWorker() throws -> RecordWorker { try Worker(self) }
+    public func makeWorker() throws -> Worker { try Worker(self) }
 }
 
 /// `--mode exact` in one pass: whether a record is the first with its key depends only on the
-/// records before it, so workers hash and write every record as kept (metadata.dedup with its
-/// own id as cluster) and the writer thread, in input order, turns later copies into drops
-/// (OrderedStage). The output is byte for byte what the two-pass version wrote.
-final class ExactStage: OrderedStage, @unchecked Sendable {
-    let name = "dedup"
+/// records before it, so workers hash every record and annotate it as kept (metadata.dedup with
+/// its own id as cluster), and `resolve`, called for each batch in input order, turns later
+/// copies into drops. The output is byte for byte what the two-pass version wrote.
+public final class ExactStage: RecordStage, @unchecked Sendable {
+    public let name = "dedup"
     let options: DedupOptions
-    /// Writer thread only: key hash → id of the first record with it.
+    let started = Clock.now()
+    /// `resolve` only (batches in order): key hash → id of the first record with it.
     var first: [HashKey: String] = [:]
     var keptWithCopies = Set<String>()
+    /// With `journaling`: per input file, the keys first seen in it and the kept ids that gained
+    /// their first copy in it (a resumable run saves them with the file's outputs).
+    var journal: [Int: (first: [(HashKey, String)], copies: [String])] = [:]
+    let journalLock = NSLock()
+    public var journaling = false
 
-    init(options: DedupOptions) { self.options = options }
+    public init(options: DedupOptions) { self.options = options }
 
-    final class Worker: BatchPayloadWorker {
+    public final class Worker: RecordWorker {
         let keys: KeyNormalizer
-        var lines: [Int] = []
         var ids: [String] = []
         var hashes: [(UInt64, UInt64)] = []
+        var fileIndex = 0
 
         init(options: DedupOptions) throws { keys = try KeyNormalizer(options: options.key) }
 
-        func process(_ doc: inout Document) -> Verdict {
+        public func process(_ doc: inout Document) -> Verdict {
+            fileIndex = doc.fileIndex
             doc.withText { keys.normalize($0) }
             let h = keys.hash128()
-            lines.append(doc.line)
             ids.append(doc.id)
             hashes.append(h)
             doc.setMetadata("dedup", .object([("hash", .string(hex128(h))), ("cluster", .string(doc.id))]))
             return .keep
         }
 
-        func finishBatch() -> Any {
+        public func finishBatch(_ counters: inout Counters) -> (Int, [String], [(UInt64, UInt64)]) {
             defer {
-                lines.removeAll(keepingCapacity: true)
                 ids.removeAll(keepingCapacity: true)
                 hashes.removeAll(keepingCapacity: true)
             }
-            return (lines, ids, hashes)
+            return (fileIndex, ids, hashes)
         }
     }
 
-    func makeWorker() throws -> RecordWorker { try Worker(options: options) }
+    public func makeWorker() throws -> Worker { try Worker(options: options) }
 
-    func resolve(_ payload: Any) -> [(line: Int, verdict: Verdict)] {
-        let (lines, ids, hashes) = payload as! ([Int], [String], [(UInt64, UInt64)])
-        var drops: [(line: Int, verdict: Verdict)] = []
-        for k in 0..<lines.count {
+    public var isOrdered: Bool { true }
+
+    public func resolve(_ batch: (Int, [String], [(UInt64, UInt64)])) -> [(index: Int, verdict: Verdict)] {
+        let (file, ids, hashes) = batch
+        var drops: [(index: Int, verdict: Verdict)] = []
+        var newFirst: [(HashKey, String)] = []
+        var newCopies: [String] = []
+        for k in 0..<ids.count {
             let key = HashKey(a: hashes[k].0, b: hashes[k].1)
             if let kept = first[key] {
-                keptWithCopies.insert(kept)
-                drops.append((lines[k], .drop(reason: "dedup:exact", annotation: ("dedup", .object([("hash", .string(hex128(hashes[k]))), ("cluster", .string(kept))])))))
+                if keptWithCopies.insert(kept).inserted && journaling { newCopies.append(kept) }
+                drops.append((k, .drop(reason: "dedup:exact", annotation: ("dedup", .object([("hash", .string(hex128(hashes[k]))), ("cluster", .string(kept))])))))
             } else {
                 first[key] = ids[k]
+                if journaling { newFirst.append((key, ids[k])) }
             }
         }
+        if journaling && !(newFirst.isEmpty && newCopies.isEmpty) {
+            journalLock.lock()
+            journal[file, default: ([], [])].first += newFirst
+            journal[file, default: ([], [])].copies += newCopies
+            journalLock.unlock()
+        }
         return drops
+    }
+
+    /// The journal of input file `file` as bytes (and forgets it): per entry the key's 16 bytes,
+    /// the id's length (4 bytes) and UTF-8, then the copies' ids the same way; all little-endian.
+    public func takeJournal(file: Int) -> [UInt8] {
+        journalLock.lock()
+        let j = journal.removeValue(forKey: file) ?? ([], [])
+        journalLock.unlock()
+        var out: [UInt8] = []
+        func str(_ s: String) {
+            let u = Array(s.utf8)
+            appendLE(UInt32(u.count), &out)
+            out += u
+        }
+        appendLE(UInt64(j.first.count), &out)
+        for (k, id) in j.first {
+            appendLE(k.a, &out)
+            appendLE(k.b, &out)
+            str(id)
+        }
+        appendLE(UInt64(j.copies.count), &out)
+        for id in j.copies { str(id) }
+        return out
+    }
+
+    /// Replays a journal from `takeJournal` (files in input order, before any batch runs).
+    public func restore(journal bytes: [UInt8]) throws {
+        var p = 0
+        func need(_ n: Int) throws { if p + n > bytes.count { throw LLMDataError("dedup journal is truncated") } }
+        func str() throws -> String {
+            try need(4)
+            let n = Int(readLE(bytes, &p, UInt32.self))
+            try need(n)
+            defer { p += n }
+            return String(decoding: bytes[p..<(p + n)], as: UTF8.self)
+        }
+        try need(8)
+        for _ in 0..<readLE(bytes, &p, UInt64.self) {
+            try need(16)
+            let a = readLE(bytes, &p, UInt64.self), b = readLE(bytes, &p, UInt64.self)
+            first[HashKey(a: a, b: b)] = try str()
+        }
+        try need(8)
+        for _ in 0..<readLE(bytes, &p, UInt64.self) { keptWithCopies.insert(try str()) }
+    }
+
+    public func extraStats() -> [(String, JSONValue)] {
+        [("decide_seconds", .double(((Clock.now() - started) * 1000).rounded() / 1000)),
+         ("clusters", .int(keptWithCopies.count)), ("candidate_pairs", .int(0)),
+         ("verified_pairs", .int(0)), ("boilerplate_lines", .int(0))]
     }
 }
 
@@ -286,17 +369,11 @@ public enum DedupRunner {
                 var r = run
                 r.overwrite = true  // as the two-pass version: every input is read and written
                 r.startedAt = start
-                r.statsExtraAtEnd = {
-                    [("decide_seconds", .double(((Clock.now() - start) * 1000).rounded() / 1000)),
-                     ("clusters", .int(stage.keptWithCopies.count)), ("candidate_pairs", .int(0)),
-                     ("verified_pairs", .int(0)), ("boilerplate_lines", .int(0))]
-                }
-                return StageRunner.run(stage: stage, inputs: inputs, format: format, reader: reader, options: r)
+                return StageRunner.run(stage: stage, files: files, reader: reader, options: r)
             }
             // the other modes read their inputs twice: stdin is first copied to a temporary file
             var inputs = inputs
             var spoolDir: String?
-            var standIn: String?
             defer { if let d = spoolDir { try? FileManager.default.removeItem(atPath: d) } }
             if let stdin = files.first(where: { $0.path == "-" }) {
                 let (dir, path) = try spoolStdin(format: stdin.format)
@@ -305,22 +382,13 @@ public enum DedupRunner {
                 files = try InputDiscovery.discover(inputs, formatOverride: format).map {
                     $0.path == path ? $0.standingInForStdin() : $0
                 }
-                standIn = path
             }
             let decisions = try decide(files: files, reader: reader, options: options, run: run)
             var r = run
             r.overwrite = true  // pass 2 must see the same files as pass 1
             r.startedAt = start
-            r.stdinStandIn = standIn
-            r.statsExtra = [
-                ("decide_seconds", .double(((Clock.now() - start) * 1000).rounded() / 1000)),
-                ("clusters", .int(decisions.clusters)),
-                ("candidate_pairs", .int(decisions.candidatePairs)),
-                ("verified_pairs", .int(decisions.verifiedPairs)),
-                ("boilerplate_lines", .int(decisions.boilerplate.count)),
-            ]
-            return StageRunner.run(stage: ApplyStage(options: options, decisions: decisions), inputs: inputs, format: format,
-                                   reader: reader, options: r)
+            return StageRunner.run(stage: ApplyStage(options: options, decisions: decisions, decideSeconds: Clock.now() - start),
+                                   files: files, reader: reader, options: r)
         } catch let e as LLMDataError {
             Diagnostics.error(stage: "dedup", e.message, hint: e.hint)
             return e.exitCode
@@ -384,7 +452,7 @@ public enum DedupRunner {
     }
 
     /// Pass 1.
-    static func decide(files: [InputFile], reader: ReaderOptions, options: DedupOptions, run: RunOptions) throws -> Decisions {
+    public static func decide(files: [InputFile], reader: ReaderOptions, options: DedupOptions, run: RunOptions) throws -> Decisions {
         let d = Decisions()
         let perms = options.minhash.permutations
         // exact

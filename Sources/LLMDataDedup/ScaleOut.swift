@@ -214,7 +214,7 @@ public enum ScaleOut {
             o.mode = .minhash
             var r = run
             r.overwrite = true
-            return StageRunner.run(stage: ApplyStage(options: o, decisions: d), inputs: inputs, format: format, reader: reader, options: r)
+            return StageRunner.run(stage: ApplyStage(options: o, decisions: d, decideSeconds: 0), inputs: inputs, format: format, reader: reader, options: r)
         } catch let e as LLMDataError {
             Diagnostics.error(stage: "dedup apply", e.message, hint: e.hint)
             return e.exitCode

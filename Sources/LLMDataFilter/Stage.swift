@@ -16,7 +16,7 @@ public struct FilterStage: RecordStage {
 
     public init(options: FilterOptions) { self.options = options }
 
-    final class Worker: RecordWorker {
+    public final class Worker: RecordWorker {
         let o: FilterOptions
         let analysis = Analysis()
         let blocklist: Spam.Blocklist
@@ -31,7 +31,7 @@ public struct FilterStage: RecordStage {
             blocklist = Spam.Blocklist(Spam.defaultBlocklist + o.spam.blocklist)
         }
 
-        func process(_ doc: inout Document) -> Verdict {
+        public func process(_ doc: inout Document) -> Verdict {
             let language = o.language ?? doc.metadataString("language")
             doc.withText { analysis.load(utf8: $0, language: language) }
             if debugWords {
@@ -81,5 +81,5 @@ public struct FilterStage: RecordStage {
         }
     }
 
-    public func makeWorker() throws -> RecordWorker { Worker(options) }
+    public func makeWorker() throws -> Worker { Worker(options) }
 }

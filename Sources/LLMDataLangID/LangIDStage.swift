@@ -27,7 +27,7 @@ public struct LangIDStage: RecordStage {
         self.model = model
     }
 
-    public func makeWorker() throws -> RecordWorker {
+    public func makeWorker() throws -> LangIDWorker {
         LangIDWorker(options: options, identifier: LanguageIdentifier(model: model, sampleBytes: options.sampleBytes))
     }
 }
@@ -40,7 +40,7 @@ public final class LangIDWorker: RecordWorker {
     let identifier: LanguageIdentifier
     /// Records per language in the current batch, with their "language.<code>" counter keys;
     /// found by a linear search from the last language seen (Strings of a few bytes compare
-    /// without hashing), added to the batch's counters in `finishChunk`.
+    /// without hashing), added to the batch's counters in `finishBatch`.
     var languageCounts: [(language: String, key: String, count: Int)] = []
     var lastLanguage = 0
     /// The written form of each rounded score k/10000 (what `.double(rounded(x))` writes),
@@ -66,7 +66,7 @@ public final class LangIDWorker: RecordWorker {
         languageCounts[lastLanguage].count += 1
     }
 
-    public func finishChunk(_ counters: inout Counters) {
+    public func finishBatch(_ counters: inout Counters) {
         for i in languageCounts.indices where languageCounts[i].count > 0 {
             counters.add(languageCounts[i].key, languageCounts[i].count)
             languageCounts[i].count = 0

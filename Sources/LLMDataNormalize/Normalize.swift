@@ -35,7 +35,7 @@ public struct NormalizeStage: RecordStage {
 
     public init(options: NormalizeOptions) { self.options = options }
 
-    public func makeWorker() throws -> RecordWorker {
+    public func makeWorker() throws -> NormalizeWorker {
         try NormalizeWorker(options: options)
     }
 }

@@ -523,6 +523,29 @@ public final class ShardWriter {
         return manifest()
     }
 
+    /// Closes the shard being written (if any) at this batch boundary and returns the shards
+    /// closed since the last call: a resumable run commits them with the input file they came
+    /// from. No manifest is written.
+    public func cut() throws -> [Manifest.Shard] {
+        if sink != nil {
+            try closeShard()
+            shardIndex += 1
+        }
+        defer { cutAt = shards.count }
+        return Array(shards[cutAt...])
+    }
+    var cutAt = 0
+
+    /// Continues a shard set whose first shards (`committed`, from earlier `cut`s) are already
+    /// on disk: numbering and totals go on from them. Call before the first `add`.
+    public func resume(committed: [Manifest.Shard]) {
+        shards = committed
+        cutAt = committed.count
+        shardIndex = committed.count
+        totalDocuments = committed.reduce(0) { $0 + $1.documents }
+        totalTokens = committed.reduce(0) { $0 + $1.tokens }
+    }
+
     /// Removes the temporary files of an unfinished run.
     public func abort() {
         waitForOldFiles()

@@ -91,7 +91,7 @@ func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? 
 
 /// Encodes the records of a batch and packs them into compressed frames (or only counts tokens
 /// with `discard`).
-final class TokenizeVisitor: BatchVisitor {
+public final class TokenizeWorker: RecordWorker {
     let encoder: Encoder
     let frames: FrameEncoder?
     let eos: Bool
@@ -108,7 +108,7 @@ final class TokenizeVisitor: BatchVisitor {
         self.bos = bos.map { UInt32($0) }
     }
 
-    func visit(_ doc: inout Document) {
+    public func process(_ doc: inout Document) -> Verdict {
         tokens.removeAll(keepingCapacity: true)
         if let bos { tokens.append(bos) }  // the encoder appends after it
         doc.withText { encoder.encode($0, into: &tokens) }
@@ -117,9 +117,10 @@ final class TokenizeVisitor: BatchVisitor {
         }
         counted.documents += 1
         counted.tokens += tokens.count + (eos ? 1 : 0)
+        return .keep
     }
 
-    func finishBatch() -> (EncodedBatch, Int, Int) {
+    public func finishBatch(_ counters: inout Counters) -> (EncodedBatch, Int, Int) {
         defer { counted = (0, 0) }
         return (frames?.finishBatch() ?? EncodedBatch(), counted.documents, counted.tokens)
     }
@@ -150,51 +151,89 @@ final class CacheWarmer: @unchecked Sendable {
     func wait() { done.wait() }
 }
 
+/// The tokenize stage: a sink whose batch results (encoded frames, documents, tokens) go to a
+/// `ShardWriter` in input order. Loading the tokenizer happens here, before any input is read.
+public final class TokenizeStage: RecordStage, @unchecked Sendable {
+    public let name = "tokenize"
+    public let options: TokenizeOptions
+    public let model: BPEModel
+    public let info: Manifest.TokenizerInfo
+    public let eos: Int?
+    public let bos: Int?
+    /// Seconds spent loading the vocabulary.
+    public let loadSeconds: Double
+    let jobs: Int
+    var writer: ShardWriter?
+    var sharedCache: SharedPieceCache?
+    var privateCache: PieceCache?
+
+    public init(options: TokenizeOptions, jobs: Int, quiet: Bool) throws {
+        let start = Clock.now()
+        self.options = options
+        self.jobs = jobs
+        // The piece cache the encoders start with (shared at --jobs > 1, else the one encoder's
+        // own) is made and faulted in on another thread while this one loads the vocabulary: the
+        // first write to each of its huge pages otherwise costs the encoders ~20 ms (16 MiB) of
+        // page clearing in the middle of encoding, on cores that are busy by then.
+        let caches = CacheWarmer(shared: jobs > 1)
+        (model, info) = try loadModel(options)
+        // `load_seconds` ends here: a wait for the caches (a vocabulary that loads faster
+        // than they fault in) counts as encoding time, not as loading.
+        loadSeconds = Clock.now() - start
+        caches.wait()
+        sharedCache = caches.shared
+        privateCache = caches.private
+        eos = try resolveEOS(options.eos, model: model)
+        bos = try resolveBOS(options.bos, model: model)
+        if options.bos == nil, let lead = model.postProcessorBOS, !quiet {
+            // HF's encode(text) and Megatron's preprocess_data.py with this tokenizer start
+            // every document with it; say so rather than differ silently
+            Diagnostics.warning(stage: "tokenize", "the tokenizer's post-processor puts \(lead) before every text (HF's encode); no token is written before documents unless --bos \"\(lead)\" (--bos none silences this)")
+        }
+    }
+
+    /// The shard writer the workers' frame encoders belong to; call before the workers are made.
+    public func openWriter(dir: String, overwrite: Bool) throws -> ShardWriter {
+        let w = try ShardWriter(dir: dir, vocabSize: model.idCount, eosID: eos, bosID: bos, tokenizer: info,
+                                options: options.shards, overwrite: overwrite)
+        writer = w
+        return w
+    }
+
+    public func makeWorker() throws -> TokenizeWorker {
+        // With several workers, one piece cache for all of them (each would otherwise learn every
+        // common piece by itself); one worker keeps its private cache, which goes to the first.
+        defer { privateCache = nil }
+        return try TokenizeWorker(model: model, allowSpecial: options.allowSpecial,
+                                  frames: writer?.makeFrameEncoder(compress: jobs > 1), eos: eos != nil, bos: bos,
+                                  sharedCache: sharedCache, privateCache: privateCache)
+    }
+
+    /// The stats fields tokenize adds.
+    public func stats(documents: Int, tokens: Int, shards: Int, bytesIn: Int) -> [(String, JSONValue)] {
+        [("documents", .int(documents)), ("tokens", .int(tokens)),
+         ("shards", .int(shards)),
+         ("load_seconds", .double((loadSeconds * 1000).rounded() / 1000)),
+         ("bytes_per_token", .double(tokens > 0 ? (Double(bytesIn) / Double(tokens) * 1000).rounded() / 1000 : 0))]
+    }
+}
+
 public enum TokenizeRunner {
     /// `llmdata tokenize`: records → token shards in `outDir`.
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TokenizeOptions,
                            outDir: String, run: RunOptions) -> ExitCode {
         let start = Clock.now()
-        // Like every record stage: no mmap/munmap or heap trimming for the batches' buffers, which
-        // workers allocate and the writer frees (TLB shootdowns and page faults otherwise).
         tuneAllocator()
         var writer: ShardWriter?
-        // The piece cache the encoders start with (shared at --jobs > 1, else the one encoder's
-        // own) is made and faulted in on another thread while this one loads the vocabulary: the
-        // first write to each of its huge pages otherwise costs the encoders ~20 ms (16 MiB) of
-        // page clearing in the middle of encoding, on cores that are busy by then.
-        let caches = CacheWarmer(shared: run.jobs > 1)
         do {
-            let (model, info) = try loadModel(options)
-            // `load_seconds` ends here: a wait for the caches (a vocabulary that loads faster
-            // than they fault in) counts as encoding time, not as loading.
-            let loadSeconds = Clock.now() - start
-            caches.wait()
-            let eos = try resolveEOS(options.eos, model: model)
-            let bos = try resolveBOS(options.bos, model: model)
-            if options.bos == nil, let lead = model.postProcessorBOS, !run.quiet {
-                // HF's encode(text) and Megatron's preprocess_data.py with this tokenizer start
-                // every document with it; say so rather than differ silently
-                Diagnostics.warning(stage: "tokenize", "the tokenizer's post-processor puts \(lead) before every text (HF's encode); no token is written before documents unless --bos \"\(lead)\" (--bos none silences this)")
-            }
-            let w = options.discard ? nil : try ShardWriter(dir: outDir, vocabSize: model.idCount, eosID: eos, bosID: bos, tokenizer: info,
-                                                             options: options.shards, overwrite: options.overwrite)
+            let stage = try TokenizeStage(options: options, jobs: run.jobs, quiet: run.quiet)
+            let w = options.discard ? nil : try stage.openWriter(dir: outDir, overwrite: options.overwrite)
             writer = w
             var discarded = (documents: 0, tokens: 0)
-            // With several workers, one piece cache for all of them (each would otherwise learn
-            // every common piece by itself); one worker keeps its private cache.
-            let sharedCache = caches.shared
-            var privateCache = caches.private
             let files = try InputDiscovery.discover(inputs, formatOverride: format)
             let (_, stats) = try RecordScanner.scanOrdered(
                 files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
-                maxWarnings: run.maxWarnings,
-                make: {
-                    defer { privateCache = nil }  // the warm cache goes to the first encoder
-                    return try TokenizeVisitor(model: model, allowSpecial: options.allowSpecial,
-                                               frames: w?.makeFrameEncoder(compress: run.jobs > 1), eos: eos != nil, bos: bos,
-                                               sharedCache: sharedCache, privateCache: privateCache)
-                },
+                maxWarnings: run.maxWarnings, make: { try stage.makeWorker() },
                 consume: { result, _ in
                     let (batch, documents, tokens) = result
                     if let w {
@@ -214,15 +253,9 @@ public enum TokenizeRunner {
             if let sp = run.statsPath {
                 var s = stats
                 s.bytesOut = manifest?.shards.reduce(0) { $0 + $1.bytes } ?? 0
-                let json = s.json(stage: "tokenize", seconds: seconds, extra: [
-                    ("documents", .int(documents)), ("tokens", .int(tokenCount)),
-                    ("shards", .int(manifest?.shards.count ?? 0)),
-                    ("load_seconds", .double((loadSeconds * 1000).rounded() / 1000)),
-                    ("bytes_per_token", .double(tokenCount > 0 ? (Double(stats.bytesIn) / Double(tokenCount) * 1000).rounded() / 1000 : 0)),
-                ])
-                let sink = try openByteSink(path: sp)
-                try sink.write(Array(json.utf8))
-                try sink.finish()
+                try writeStats(s, stage: "tokenize", seconds: seconds,
+                               extra: stage.stats(documents: documents, tokens: tokenCount, shards: manifest?.shards.count ?? 0, bytesIn: stats.bytesIn),
+                               to: sp)
             }
             return .success
         } catch let e as LLMDataError {

@@ -11,7 +11,7 @@ struct LLMData: ParsableCommand {
         chain in shell pipelines: llmdata normalize in/ | llmdata … See docs/cli.md.
         """,
         version: "0.1.0",
-        subcommands: [Normalize.self, LangID.self, Filter.self, Dedup.self, BPE.self, Tokenize.self, Shards.self]
+        subcommands: [Normalize.self, LangID.self, Filter.self, Dedup.self, BPE.self, Tokenize.self, Shards.self, RunRecipe.self]
     )
 }
 

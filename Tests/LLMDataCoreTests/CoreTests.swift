@@ -41,16 +41,16 @@ struct CoreTests {
         }
     }
 
-    func readAll(_ content: [UInt8], name: String, chunkBytes: Int, readSize: Int, txtMode: TxtMode = .line) throws -> [(String, Int)] {
+    func readAll(_ content: [UInt8], name: String, batchBytes: Int, readSize: Int, txtMode: TxtMode = .line) throws -> [(String, Int)] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("core-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
         try Data(content).write(to: URL(fileURLWithPath: path))
         var opts = ReaderOptions()
-        opts.chunkBytes = chunkBytes
+        opts.batchBytes = batchBytes
         opts.txtMode = txtMode
         let files = try InputDiscovery.discover([path])
-        let r = ChunkReader(files: files, options: opts)
+        let r = BatchReader(files: files, options: opts)
         r.readSize = readSize
         var got: [(String, Int)] = []
         try r.run { c in
@@ -72,7 +72,7 @@ struct CoreTests {
             lines.append(body)
             content += body + (kind == 2 ? "\r\n" : "\n")
         }
-        let got = try readAll(Array(content.utf8), name: "a.jsonl", chunkBytes: sizes.0, readSize: sizes.1)
+        let got = try readAll(Array(content.utf8), name: "a.jsonl", batchBytes: sizes.0, readSize: sizes.1)
         #expect(got.map(\.0) == lines)
         // line numbers point at the real lines
         // (split bytes: "\r\n" is one Character in Swift)
@@ -83,11 +83,11 @@ struct CoreTests {
     @Test("paragraph mode and arrays split the same way whatever the batch and read sizes", arguments: [(1, 1), (5, 2), (1 << 20, 1 << 20)])
     func paragraphsAndArrays(sizes: (Int, Int)) throws {
         let text = "\n\nfirst para\nstill first\n\n\n second\n\nthird\n"
-        let paras = try readAll(Array(text.utf8), name: "p.txt", chunkBytes: sizes.0, readSize: sizes.1, txtMode: .paragraph)
+        let paras = try readAll(Array(text.utf8), name: "p.txt", batchBytes: sizes.0, readSize: sizes.1, txtMode: .paragraph)
         #expect(paras.map(\.0) == ["first para\nstill first", " second", "third"])
         #expect(paras.map(\.1) == [3, 7, 9])
         let arr = "[ {\"text\":\"a]\"},\n {\"text\":\"b\\\"}\", \"x\":[1,{\"y\":2}]} ,{\"text\":\"c\"}]"
-        let els = try readAll(Array(arr.utf8), name: "a.json", chunkBytes: sizes.0, readSize: sizes.1)
+        let els = try readAll(Array(arr.utf8), name: "a.json", batchBytes: sizes.0, readSize: sizes.1)
         #expect(els.map { $0.0.trimmingCharacters(in: .whitespaces) } == ["{\"text\":\"a]\"}", "{\"text\":\"b\\\"}\", \"x\":[1,{\"y\":2}]}", "{\"text\":\"c\"}"])
         #expect(els.map(\.1) == [1, 2, 2])
     }
@@ -127,7 +127,7 @@ struct AnnotateStage: RecordStage {
             return .keep
         }
     }
-    func makeWorker() throws -> RecordWorker { W() }
+    func makeWorker() throws -> W { W() }
 }
 
 @Suite("metadata")
@@ -161,10 +161,13 @@ struct MetadataTests {
     }
 }
 
-final class IDCollector: BatchVisitor {
+final class IDCollector: RecordWorker {
     var batch: [String] = []
-    func visit(_ doc: inout Document) { batch.append(doc.id) }
-    func finishBatch() -> [String] {
+    func process(_ doc: inout Document) -> Verdict {
+        batch.append(doc.id)
+        return .keep
+    }
+    func finishBatch(_ counters: inout Counters) -> [String] {
         defer { batch = [] }
         return batch
     }
@@ -181,7 +184,7 @@ struct ScanTests {
         try text.write(to: dir.appendingPathComponent("a.jsonl"), atomically: true, encoding: .utf8)
         try "{\"text\":\"tail\"}\n".write(to: dir.appendingPathComponent("b.jsonl"), atomically: true, encoding: .utf8)
         var reader = ReaderOptions()
-        reader.chunkBytes = 4096
+        reader.batchBytes = 4096
         let files = try InputDiscovery.discover([dir.path])
         for jobs in [1, 3] {
             var seen: [String] = []

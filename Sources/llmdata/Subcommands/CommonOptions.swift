@@ -35,7 +35,7 @@ struct InputOptions: ParsableArguments {
         r.txtMode = txtMode
         r.repairUTF8 = repairUTF8
         r.maxLineBytes = maxLineBytes
-        r.chunkBytes = max(1, batchBytes)
+        r.batchBytes = max(1, batchBytes)
         return r
     }
 }

@@ -47,7 +47,8 @@ struct Filter: ParsableCommand {
     @Option(name: .customLong("min-stop-words"), help: "gopher_quality.min_stop_words") var minStopWords: Int?
     @Option(name: .customLong("min-sentences"), help: "c4.min_num_sentences") var minSentences: Int?
 
-    func run() throws {
+    /// The stage these flags describe (also a recipe's `filter:`); bad values throw ValidationError.
+    func makeStage() throws -> FilterStage {
         var table: [String: Any] = [:]
         do {
             if let config { table = try FilterOptions.readConfig(path: config) }
@@ -73,7 +74,11 @@ struct Filter: ParsableCommand {
         }
         o.annotate = annotate
         o.language = language
-        try finish(StageRunner.run(stage: FilterStage(options: o), inputs: input.inputs, format: input.format,
+        return FilterStage(options: o)
+    }
+
+    func run() throws {
+        try finish(StageRunner.run(stage: makeStage(), inputs: input.inputs, format: input.format,
                                    reader: input.reader, options: runFlags.options))
     }
 }

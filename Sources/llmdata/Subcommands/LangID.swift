@@ -51,19 +51,14 @@ struct LangIDRun: ParsableCommand {
         if let m = minScore, !(m >= 0 && m <= 1) { throw ValidationError("--min-score must be within 0...1") }
     }
 
-    func run() throws {
-        let m: LangIDModel
-        do {
-            m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
-        } catch let e as LangIDError {
-            // A missing or unreadable model is an argument error (exit 2).
-            FileHandle.standardError.write(("llmdata: error: " + e.description + "\n").data(using: .utf8)!)
-            throw ArgumentParser.ExitCode(2)
-        }
+    /// The model and options these flags describe (also a recipe's `langid:`). A model that
+    /// cannot be read throws LangIDError; a bad --keep throws ValidationError.
+    func makeStage() throws -> LangIDStage {
+        let m = try model.map { try LangIDModel(path: $0) } ?? LangIDModel.shipped()
         var o = LangIDOptions()
         if let keep = keep {
             let set = Set(keep.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-            for l in set where l != "und" && !m.reportedLanguages.contains(l) {
+            for l in set.sorted() where l != "und" && !m.reportedLanguages.contains(l) {
                 throw ValidationError("--keep: '\(l)' is not a language of the model (\(m.reportedLanguages.joined(separator: ",")))")
             }
             o.keep = set
@@ -72,13 +67,24 @@ struct LangIDRun: ParsableCommand {
         o.dropLowScore = dropLowScore || minScore != nil || keep != nil
         o.topK = topK
         o.sampleBytes = max(0, sampleBytes)
+        return LangIDStage(options: o, model: m)
+    }
+
+    func run() throws {
+        let stage: LangIDStage
+        do {
+            stage = try makeStage()
+        } catch let e as LangIDError {
+            // A missing or unreadable model is an argument error (exit 2).
+            FileHandle.standardError.write(("llmdata: error: " + e.description + "\n").data(using: .utf8)!)
+            throw ArgumentParser.ExitCode(2)
+        }
         if benchIdentify {
-            try runBenchIdentify(model: m, options: o)
+            try runBenchIdentify(model: stage.model, options: stage.options)
             return
         }
-        let code = StageRunner.run(stage: LangIDStage(options: o, model: m), inputs: input.inputs, format: input.format,
-                                   reader: input.reader, options: runFlags.options)
-        try finish(code)
+        try finish(StageRunner.run(stage: stage, inputs: input.inputs, format: input.format,
+                                   reader: input.reader, options: runFlags.options))
     }
 }
 

@@ -37,7 +37,8 @@ struct Normalize: ParsableCommand {
     @Flag(name: .customLong("strip-brackets"), help: "Remove reference markers such as [12], [citation needed], [编辑] and short 【…】 labels.")
     var stripBrackets = false
 
-    func run() throws {
+    /// The stage these flags describe (also a recipe's `normalize:`).
+    func makeStage() -> NormalizeStage {
         var o = NormalizeOptions()
         o.form = form
         o.keepFullwidthPunct = keepFullwidthPunct
@@ -47,8 +48,11 @@ struct Normalize: ParsableCommand {
         o.stripURLs = stripURLs
         o.stripEmails = stripEmails
         o.stripBrackets = stripBrackets
-        let code = StageRunner.run(stage: NormalizeStage(options: o), inputs: input.inputs, format: input.format,
-                                   reader: input.reader, options: runFlags.options)
-        try finish(code)
+        return NormalizeStage(options: o)
+    }
+
+    func run() throws {
+        try finish(StageRunner.run(stage: makeStage(), inputs: input.inputs, format: input.format,
+                                   reader: input.reader, options: runFlags.options))
     }
 }

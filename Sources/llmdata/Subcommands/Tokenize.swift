@@ -60,7 +60,8 @@ struct Tokenize: ParsableCommand {
         if tokensPerShard < 1 || frameTokens < 1 { throw ValidationError("--tokens-per-shard and --frame-tokens must be positive") }
     }
 
-    func run() throws {
+    /// The options these flags describe (also a recipe's `tokenize:`).
+    var options: TokenizeOptions {
         var o = TokenizeOptions()
         o.tokenizerJSON = tokenizerJSON
         o.tiktoken = tiktoken
@@ -73,9 +74,12 @@ struct Tokenize: ParsableCommand {
         o.shards.zstdLevel = zstdLevel
         o.overwrite = overwrite
         o.discard = discard
-        let r = worker.options
-        try finish(TokenizeRunner.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
-                                      outDir: output, run: r))
+        return o
+    }
+
+    func run() throws {
+        try finish(TokenizeRunner.run(inputs: input.inputs, format: input.format, reader: input.reader, options: options,
+                                      outDir: output, run: worker.options))
     }
 }
 

@@ -11,7 +11,7 @@ public struct ReaderOptions: Sendable {
     /// Lines longer than this are skipped and reported (they cannot be held in memory).
     public var maxLineBytes = 1 << 30
     /// Target bytes per batch handed to a worker.
-    public var chunkBytes = 1 << 18
+    public var batchBytes = 1 << 18
     public init() {}
 }
 
@@ -23,14 +23,14 @@ public struct ReaderNotice: Sendable {
     public var message: String
 }
 
-/// What the records in a chunk are.
+/// What the records in a batch are.
 public enum RecordKind: Sendable {
     case json
     case text
 }
 
 /// A batch of raw records from one file, in input order.
-public final class Chunk: @unchecked Sendable {
+public final class Batch: @unchecked Sendable {
     public let seq: Int
     public let fileIndex: Int
     public let kind: RecordKind
@@ -52,39 +52,42 @@ public final class Chunk: @unchecked Sendable {
     }
 }
 
-/// Turns a list of inputs into a sequence of chunks, one file after another.
-public final class ChunkReader {
+/// Turns a list of inputs into a sequence of batches, one file after another.
+public final class BatchReader {
     let files: [InputFile]
     let options: ReaderOptions
     var seq = 0
     var readSize = 1 << 20
+    /// Files before this index are not read (a resumed run finished them); indices stay those
+    /// of `files`.
+    public var firstFile = 0
 
     public init(files: [InputFile], options: ReaderOptions) {
         self.files = files
         self.options = options
     }
 
-    /// Reads every input, calling `emit` with each chunk in order. Errors opening a file are
+    /// Reads every input, calling `emit` with each batch in order. Errors opening a file are
     /// fatal (thrown); errors inside a stream become notices.
-    public func run(_ emit: (Chunk) throws -> Void) throws {
-        for (i, f) in files.enumerated() {
+    public func run(_ emit: (Batch) throws -> Void) throws {
+        for (i, f) in files.enumerated() where i >= firstFile {
             try readFile(index: i, file: f, emit: emit)
         }
     }
 
-    func makeChunk(_ fileIndex: Int, _ kind: RecordKind, _ data: [UInt8]) -> Chunk {
+    func makeBatch(_ fileIndex: Int, _ kind: RecordKind, _ data: [UInt8]) -> Batch {
         defer { seq += 1 }
-        return Chunk(seq: seq, fileIndex: fileIndex, kind: kind, data: data)
+        return Batch(seq: seq, fileIndex: fileIndex, kind: kind, data: data)
     }
 
-    func readFile(index: Int, file: InputFile, emit: (Chunk) throws -> Void) throws {
+    func readFile(index: Int, file: InputFile, emit: (Batch) throws -> Void) throws {
         var plainSize: Int? = nil
         if file.path != "-" {
             var st = stat()
             let known = stat(file.path, &st) == 0
             if known && (st.st_mode & S_IFMT) == S_IFREG { plainSize = Int(st.st_size) }
             if known && st.st_size == 0 {
-                let c = makeChunk(index, .json, [UInt8](repeating: 0, count: Int(LLM_JSON_PADDING)))
+                let c = makeBatch(index, .json, [UInt8](repeating: 0, count: Int(LLM_JSON_PADDING)))
                 c.isFirstOfFile = true
                 c.isLastOfFile = true
                 c.notices.append(ReaderNotice(line: 0, reason: "empty_file", message: "empty file"))
@@ -112,7 +115,7 @@ public final class ChunkReader {
         kind = file.format == .txt ? .text : .json
 
         var data: [UInt8] = []
-        data.reserveCapacity(options.chunkBytes + readSize + Int(LLM_JSON_PADDING))
+        data.reserveCapacity(options.batchBytes + readSize + Int(LLM_JSON_PADDING))
         var readBuf = [UInt8](repeating: 0, count: readSize)
         var first = true
         var atStart = true
@@ -120,25 +123,25 @@ public final class ChunkReader {
         var eof = false
         var pendingNotices: [ReaderNotice] = []
 
-        /// `chunkBytes`, except at the end of the run's last input when its size is known: once
+        /// `batchBytes`, except at the end of the run's last input when its size is known: once
         /// less than four batches' worth is left, a quarter of what is left (at least
-        /// `chunkBytes / 16`). With two workers, the last full-size batch otherwise kept one
+        /// `batchBytes / 16`). With two workers, the last full-size batch otherwise kept one
         /// worker busy for up to a whole batch's time (~7 ms in `tokenize`, 2-4% of the run)
         /// while the other had nothing left to take. Depends on the file only, so output that
         /// follows batch boundaries (token shard frames) is the same at every `--jobs`.
         func batchTarget() -> Int {
-            guard let size = taperSize else { return options.chunkBytes }
-            return max(options.chunkBytes / 16, min(options.chunkBytes, (size - emitted) / 4), 1)
+            guard let size = taperSize else { return options.batchBytes }
+            return max(options.batchBytes / 16, min(options.batchBytes, (size - emitted) / 4), 1)
         }
 
         func emitChunk(upTo cut: Int, last: Bool) throws {
-            // The buffer itself becomes the chunk; only the partial record after `cut` is copied.
+            // The buffer itself becomes the batch; only the partial record after `cut` is copied.
             var carry = [UInt8]()
-            carry.reserveCapacity(options.chunkBytes + readSize + Int(LLM_JSON_PADDING))
+            carry.reserveCapacity(options.batchBytes + readSize + Int(LLM_JSON_PADDING))
             carry.append(contentsOf: data[cut...])
             data.removeSubrange(cut...)
             data.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
-            let c = makeChunk(index, kind, data)
+            let c = makeBatch(index, kind, data)
             data = carry
             c.spans = splitter.takeSpans(before: cut)
             c.notices = pendingNotices
@@ -159,7 +162,7 @@ public final class ChunkReader {
             // the next batch's buffer, then ~512 KiB into the one after, touching fresh pages each
             // time (the reader thread's page faults and copies were ~15 ms on a 10 MB file). Past
             // the batch size (a long record) it reads whole buffers as before.
-            let want = data.count < options.chunkBytes ? min(readSize, options.chunkBytes - data.count + (1 << 16)) : readSize
+            let want = data.count < options.batchBytes ? min(readSize, options.batchBytes - data.count + (1 << 16)) : readSize
             let n: Int
             do {
                 n = try readBuf.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }

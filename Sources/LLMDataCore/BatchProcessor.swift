@@ -1,0 +1,415 @@
+import CSimdjsonShim
+import Foundation
+
+/// A batch after its chain ran: the kept records serialized, what each stage dropped or
+/// rejected, per-stage stats and the sink's batch result. Merged in input order by the runner.
+public final class ProcessedBatch: @unchecked Sendable {
+    public let batch: Batch
+    /// Kept records as JSON Lines (empty with `discardOutput`).
+    public internal(set) var output: [UInt8] = []
+    /// Per stage: dropped records (with their reason in metadata) as JSON Lines; stage 0 also
+    /// holds the lines that could not be read, verbatim, in record order.
+    public internal(set) var rejected: [[UInt8]]
+    public internal(set) var messages: [String] = []
+    /// Per stage.
+    public internal(set) var stats: [RunStats]
+    /// First error in this batch (for --strict).
+    public internal(set) var firstError: String?
+    /// The last stage's batch result when it is a sink.
+    public internal(set) var sinkResult: Any?
+
+    init(batch: Batch, stages: Int) {
+        self.batch = batch
+        rejected = Array(repeating: [], count: stages)
+        stats = Array(repeating: RunStats(), count: stages)
+    }
+}
+
+/// In-order turns for an ordered stage: batch `seq` resolves after batch `seq - 1`.
+final class Sequencer: @unchecked Sendable {
+    let cond = NSCondition()
+    var next = 0
+    var cancelled = false
+
+    /// Waits for `seq`'s turn; false when the run was cancelled.
+    func wait(_ seq: Int) -> Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        while next != seq && !cancelled { cond.wait() }
+        return !cancelled
+    }
+
+    func done() {
+        cond.lock()
+        next += 1
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    func cancel() {
+        cond.lock()
+        cancelled = true
+        cond.broadcast()
+        cond.unlock()
+    }
+}
+
+/// Bump allocation for the text and ids of a batch's documents (the parser's unescaped strings
+/// live only until its next call, and a batch's documents live until the batch is written).
+final class Arena {
+    var blocks: [UnsafeMutablePointer<UInt8>] = []
+    var sizes: [Int] = []
+    var current = 0
+    var used = 0
+
+    func copy(_ p: UnsafePointer<UInt8>, _ n: Int) -> UnsafeBufferPointer<UInt8> {
+        if blocks.isEmpty || used + n > sizes[current] {
+            if !blocks.isEmpty && current + 1 < blocks.count && sizes[current + 1] >= n {
+                current += 1
+            } else {
+                let size = max(n, 1 << 20)
+                blocks.append(.allocate(capacity: size))
+                sizes.append(size)
+                current = blocks.count - 1
+            }
+            used = 0
+        }
+        let dst = blocks[current] + used
+        dst.update(from: p, count: n)
+        used += n
+        return UnsafeBufferPointer(start: dst, count: n)
+    }
+
+    func reset() {
+        current = 0
+        used = 0
+        // keep the first block only: an odd large batch does not pin its memory
+        while blocks.count > 1 && sizes.last! > (1 << 20) {
+            blocks.removeLast().deallocate()
+            sizes.removeLast()
+        }
+    }
+
+    deinit { for b in blocks { b.deallocate() } }
+}
+
+/// Runs a chain of stages over batches; one per worker thread.
+final class BatchProcessor {
+    let stages: [AnyStage]
+    let workers: [AnyWorker]
+    /// The last stage is a sink: its batch result goes to the runner's consumer.
+    let lastIsSink: Bool
+    let sequencers: [Sequencer?]
+    let files: [InputFile]
+    let reader: ReaderOptions
+    let writeRejected: Bool
+    /// Scans and token sinks that need no serialized records.
+    let discardOutput: Bool
+    let parser: OpaquePointer
+    let textFieldBytes: [CChar]
+    var spans: [llm_field_span]
+    let arena = Arena()
+    /// `idPrefix` by file (and JSON or text).
+    var idPrefixes: [Int: (string: String, json: [UInt8])] = [:]
+
+    /// One record of the batch being processed.
+    struct Slot {
+        enum State { case live, dropped(stage: Int, verdict: Verdict), unreadable }
+        var doc: Document
+        var raw: UnsafeBufferPointer<UInt8>
+        var kind: RecordKind
+        var fieldStart: Int
+        var info: llm_record_info
+        var assigned: AssignedID?
+        var state: State
+    }
+    var slots: [Slot] = []
+    var fields: [llm_field_span] = []
+    /// Repaired record bytes of the batch (their raw spans point into them).
+    var owned: [[UInt8]] = []
+
+    init(stages: [AnyStage], lastIsSink: Bool, sequencers: [Sequencer?], files: [InputFile], reader: ReaderOptions,
+         writeRejected: Bool, discardOutput: Bool) throws {
+        self.stages = stages
+        self.workers = try stages.map { try $0.make() }
+        self.lastIsSink = lastIsSink
+        self.sequencers = sequencers
+        self.files = files
+        self.reader = reader
+        self.writeRejected = writeRejected
+        self.discardOutput = discardOutput
+        self.parser = llm_json_parser_new()
+        self.textFieldBytes = Array(reader.textField.utf8CString)
+        self.spans = [llm_field_span](repeating: llm_field_span(), count: 64)
+    }
+
+    deinit { llm_json_parser_free(parser) }
+
+    func process(_ batch: Batch) -> ProcessedBatch {
+        let out = ProcessedBatch(batch: batch, stages: stages.count)
+        let file = files[batch.fileIndex]
+        out.stats[0].bytesIn = batch.bytesIn
+        if batch.emptyLines > 0 { out.stats[0].counters.add("empty_lines", batch.emptyLines) }
+        for n in batch.notices {
+            let where_ = n.line > 0 ? "\(file.displayPath):\(n.line)" : file.displayPath
+            out.messages.append("\(where_): \(n.message)")
+            out.stats[0].rejected[n.reason, default: 0] += 1
+            if out.firstError == nil { out.firstError = "\(where_): \(n.message)" }
+        }
+        slots.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        owned.removeAll(keepingCapacity: true)
+        arena.reset()
+        var counters = Counters()
+        batch.data.withUnsafeBufferPointer { data in
+            slots.reserveCapacity(batch.spans.count)
+            for span in batch.spans {
+                out.stats[0].recordsIn += 1
+                let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
+                switch batch.kind {
+                case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &counters)
+                case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &counters)
+                }
+            }
+            runStages(batch: batch, out: out, counters: &counters)
+            write(out: out)
+        }
+        if !discardOutput {
+            let last = stages.count - 1
+            out.stats[last].bytesOut = out.output.count
+            if lastIsSink && last > 0 {
+                // the sink keeps every record: what it consumed is what is written, and what the
+                // stage before it would have written in a shell pipeline
+                out.stats[last].bytesIn = out.output.count
+                out.stats[last - 1].bytesOut = out.output.count
+            }
+        }
+        return out
+    }
+
+    /// Every stage over the live records of the batch, in chain order.
+    func runStages(batch: Batch, out: ProcessedBatch, counters: inout Counters) {
+        var processed: [Int] = []
+        for (s, worker) in workers.enumerated() {
+            let t0 = Clock.now()
+            var live = 0
+            processed.removeAll(keepingCapacity: true)
+            for i in slots.indices {
+                guard case .live = slots[i].state else { continue }
+                live += 1
+                processed.append(i)
+                // the document holds the only reference, so a stage's counters.add does not copy
+                swap(&slots[i].doc.counters, &counters)
+                let verdict = worker.process(&slots[i].doc)
+                swap(&slots[i].doc.counters, &counters)
+                if case .drop(let reason, _) = verdict {
+                    slots[i].state = .dropped(stage: s, verdict: verdict)
+                    out.stats[s].dropped[reason, default: 0] += 1
+                }
+            }
+            let result = worker.finishBatch(&counters)
+            if let resolve = stages[s].resolve, let seqr = sequencers[s] {
+                if seqr.wait(batch.seq) {
+                    let drops = resolve(result)
+                    seqr.done()
+                    for d in drops {
+                        let i = processed[d.index]
+                        guard case .live = slots[i].state, case .drop(let reason, _) = d.verdict else { continue }
+                        slots[i].state = .dropped(stage: s, verdict: d.verdict)
+                        out.stats[s].dropped[reason, default: 0] += 1
+                    }
+                }
+            }
+            if s == workers.count - 1 && lastIsSink { out.sinkResult = result }
+            if s > 0 { out.stats[s].recordsIn = live }
+            var kept = 0
+            for i in processed { if case .live = slots[i].state { kept += 1 } }
+            out.stats[s].recordsOut = kept
+            out.stats[s].counters.merge(counters)
+            counters = Counters()
+            out.stats[s].cpuSeconds += Clock.now() - t0
+        }
+    }
+
+    /// Serializes the batch: kept records to `output`, dropped ones to their stage's rejected
+    /// bytes, unreadable ones verbatim to stage 0's, all in record order.
+    func write(out: ProcessedBatch) {
+        if !discardOutput { out.output.reserveCapacity(out.batch.bytesIn + out.batch.bytesIn / 8) }
+        fields.withUnsafeBufferPointer { allFields in
+            for slot in slots {
+                switch slot.state {
+                case .live:
+                    if discardOutput { continue }
+                    write(slot, allFields, extra: nil, to: &out.output)
+                case .dropped(let s, let verdict):
+                    guard writeRejected, case .drop(_, let annotation) = verdict else { continue }
+                    write(slot, allFields, extra: annotation, to: &out.rejected[s])
+                case .unreadable:
+                    if writeRejected {
+                        out.rejected[0].append(contentsOf: slot.raw)
+                        out.rejected[0].append(0x0A)
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    func write(_ slot: Slot, _ allFields: UnsafeBufferPointer<llm_field_span>, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+        switch slot.kind {
+        case .json:
+            let f = UnsafeBufferPointer(rebasing: allFields[slot.fieldStart..<(slot.fieldStart + Int(slot.info.field_count))])
+            RecordWriter.write(raw: slot.raw, fields: f, info: slot.info, doc: slot.doc, assignedID: slot.assigned, extra: extra, to: &out)
+        case .text:
+            RecordWriter.writeNew(doc: slot.doc, id: slot.assigned!, textField: reader.textField, extra: extra, to: &out)
+        }
+    }
+
+    func unreadable(_ raw: UnsafeBufferPointer<UInt8>, reason: String, message: String, line: Int, file: InputFile, out: ProcessedBatch) {
+        let m = "\(file.displayPath):\(line): \(message)"
+        out.messages.append(m)
+        if out.firstError == nil { out.firstError = m }
+        out.stats[0].rejected[reason, default: 0] += 1
+        let doc = Document(text: UnsafeBufferPointer(start: nil, count: 0), ownID: nil, assignedIDPrefix: "", metadataRaw: nil, counters: Counters())
+        slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: 0, info: llm_record_info(), assigned: nil, state: .unreadable))
+    }
+
+    func parse(_ raw: UnsafeBufferPointer<UInt8>, _ info: inout llm_record_info) -> Int32 {
+        while true {
+            let st = textFieldBytes.withUnsafeBufferPointer { tf in
+                spans.withUnsafeMutableBufferPointer { sp in
+                    llm_json_parse_record(parser, raw.baseAddress, raw.count, tf.baseAddress, tf.count - 1,
+                                          sp.baseAddress, UInt32(sp.count), &info)
+                }
+            }
+            if Int(st) == LLM_JSON_TOO_MANY_FIELDS {
+                spans = [llm_field_span](repeating: llm_field_span(), count: Int(info.field_count) * 2)
+                continue
+            }
+            return st
+        }
+    }
+
+    /// A buffer that stays valid for the batch: `p` itself when it points into `raw`, else a copy.
+    @inline(__always)
+    func keep(_ p: UnsafePointer<UInt8>?, _ n: Int, within raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let p, n > 0 else { return UnsafeBufferPointer(start: p ?? UnsafePointer(bitPattern: 1), count: 0) }
+        if let base = raw.baseAddress, p >= base && p + n <= base + raw.count { return UnsafeBufferPointer(start: p, count: n) }
+        return arena.copy(p, n)
+    }
+
+    func parseJSON(_ rawIn: UnsafeBufferPointer<UInt8>, line: Int, batch: Batch, file: InputFile, out: ProcessedBatch, counters: inout Counters) {
+        var info = llm_record_info()
+        var raw = rawIn
+        var st = parse(raw, &info)
+        if (Int(st) == LLM_JSON_INVALID_UTF8 || Int(st) == LLM_JSON_BAD_STRING) && reader.repairUTF8 {
+            var fixed = UTF8Repair.repair(rawIn)
+            if Int(st) == LLM_JSON_BAD_STRING { fixed = UTF8Repair.replaceLoneSurrogateEscapes(fixed) }
+            fixed.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
+            owned.append(fixed)
+            // the array's storage does not move while `owned` holds it unchanged
+            raw = owned[owned.count - 1].withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<($0.count - Int(LLM_JSON_PADDING))]) }
+            st = parse(raw, &info)
+            if Int(st) == LLM_JSON_OK { counters.add("utf8_repaired") }
+        }
+        guard Int(st) == LLM_JSON_OK else {
+            let (reason, msg) = Self.describe(st, info, raw: rawIn)
+            unreadable(rawIn, reason: reason, message: msg, line: line, file: file, out: out)
+            return
+        }
+        let text = keep(info.text, info.text_len, within: raw)
+        let ownID: UnsafeBufferPointer<UInt8>?
+        if let p = info.id {
+            ownID = keep(p, info.id_len, within: raw)
+        } else if info.id_field >= 0 {
+            let f = spans[Int(info.id_field)]
+            ownID = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
+        } else {
+            ownID = nil
+        }
+        let prefix = idPrefix(file, fileIndex: batch.fileIndex, json: true)
+        var metaRaw: UnsafeBufferPointer<UInt8>? = nil
+        if info.metadata_field >= 0 {
+            let f = spans[Int(info.metadata_field)]
+            metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
+        }
+        var doc = Document(text: text, ownID: ownID, assignedIDPrefix: prefix.string, metadataRaw: metaRaw, counters: Counters())
+        doc.fileIndex = batch.fileIndex
+        doc.line = line
+        let start = fields.count
+        fields.append(contentsOf: spans[0..<Int(info.field_count)])
+        slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: start, info: info,
+                          assigned: ownID == nil ? AssignedID(prefix: prefix.json, line: line) : nil, state: .live))
+    }
+
+    func parseText(_ raw: UnsafeBufferPointer<UInt8>, line: Int, batch: Batch, file: InputFile, counters: inout Counters) {
+        var ownedText: [UInt8]? = nil
+        if llm_utf8_valid(raw.baseAddress, raw.count) == 0 {
+            ownedText = UTF8Repair.repair(raw)
+            counters.add("utf8_repaired")
+        }
+        // CRLF inside paragraph or whole-file records becomes LF.
+        if (ownedText.map { $0.contains(0x0D) } ?? raw.contains(0x0D)) {
+            var b = ownedText ?? Array(raw)
+            var w = 0
+            for r in 0..<b.count {
+                if b[r] == 0x0D && r + 1 < b.count && b[r + 1] == 0x0A { continue }
+                b[w] = b[r]
+                w += 1
+            }
+            b.removeLast(b.count - w)
+            ownedText = b
+        }
+        let text: UnsafeBufferPointer<UInt8>
+        if let ownedText {
+            text = ownedText.isEmpty ? UnsafeBufferPointer(start: UnsafePointer(bitPattern: 1), count: 0)
+                : ownedText.withUnsafeBufferPointer { arena.copy($0.baseAddress!, $0.count) }
+        } else {
+            text = raw
+        }
+        let prefix = idPrefix(file, fileIndex: batch.fileIndex, json: false)
+        var doc = Document(text: text, ownID: nil, assignedIDPrefix: prefix.string, metadataRaw: nil, counters: Counters())
+        doc.fileIndex = batch.fileIndex
+        doc.line = line
+        slots.append(Slot(doc: doc, raw: raw, kind: .text, fieldStart: 0, info: llm_record_info(),
+                          assigned: AssignedID(prefix: prefix.json, line: line), state: .live))
+    }
+
+    /// The assigned-id prefix of a file's records (`PATH:`, or `stdin:` for plain text read from
+    /// stdin), as a String and JSON-escaped without its closing quote; made once per file.
+    func idPrefix(_ file: InputFile, fileIndex: Int, json: Bool) -> (string: String, json: [UInt8]) {
+        let key = fileIndex * 2 + (json ? 1 : 0)
+        if let p = idPrefixes[key] { return p }
+        let s = !json && file.format == .txt && file.path == "-" ? "stdin:" : "\(file.relativePath):"
+        var j: [UInt8] = []
+        JSONWriter.appendString(s, to: &j)
+        j.removeLast()  // the closing quote: the line number follows
+        idPrefixes[key] = (s, j)
+        return (s, j)
+    }
+
+    static func describe(_ st: Int32, _ info: llm_record_info, raw: UnsafeBufferPointer<UInt8>) -> (String, String) {
+        let detail = info.error.map { String(cString: $0) } ?? "unknown error"
+        switch Int(st) {
+        case LLM_JSON_INVALID:
+            return ("invalid_json", "invalid JSON: \(detail)")
+        case LLM_JSON_NOT_OBJECT:
+            return ("not_an_object", "the line is JSON but not an object")
+        case LLM_JSON_MISSING_TEXT:
+            return ("missing_text", "missing text field (hint: --text-field NAME reads another field)")
+        case LLM_JSON_TEXT_NOT_STRING:
+            return ("text_not_string", "the text field is not a string")
+        case LLM_JSON_INVALID_UTF8:
+            return ("invalid_utf8", "invalid UTF-8 (hint: --repair-utf8 replaces bad bytes with U+FFFD)")
+        case LLM_JSON_BAD_STRING:
+            if UTF8Repair.hasSurrogateEscape(raw) {
+                return ("lone_surrogate", "lone surrogate escape in a string (hint: --repair-utf8 replaces it with U+FFFD)")
+            }
+            return ("invalid_json", "invalid JSON: bad string escape")
+        case LLM_JSON_CAPACITY:
+            return ("too_large", "record too large for the JSON parser")
+        default:
+            return ("invalid_json", "invalid JSON: \(detail)")
+        }
+    }
+}

@@ -1,0 +1,686 @@
+import Foundation
+import LLMDataCore
+import LLMDataDedup
+import LLMDataShards
+import LLMDataTokenize
+
+// `llmdata run RECIPE -o RUNDIR` (docs/run.md)
+//
+// Design and invariants:
+// - The stages run as one chain in one process (Engine): records are parsed once, pass from stage
+//   to stage in memory, and are serialized once. A barrier stage (dedup minhash or lines) splits
+//   the run into passes: the records that reach it are spooled under RUNDIR/.state, it decides
+//   over all of them, and the next pass streams the spool through it and the later stages.
+// - The unit of commit is one input file of one pass. When a file's last batch is written, its
+//   outputs (records part, rejected pieces per stage, token shards cut at the file's end, exact
+//   dedup's journal) are renamed into place and then a done marker with the file's per-stage
+//   stats is written. Batches are written in input order, so the done files of a pass are always
+//   a prefix of its inputs; a rerun restores state from the markers and starts after them.
+// - Whatever a marker does not cover is removed before work starts (partial parts, shards of an
+//   unfinished file, leftover NAME.tmp-PID files), so nothing from a killed run is reused.
+// - RUNDIR/.state/state.json holds the fingerprint of the run: llmdata's version, the canonical
+//   recipe, and the size and SHA-256 of every input and resource file. A rerun with another
+//   fingerprint stops and says what changed; --overwrite starts over.
+// - The final files (rejected/, stats/, shards/manifest.json, run.json) are assembled from the
+//   markers, so an interrupted or resumed run gives the same bytes as an uninterrupted one.
+//   run.json is written last; then .state is removed.
+
+public enum RecipeRunner {
+    static let label = "run"
+
+    struct Failure: Error {
+        let message: String
+        let hint: String?
+        init(_ m: String, hint: String? = nil) {
+            message = m
+            self.hint = hint
+        }
+    }
+
+    /// Runs `plan` into `runDir`; returns the exit code (messages on stderr, the summary on stdout).
+    public static func run(plan: RunPlan, runDir: String, settings: RunSettings) -> ExitCode {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            let r = try Execution(plan: plan, runDir: runDir, settings: settings)
+            return try r.execute()
+        } catch let e as Failure {
+            Diagnostics.error(stage: label, e.message, hint: e.hint)
+            return .fatal
+        } catch let e as LLMDataError {
+            Diagnostics.error(stage: label, e.message, hint: e.hint)
+            return e.exitCode
+        } catch {
+            Diagnostics.error(stage: label, "\(error)")
+            return .fatal
+        }
+    }
+}
+
+/// A file and its hash, as run.json lists it.
+struct FileRecord: Equatable {
+    var path: String
+    var bytes: Int
+    var sha256: String
+
+    var json: JSONValue { .object([("path", .string(path)), ("bytes", .int(bytes)), ("sha256", .string(sha256))]) }
+
+    init(path: String, bytes: Int, sha256: String) {
+        self.path = path
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
+
+    init?(_ o: Any?) {
+        guard let o = o as? [String: Any], let p = o["path"] as? String, let b = (o["bytes"] as? NSNumber)?.intValue,
+              let h = o["sha256"] as? String else { return nil }
+        self.init(path: p, bytes: b, sha256: h)
+    }
+
+    /// Hashes the file at `fullPath`, recorded under `path`.
+    static func of(_ fullPath: String, as path: String) throws -> FileRecord {
+        var st = stat()
+        guard stat(fullPath, &st) == 0 else {
+            throw LLMDataError("\(fullPath): cannot read: \(String(cString: strerror(errno)))")
+        }
+        do {
+            return FileRecord(path: path, bytes: Int(st.st_size), sha256: try SHA256.hex(ofFile: fullPath))
+        } catch {
+            throw LLMDataError("\(fullPath): cannot read: \(error)")
+        }
+    }
+}
+
+func absolutePath(_ p: String) -> String {
+    let a = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
+    return (a as NSString).standardizingPath
+}
+
+func realPath(_ p: String) -> String {
+    guard let r = realpath(p, nil) else { return absolutePath(p) }
+    defer { free(r) }
+    return String(cString: r)
+}
+
+func parseJSONFile(_ path: String) -> [String: Any]? {
+    guard let d = FileManager.default.contents(atPath: path) else { return nil }
+    return (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
+}
+
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let s = try FDSink(path: path)
+    do {
+        try s.write(bytes)
+        try s.finish()
+    } catch {
+        s.abort()
+        throw error
+    }
+}
+
+func isoDate(_ d: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: d)
+}
+
+/// Fault injection for the resume tests: with `LLMDATA_CRASH_AT=POINT` the process kills itself
+/// (SIGKILL, as `kill -9`) when it reaches POINT: `outputs:P:N` (file N of pass P renamed into
+/// place, its marker not yet written), `marker:P:N` (right after that marker), `pass:P` (pass P
+/// done, before the next starts), `assemble` (final rejected/ and stats/ written, before run.json),
+/// `run.json` (after run.json, before .state is removed). docs/run.md.
+let crashAt = ProcessInfo.processInfo.environment["LLMDATA_CRASH_AT"]
+
+@inline(__always) func crashPoint(_ point: @autoclosure () -> String) {
+    if let c = crashAt, c == point() { kill(getpid(), SIGKILL) }
+}
+
+/// `part-00042`
+func partName(_ i: Int) -> String { String(format: "part-%05d", i) }
+
+/// The git commit of the checkout the running binary was built in (it lives under
+/// CHECKOUT/.build/…), or nil.
+func gitCommit() -> String? {
+    guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    var dir = (exe as NSString).deletingLastPathComponent
+    while dir != "/" && !dir.isEmpty {
+        let git = (dir as NSString).appendingPathComponent(".git")
+        if let head = try? String(contentsOfFile: (git as NSString).appendingPathComponent("HEAD"), encoding: .utf8) {
+            let h = head.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard h.hasPrefix("ref: ") else { return h }
+            let ref = String(h.dropFirst(5))
+            if let c = try? String(contentsOfFile: (git as NSString).appendingPathComponent(ref), encoding: .utf8) {
+                return c.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if let packed = try? String(contentsOfFile: (git as NSString).appendingPathComponent("packed-refs"), encoding: .utf8) {
+                for line in packed.split(separator: "\n") where line.hasSuffix(" " + ref) {
+                    return String(line.prefix(while: { $0 != " " }))
+                }
+            }
+            return nil
+        }
+        dir = (dir as NSString).deletingLastPathComponent
+    }
+    return nil
+}
+
+/// One execution of a plan into a run directory.
+final class Execution {
+    let plan: RunPlan
+    let runDir: String
+    let settings: RunSettings
+    let fm = FileManager.default
+    var files: [InputFile] = []
+    var inputRecords: [FileRecord] = []
+    var resourceRecords: [FileRecord] = []
+    var fingerprint = ""
+    var started = Date()
+    /// Stats per recipe stage, summed over files and passes.
+    var stageStats: [RunStats]
+    var stageExtra: [[(String, JSONValue)]]
+    var manifest: Manifest?
+    var resumedFiles = 0
+
+    var stateDir: String { path(".state") }
+    func path(_ rel: String) -> String { (runDir as NSString).appendingPathComponent(rel) }
+
+    init(plan: RunPlan, runDir: String, settings: RunSettings) throws {
+        self.plan = plan
+        self.runDir = runDir
+        self.settings = settings
+        stageStats = Array(repeating: RunStats(), count: plan.stages.count)
+        stageExtra = Array(repeating: [], count: plan.stages.count)
+    }
+
+    func stageFileName(_ s: Int) -> String { String(format: "%02d-%@", s + 1, plan.stages[s].name) }
+
+    func execute() throws -> ExitCode {
+        try prepareInputs()
+        switch try prepareRunDir() {
+        case .complete:
+            if !settings.quiet { Diagnostics.write("llmdata run: \(runDir) is complete for this recipe and these inputs; nothing to do (--overwrite runs it again)\n") }
+            return .success
+        case .fresh, .resume:
+            break
+        }
+        let passes = splitIntoPasses()
+        var passInputs = files
+        for (p, stages) in passes.enumerated() {
+            let last = p == passes.count - 1
+            let code = try runPass(p, stages: stages, inputs: passInputs, last: last)
+            if code != .success { return code }
+            crashPoint("pass:\(p)")
+            if !last {
+                passInputs = passInputs.indices.map { i in
+                    InputFile(path: (spoolDir(p) as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"),
+                              relativePath: partName(i) + ".jsonl.zst", format: .jsonl)
+                }
+            }
+        }
+        try assemble()
+        return .success
+    }
+
+    // MARK: inputs and the run directory
+
+    func prepareInputs() throws {
+        files = try InputDiscovery.discover(plan.inputs, formatOverride: plan.format)
+        if files.contains(where: { $0.path == "-" }) {
+            throw RecipeRunner.Failure("a recipe reads files, not stdin", hint: "list files or directories under inputs:")
+        }
+        if files.isEmpty {
+            throw RecipeRunner.Failure("the inputs hold no .jsonl, .json or .txt files (optionally .zst or .gz): \(plan.inputs.joined(separator: ", "))")
+        }
+        // RUNDIR must be neither inside an input directory nor hold an input
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: runDir, isDirectory: &isDir) && !isDir.boolValue {
+            throw RecipeRunner.Failure("\(runDir) exists and is not a directory", hint: "-o names the run directory")
+        }
+        let out = realPathOfNew(runDir) + "/"
+        for i in plan.inputs {
+            let r = realPath(i)
+            if fm.fileExists(atPath: i, isDirectory: &isDir) && isDir.boolValue && out.hasPrefix(r + "/") {
+                throw RecipeRunner.Failure("the run directory \(runDir) is inside the input directory \(i): its outputs would become inputs",
+                                           hint: "choose a run directory outside \(i)")
+            }
+            if (r + "/").hasPrefix(out) {
+                throw RecipeRunner.Failure("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
+            }
+        }
+        inputRecords = try files.map { try FileRecord.of($0.path, as: absolutePath($0.path)) }
+        resourceRecords = try plan.resources.map { try FileRecord.of($0, as: absolutePath($0)) }
+        var h: [UInt8] = Array("llmdata-run-fingerprint 1\n\(plan.version)\n\(plan.canonical)\n".utf8)
+        for r in inputRecords + resourceRecords { h += Array("\(r.path)\t\(r.bytes)\t\(r.sha256)\n".utf8) }
+        fingerprint = SHA256.hex(of: h)
+    }
+
+    /// realpath of a path that may not exist yet (its nearest existing parent, resolved).
+    func realPathOfNew(_ p: String) -> String {
+        let a = absolutePath(p)
+        if fm.fileExists(atPath: a) { return realPath(a) }
+        return (realPathOfNew((a as NSString).deletingLastPathComponent) as NSString).appendingPathComponent((a as NSString).lastPathComponent)
+    }
+
+    enum DirState { case fresh, resume, complete }
+
+    var stateJSON: JSONValue {
+        .object([
+            ("fingerprint", .string(fingerprint)),
+            ("llmdata_version", .string(plan.version)),
+            ("recipe", .string(plan.canonical)),
+            ("inputs", .array(inputRecords.map(\.json))),
+            ("resources", .array(resourceRecords.map(\.json))),
+            ("started", .string(isoDate(started))),
+        ])
+    }
+
+    func prepareRunDir() throws -> DirState {
+        let finals = ["records", "shards", "rejected", "stats", ".state", "run.json"]
+        if settings.overwrite {
+            for f in finals { try? fm.removeItem(atPath: path(f)) }
+        }
+        try fm.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        let statePath = (stateDir as NSString).appendingPathComponent("state.json")
+        if let done = parseJSONFile(path("run.json")) {
+            if done["fingerprint"] as? String == fingerprint {
+                try? fm.removeItem(atPath: stateDir)
+                return .complete
+            }
+            throw RecipeRunner.Failure("\(runDir) was made from other inputs or another recipe: " + describeChange(from: done),
+                                       hint: "pass --overwrite to replace it, or choose another run directory")
+        }
+        if let state = parseJSONFile(statePath) {
+            if state["fingerprint"] as? String != fingerprint {
+                throw RecipeRunner.Failure("\(runDir) holds an unfinished run of other inputs or another recipe: " + describeChange(from: state),
+                                           hint: "pass --overwrite to discard it and start over, or rerun with the recipe and inputs it was started with")
+            }
+            if let s = state["started"] as? String, let d = ISO8601DateFormatter().date(from: s) { started = d }
+            removeTemporaryFiles(runDir)
+            return .resume
+        }
+        let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") }
+        if !present.isEmpty {
+            throw RecipeRunner.Failure("\(runDir) is not empty and is not a run directory (it holds \(present.sorted().prefix(5).joined(separator: ", ")))",
+                                       hint: "choose an empty or new directory, or pass --overwrite to replace records/, shards/, rejected/, stats/ and run.json in it")
+        }
+        removeTemporaryFiles(runDir)
+        try fm.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        try writeAtomically(Array((stateJSON.serialized + "\n").utf8), to: statePath)
+        return .fresh
+    }
+
+    /// What differs between the state or run.json a directory holds and this run.
+    func describeChange(from old: [String: Any]) -> String {
+        var what: [String] = []
+        if let v = old["llmdata_version"] as? String, v != plan.version { what.append("llmdata \(v) made it, this is \(plan.version)") }
+        let oldRecipe: String? = (old["recipe"] as? String) ?? ((old["recipe"] as? [String: Any])?["canonical"] as? String)
+        if let r = oldRecipe, r != plan.canonical { what.append("the recipe differs (\(diffRecipes(r, plan.canonical)))") }
+        func compare(_ key: String, _ now: [FileRecord], _ noun: String) {
+            let before = ((old[key] as? [Any]) ?? []).compactMap { FileRecord($0) }
+            let bm = Dictionary(before.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            let nm = Dictionary(now.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            let changed = now.filter { bm[$0.path] != nil && bm[$0.path] != $0 }.map(\.path)
+            let added = now.filter { bm[$0.path] == nil }.map(\.path)
+            let removed = before.filter { nm[$0.path] == nil }.map(\.path)
+            func list(_ l: [String]) -> String { l.prefix(3).joined(separator: ", ") + (l.count > 3 ? " and \(l.count - 3) more" : "") }
+            if !changed.isEmpty { what.append("\(noun) changed: \(list(changed))") }
+            if !added.isEmpty { what.append("new \(noun): \(list(added))") }
+            if !removed.isEmpty { what.append("\(noun) no longer given: \(list(removed))") }
+        }
+        compare("inputs", inputRecords, "input files")
+        compare("resources", resourceRecords, "files the options name")
+        return what.isEmpty ? "its fingerprint differs" : what.joined(separator: "; ")
+    }
+
+    /// The first stage whose canonical form differs, for the message.
+    func diffRecipes(_ a: String, _ b: String) -> String {
+        func stages(_ s: String) -> [String] {
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(s.utf8))) as? [String: Any],
+                  let st = o["stages"] as? [Any] else { return [] }
+            return st.map { (try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        }
+        let sa = stages(a), sb = stages(b)
+        for i in 0..<max(sa.count, sb.count) where i >= sa.count || i >= sb.count || sa[i] != sb[i] {
+            if i >= sb.count { return "stage \(i + 1) was removed" }
+            if i >= sa.count { return "stage \(i + 1) is new" }
+            return "stage \(i + 1) was \(sa[i]), now \(sb[i])"
+        }
+        return "inputs or reader options"
+    }
+
+    /// Removes NAME.tmp-PID files that killed runs left behind (under RUNDIR, recursively).
+    func removeTemporaryFiles(_ dir: String) {
+        guard let e = fm.enumerator(atPath: dir) else { return }
+        var stale: [String] = []
+        while let rel = e.nextObject() as? String {
+            if (rel as NSString).lastPathComponent.contains(".tmp-") { stale.append(rel) }
+        }
+        for rel in stale { try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(rel)) }
+    }
+
+    // MARK: passes
+
+    /// Recipe stage indices per pass: a barrier stage starts a new pass.
+    func splitIntoPasses() -> [[Int]] {
+        var passes: [[Int]] = [[]]
+        for (i, s) in plan.stages.enumerated() {
+            if s.stage.isBarrier && !(passes.count == 1 && passes[0].isEmpty) { passes.append([]) }
+            passes[passes.count - 1].append(i)
+        }
+        // a barrier first in the recipe: its decisions come from the inputs themselves
+        return passes
+    }
+
+    func passDir(_ p: Int) -> String { (stateDir as NSString).appendingPathComponent("pass-\(p)") }
+    func spoolDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("spool") }
+    func doneDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("done") }
+    func rejectedPieceDir(_ p: Int, stage s: Int) -> String { (passDir(p) as NSString).appendingPathComponent("rejected/\(stageFileName(s))") }
+    func journalDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("journal") }
+    func marker(_ p: Int, _ i: Int) -> String { (doneDir(p) as NSString).appendingPathComponent(partName(i) + ".json") }
+
+    func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool) throws -> ExitCode {
+        let start = Clock.now()
+        for d in [doneDir(p), journalDir(p)] + (last ? [path("records")] : [spoolDir(p)]) {
+            try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
+        }
+        let outDir = last ? path("records") : spoolDir(p)
+
+        // The chain.
+        var chain: [AnyStage] = []
+        var exact: ExactStage?
+        var tokenize: TokenizeStage?
+        var firstPassStats: [Int: [(String, JSONValue)]] = [:]
+        for (k, s) in idx.enumerated() {
+            switch plan.stages[s].stage {
+            case .record(let a):
+                chain.append(a)
+            case .dedup(let o) where o.mode == .exact:
+                let e = ExactStage(options: o)
+                e.journaling = true
+                exact = e
+                chain.append(AnyStage(e))
+            case .dedup(let o):
+                // a barrier: decide over everything that reached it, then apply in this pass
+                precondition(k == 0)
+                var ro = RunOptions()
+                ro.jobs = settings.jobs
+                ro.quiet = true
+                ro.strict = settings.strict
+                let decisions = try DedupRunner.decide(files: inputs, reader: p == 0 ? plan.reader : spoolReader, options: o, run: ro)
+                let apply = ApplyStage(options: o, decisions: decisions, decideSeconds: Clock.now() - start)
+                firstPassStats[s] = apply.extraStats()
+                chain.append(AnyStage(apply))
+            case .tokenize(let o):
+                let t = try TokenizeStage(options: o, jobs: settings.jobs, quiet: settings.quiet)
+                tokenize = t
+                chain.append(AnyStage(t))
+            }
+        }
+
+        // What earlier runs finished: a prefix of the inputs.
+        var done = 0
+        var committedShards: [Manifest.Shard] = []
+        while done < inputs.count, let m = parseJSONFile(marker(p, done)) {
+            if let sh = m["shards"] as? [Any], !sh.isEmpty {
+                let data = try JSONSerialization.data(withJSONObject: sh)
+                committedShards += try JSONDecoder().decode([Manifest.Shard].self, from: data)
+            }
+            if let e = exact {
+                guard let j = fm.contents(atPath: (journalDir(p) as NSString).appendingPathComponent(partName(done) + ".bin")) else {
+                    break  // a marker without its journal is not a finished file
+                }
+                try e.restore(journal: Array(j))
+            }
+            done += 1
+        }
+        resumedFiles += done
+        try removeUnfinished(p, from: done, stages: idx, outDir: outDir)
+        var writer: ShardWriter?
+        if let t = tokenize {
+            let dir = path("shards")
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let keep = Set(committedShards.flatMap { [$0.file, $0.index] })
+            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !keep.contains(f) {
+                try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(f))
+            }
+            let w = try t.openWriter(dir: dir, overwrite: false)
+            w.resume(committed: committedShards)
+            writer = w
+        }
+
+        if done < inputs.count {
+            var config = Engine.Config(files: inputs, reader: p == 0 ? plan.reader : spoolReader, stages: chain, label: RecipeRunner.label)
+            config.firstFile = done
+            config.lastIsSink = tokenize != nil
+            config.jobs = settings.jobs
+            config.writeRejected = true
+            config.strict = settings.strict
+            config.maxWarnings = settings.maxWarnings
+            config.progress = ProgressMode.from(settings.progress, quiet: settings.quiet)
+            let engine = try Engine(config)
+            var recordsSink: ByteSink?
+            var pieces: [Int: ByteSink] = [:]
+            var fileStats: [RunStats] = []
+            do {
+                let completed = try engine.run { r in
+                    let i = r.batch.fileIndex
+                    if r.batch.isFirstOfFile {
+                        recordsSink = try openByteSink(path: (outDir as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
+                        fileStats = Array(repeating: RunStats(), count: chain.count)
+                    }
+                    try recordsSink!.write(r.output)
+                    for (k, bytes) in r.rejected.enumerated() where !bytes.isEmpty {
+                        if pieces[k] == nil {
+                            let d = rejectedPieceDir(p, stage: idx[k])
+                            try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
+                            pieces[k] = try openByteSink(path: (d as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
+                        }
+                        try pieces[k]!.write(bytes)
+                    }
+                    for k in 0..<chain.count { fileStats[k].merge(r.stats[k]) }
+                    if let w = writer, let (batch, _, _) = r.sinkResult as? (EncodedBatch, Int, Int) { try w.add(batch) }
+                    if r.batch.isLastOfFile {
+                        try commitFile(p, i, records: recordsSink!, pieces: pieces, stats: fileStats, writer: writer, exact: exact)
+                        recordsSink = nil
+                        pieces = [:]
+                    }
+                }
+                if !completed {
+                    recordsSink?.abort()
+                    for s in pieces.values { s.abort() }
+                    writer?.abort()
+                    Diagnostics.error(stage: RecipeRunner.label, engine.strictError!, hint: "--strict stops at the first bad record; rerun without it to drop and count bad records (finished files are kept)")
+                    return .strictViolation
+                }
+            } catch {
+                recordsSink?.abort()
+                for s in pieces.values { s.abort() }
+                writer?.abort()
+                throw error
+            }
+        }
+        if let w = writer { manifest = try w.finish() }
+
+        // Stats of this pass, from every file's marker (resumed or not: the same bytes).
+        for i in 0..<inputs.count {
+            guard let m = parseJSONFile(marker(p, i)), let st = m["stats"] as? [Any], st.count == idx.count else {
+                throw RecipeRunner.Failure("\(marker(p, i)): missing or unreadable after the pass")
+            }
+            for (k, s) in idx.enumerated() { stageStats[s].merge(RunStats(json: (st[k] as? [String: Any]) ?? [:])) }
+        }
+        for (k, s) in idx.enumerated() {
+            switch plan.stages[s].stage {
+            case .dedup(let o) where o.mode == .exact:
+                var e = exact!.extraStats()
+                e.removeAll { $0.0 == "decide_seconds" }  // a resumed run would report another value
+                stageExtra[s] = e
+            case .dedup:
+                stageExtra[s] = (firstPassStats[s] ?? []).filter { $0.0 != "decide_seconds" }
+            case .tokenize:
+                if let m = manifest, let t = tokenize {
+                    stageExtra[s] = t.stats(documents: m.documents, tokens: m.tokens, shards: m.shards.count, bytesIn: stageStats[s].bytesIn)
+                        .filter { $0.0 != "load_seconds" }
+                }
+            case .record(let a):
+                stageExtra[s] = a.extraStats()
+            }
+            _ = k
+        }
+        return .success
+    }
+
+    /// Reading spooled records: JSON Lines that already carry ids.
+    var spoolReader: ReaderOptions {
+        var r = ReaderOptions()
+        r.textField = plan.reader.textField
+        r.batchBytes = plan.reader.batchBytes
+        r.maxLineBytes = plan.reader.maxLineBytes
+        return r
+    }
+
+    /// Removes what files `from...` of pass `p` may have left: their parts, rejected pieces,
+    /// journals and markers.
+    func removeUnfinished(_ p: Int, from: Int, stages idx: [Int], outDir: String) throws {
+        var dirs = [outDir, journalDir(p), doneDir(p)]
+        for s in idx { dirs.append(rejectedPieceDir(p, stage: s)) }
+        for d in dirs {
+            for f in (try? fm.contentsOfDirectory(atPath: d)) ?? [] {
+                guard f.hasPrefix("part-"), let n = Int(f.dropFirst(5).prefix(5)) else {
+                    if d == outDir { try? fm.removeItem(atPath: (d as NSString).appendingPathComponent(f)) }
+                    continue
+                }
+                if n >= from { try fm.removeItem(atPath: (d as NSString).appendingPathComponent(f)) }
+            }
+        }
+    }
+
+    /// A file's outputs are complete: rename them into place, then write its done marker.
+    func commitFile(_ p: Int, _ i: Int, records: ByteSink, pieces: [Int: ByteSink], stats: [RunStats], writer: ShardWriter?,
+                    exact: ExactStage?) throws {
+        try records.finish()
+        for s in pieces.values { try s.finish() }
+        var fields: [(String, JSONValue)] = [("stats", .array(stats.map { s in
+            var s = s
+            s.filesProcessed = 1
+            return s.jsonValue
+        }))]
+        if let w = writer {
+            let shards = try w.cut()
+            let data = try JSONEncoder().encode(shards)
+            fields.append(("shards", .raw(Array(data))))
+        }
+        if let e = exact {
+            try writeAtomically(e.takeJournal(file: i), to: (journalDir(p) as NSString).appendingPathComponent(partName(i) + ".bin"))
+        }
+        crashPoint("outputs:\(p):\(i)")
+        try writeAtomically(Array((JSONValue.object(fields).serialized + "\n").utf8), to: marker(p, i))
+        crashPoint("marker:\(p):\(i)")
+    }
+
+    // MARK: final files
+
+    func assemble() throws {
+        for d in ["rejected", "stats"] { try fm.createDirectory(atPath: path(d), withIntermediateDirectories: true) }
+        let passes = splitIntoPasses()
+        for (p, idx) in passes.enumerated() {
+            for s in idx {
+                // rejected/NN-STAGE.jsonl.zst: the pieces' zstd frames one after another
+                let final = path("rejected/\(stageFileName(s)).jsonl.zst")
+                let pieceDir = rejectedPieceDir(p, stage: s)
+                let pieces = ((try? fm.contentsOfDirectory(atPath: pieceDir)) ?? []).filter { $0.hasPrefix("part-") }.sorted()
+                if pieces.isEmpty {
+                    let e = try openByteSink(path: final)
+                    try e.finish()
+                } else {
+                    let sink = try FDSink(path: final)
+                    do {
+                        for f in pieces {
+                            guard let d = fm.contents(atPath: (pieceDir as NSString).appendingPathComponent(f)) else {
+                                throw RecipeRunner.Failure("\(pieceDir)/\(f): cannot read")
+                            }
+                            try sink.write(Array(d))
+                        }
+                        try sink.finish()
+                    } catch {
+                        sink.abort()
+                        throw error
+                    }
+                }
+                let seconds = stageStats[s].cpuSeconds
+                try writeStats(stageStats[s], stage: plan.stages[s].name, seconds: seconds, extra: stageExtra[s],
+                               to: path("stats/\(stageFileName(s)).json"))
+            }
+        }
+        crashPoint("assemble")
+        // run.json
+        var outputs: [FileRecord] = []
+        for d in ["records", "shards", "rejected", "stats"] {
+            for f in ((try? fm.contentsOfDirectory(atPath: path(d))) ?? []).sorted() where !f.contains(".tmp-") {
+                outputs.append(try FileRecord.of(path("\(d)/\(f)"), as: "\(d)/\(f)"))
+            }
+        }
+        let stagesJSON: [JSONValue] = plan.stages.enumerated().map { (s, st) in
+            let stats = stageStats[s]
+            func obj(_ d: [String: Int]) -> JSONValue { .object(d.keys.sorted().map { ($0, .int(d[$0]!)) }) }
+            return .object([
+                ("stage", .string(st.name)),
+                ("options", .object(st.options.map { ($0.0, .string($0.1)) })),
+                ("records_in", .int(stats.recordsIn)),
+                ("records_out", .int(stats.recordsOut)),
+                ("dropped", obj(stats.dropped)),
+                ("rejected", obj(stats.rejected)),
+                ("seconds", .double((stats.cpuSeconds * 1000).rounded() / 1000)),
+                ("stats", .string("stats/\(stageFileName(s)).json")),
+                ("rejected_file", .string("rejected/\(stageFileName(s)).jsonl.zst")),
+            ])
+        }
+        let canonicalValue: JSONValue = .raw(Array(plan.canonical.utf8))
+        var fields: [(String, JSONValue)] = [
+            ("format", .string("llmdata-run")),
+            ("version", .int(1)),
+            ("llmdata_version", .string(plan.version)),
+            ("git_commit", gitCommit().map { .string($0) } ?? .null),
+            ("recipe", .object([("path", .string(absolutePath(plan.recipePath))), ("text", .string(plan.recipeText)), ("canonical", canonicalValue)])),
+            ("recipe_sha256", .string(SHA256.hex(of: Array(plan.canonical.utf8)))),
+            ("fingerprint", .string(fingerprint)),
+            ("inputs", .array(inputRecords.map(\.json))),
+            ("resources", .array(resourceRecords.map(\.json))),
+            ("outputs", .array(outputs.map(\.json))),
+            ("stages", .array(stagesJSON)),
+            ("started", .string(isoDate(started))),
+            ("finished", .string(isoDate(Date()))),
+            ("host", .string(ProcessInfo.processInfo.hostName)),
+            ("command", .array(plan.command.map { .string($0) })),
+        ]
+        if let m = manifest {
+            fields.append(("tokens", .object([("documents", .int(m.documents)), ("tokens", .int(m.tokens)), ("shards", .int(m.shards.count))])))
+        }
+        try writeAtomically(Array((JSONValue.object(fields).serialized + "\n").utf8), to: path("run.json"))
+        crashPoint("run.json")
+        try? fm.removeItem(atPath: stateDir)
+        if !settings.quiet { printSummary(outputs: outputs) }
+    }
+
+    func printSummary(outputs: [FileRecord]) {
+        var s = "\(runDir): \(files.count) input file(s)" + (resumedFiles > 0 ? " (\(resumedFiles) file pass(es) resumed from an earlier run)" : "") + "\n"
+        let width = plan.stages.map(\.name.count).max() ?? 8
+        for (i, st) in plan.stages.enumerated() {
+            let x = stageStats[i]
+            let name = st.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            var line = "  \(String(format: "%02d", i + 1)) \(name)  \(Progress.grouped(x.recordsIn)) in → \(Progress.grouped(x.recordsOut)) out"
+            let dropped = x.dropped.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            if !dropped.isEmpty {
+                line += "  dropped \(Progress.grouped(x.droppedTotal)): " + dropped.prefix(4).map { "\($0.key) \(Progress.grouped($0.value))" }.joined(separator: ", ")
+                if dropped.count > 4 { line += ", …" }
+            }
+            if x.rejectedTotal > 0 { line += "  rejected \(Progress.grouped(x.rejectedTotal))" }
+            s += line + "\n"
+        }
+        let recordBytes = outputs.filter { $0.path.hasPrefix("records/") }.reduce(0) { $0 + $1.bytes }
+        s += "  records/  \(outputs.filter { $0.path.hasPrefix("records/") }.count) file(s), \(Progress.grouped(recordBytes)) bytes (zstd)\n"
+        if let m = manifest {
+            s += "  shards/   \(Progress.grouped(m.documents)) documents, \(Progress.grouped(m.tokens)) tokens in \(m.shards.count) shard(s)\n"
+        }
+        s += "  run.json  provenance (llmdata run --verify \(runDir) re-hashes it)\n"
+        FileHandle.standardOutput.write(Data(s.utf8))
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import LLMDataCore
+import LLMDataLangID
+import LLMDataRun
+import LLMDataTokenize
+
+struct RunRecipe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a recipe's stages as one resumable unit into RUNDIR, with provenance in RUNDIR/run.json.",
+        discussion: """
+        The recipe (YAML, docs/recipe.md) lists inputs and stages; each stage is a subcommand with its \
+        long flags as options. RUNDIR gets records/, shards/ (with tokenize), rejected/, stats/ and \
+        run.json (docs/run.md). Rerunning the same command after an interruption finishes the job; a \
+        changed recipe or input is refused unless --overwrite. `llmdata run --verify RUNDIR` re-hashes \
+        the inputs and outputs run.json lists.
+        """
+    )
+
+    @Argument(help: "The recipe file (with --verify: the run directory).")
+    var recipe: String
+
+    @Option(name: [.short, .customLong("output")], help: "The run directory.")
+    var output: String?
+
+    @Flag(help: "Check that RUNDIR's inputs and outputs still have the sizes and SHA-256 run.json records; exit 1 naming each that differs or is missing.")
+    var verify = false
+
+    @Flag(help: "Replace what RUNDIR holds (records/, shards/, rejected/, stats/, run.json and an unfinished run's state).")
+    var overwrite = false
+
+    @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Stop with exit code 1 at the first bad record or input.")
+    var strict = false
+
+    @Flag(help: "No progress and no summary.")
+    var quiet = false
+
+    @Option(name: .customLong("max-warnings"), help: "Print at most this many per-record warnings; the rest are counted.")
+    var maxWarnings = 100
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !verify && output == nil { throw ValidationError("missing -o RUNDIR (the run directory)") }
+        if verify && output != nil { throw ValidationError("--verify takes the run directory as its argument, not -o") }
+    }
+
+    func run() throws {
+        if verify {
+            try finish(RunVerifier.verify(runDir: recipe, quiet: quiet))
+            return
+        }
+        let plan: RunPlan
+        do {
+            plan = try Self.plan(recipePath: recipe)
+        } catch let e as RecipeError {
+            Diagnostics.error(stage: "run", e.description, hint: "docs/recipe.md lists the stages and how options are written")
+            throw ArgumentParser.ExitCode(LLMDataCore.ExitCode.fatal.rawValue)
+        }
+        var s = RunSettings()
+        s.jobs = jobs
+        s.quiet = quiet
+        s.strict = strict
+        s.maxWarnings = maxWarnings
+        s.overwrite = overwrite
+        try finish(RecipeRunner.run(plan: plan, runDir: output!, settings: s))
+    }
+
+    /// Loads the recipe and builds each stage from its subcommand's own flag handling, so a
+    /// recipe and the shell pipeline it writes down run the same stages with the same options.
+    static func plan(recipePath: String) throws -> RunPlan {
+        let r = try Recipe.load(path: recipePath)
+        var plan = RunPlan(recipePath: recipePath, recipeText: r.text, canonical: r.canonical, inputs: r.inputs,
+                           version: LLMData.configuration.version)
+        var resources: [String] = []
+        for (i, st) in r.stages.enumerated() {
+            let planned: PlannedStage
+            do {
+                switch st.command {
+                case let c as Normalize:
+                    if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
+                    planned = .record(AnyStage(c.makeStage()))
+                case let c as LangIDRun:
+                    if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
+                    planned = .record(AnyStage(try c.makeStage()))
+                    if let m = c.model { resources.append(m) }
+                case let c as Filter:
+                    if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
+                    planned = .record(AnyStage(try c.makeStage()))
+                    if let f = c.config { resources.append(f) }
+                case let c as Dedup.Run:
+                    if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
+                    planned = .dedup(c.dedup.options(mode: c.mode))
+                case let c as Tokenize:
+                    if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
+                    let o = c.options
+                    if let t = o.tokenizerJSON { resources.append(try resolveTokenizerJSON(t)) }
+                    if let t = o.tiktoken { resources.append(t) }
+                    planned = .tokenize(o)
+                default:
+                    throw RecipeError(description: "\(recipePath):\(st.line): \(st.name) is not a stage")
+                }
+            } catch let e as RecipeError {
+                throw e
+            } catch let e as LLMDataError {
+                throw st.error(e.message + (e.hint.map { " (\($0))" } ?? ""), recipe: recipePath)
+            } catch {
+                throw st.error(message(for: error), recipe: recipePath)
+            }
+            plan.stages.append(RunPlan.Stage(name: st.name, options: st.options.map { ($0.key, $0.value) }, stage: planned))
+        }
+        plan.resources = resources
+        return plan
+    }
+
+    static func message(for error: Error) -> String {
+        if let e = error as? LangIDError { return e.description }
+        return LLMData.message(for: error)
+    }
+}
