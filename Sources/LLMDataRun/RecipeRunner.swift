@@ -312,8 +312,12 @@ final class Execution {
     func describeChange(from old: [String: Any]) -> String {
         var what: [String] = []
         if let v = old["llmdata_version"] as? String, v != plan.version { what.append("llmdata \(v) made it, this is \(plan.version)") }
-        let oldRecipe: String? = (old["recipe"] as? String) ?? ((old["recipe"] as? [String: Any])?["canonical"] as? String)
-        if let r = oldRecipe, r != plan.canonical { what.append("the recipe differs (\(diffRecipes(r, plan.canonical)))") }
+        var oldRecipe: Any? = (old["recipe"] as? [String: Any])?["canonical"]
+        if let text = old["recipe"] as? String { oldRecipe = try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
+        let newRecipe = try? JSONSerialization.jsonObject(with: Data(plan.canonical.utf8))
+        if let o = oldRecipe as? [String: Any], let n = newRecipe as? [String: Any], !NSDictionary(dictionary: o).isEqual(to: n) {
+            what.append("the recipe differs (\(diffRecipes(o, n)))")
+        }
         func compare(_ key: String, _ now: [FileRecord], _ noun: String) {
             let before = ((old[key] as? [Any]) ?? []).compactMap { FileRecord($0) }
             let bm = Dictionary(before.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -332,11 +336,11 @@ final class Execution {
     }
 
     /// The first stage whose canonical form differs, for the message.
-    func diffRecipes(_ a: String, _ b: String) -> String {
-        func stages(_ s: String) -> [String] {
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(s.utf8))) as? [String: Any],
-                  let st = o["stages"] as? [Any] else { return [] }
-            return st.map { (try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+    func diffRecipes(_ a: [String: Any], _ b: [String: Any]) -> String {
+        func stages(_ o: [String: Any]) -> [String] {
+            ((o["stages"] as? [Any]) ?? []).map {
+                (try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            }
         }
         let sa = stages(a), sb = stages(b)
         for i in 0..<max(sa.count, sb.count) where i >= sa.count || i >= sb.count || sa[i] != sb[i] {
