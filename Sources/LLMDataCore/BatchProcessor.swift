@@ -1,4 +1,5 @@
 import CSimdjsonShim
+import CZstd
 import Foundation
 
 /// A batch after its chain ran: the kept records serialized, what each stage dropped or
@@ -17,6 +18,9 @@ public final class ProcessedBatch: @unchecked Sendable {
     public internal(set) var firstError: String?
     /// The last stage's batch result when it is a sink.
     public internal(set) var sinkResult: Any?
+    /// `output` and `rejected` each hold one zstd frame (or nothing) instead of JSON Lines
+    /// (`Engine.Config.compressLevel`).
+    public internal(set) var compressed = false
 
     init(batch: Batch, stages: Int) {
         self.batch = batch
@@ -93,6 +97,28 @@ final class Arena {
     deinit { for b in blocks { b.deallocate() } }
 }
 
+/// One zstd frame per call (with a checksum, as ZstdSink writes), for compressing on workers.
+public final class FrameZstd {
+    let cctx: OpaquePointer
+    public init(level: Int32) {
+        cctx = ZSTD_createCCtx()
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
+    }
+    deinit { ZSTD_freeCCtx(cctx) }
+
+    /// A complete frame holding `bytes` (a valid, empty frame for no bytes).
+    public func compress(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+        let n = bytes.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in ZSTD_compress2(cctx, dst.baseAddress, dst.count, src.baseAddress, src.count) }
+        }
+        precondition(ZSTD_isError(n) == 0, "zstd: \(String(cString: ZSTD_getErrorName(n)))")
+        out.removeLast(out.count - n)
+        return out
+    }
+}
+
 /// Runs a chain of stages over batches; one per worker thread.
 final class BatchProcessor {
     let stages: [AnyStage]
@@ -109,6 +135,8 @@ final class BatchProcessor {
     let textFieldBytes: [CChar]
     var spans: [llm_field_span]
     let arena = Arena()
+    /// Set: serialized bytes are compressed here, on the worker thread (one zstd frame each).
+    var compressor: FrameZstd?
     /// `idPrefix` by file (and JSON or text).
     var idPrefixes: [Int: (string: String, json: [UInt8])] = [:]
 
@@ -173,6 +201,18 @@ final class BatchProcessor {
             }
             runStages(batch: batch, out: out, counters: &counters)
             write(out: out)
+        }
+        if let z = compressor {
+            // stats count the JSON Lines bytes, as a subcommand's do
+            if !discardOutput { out.stats[stages.count - 1].bytesOut = out.output.count }
+            out.output = z.compress(out.output)
+            for k in out.rejected.indices where !out.rejected[k].isEmpty { out.rejected[k] = z.compress(out.rejected[k]) }
+            out.compressed = true
+            if !discardOutput && lastIsSink && stages.count > 1 {
+                out.stats[stages.count - 1].bytesIn = out.stats[stages.count - 1].bytesOut
+                out.stats[stages.count - 2].bytesOut = out.stats[stages.count - 1].bytesOut
+            }
+            return out
         }
         if !discardOutput {
             let last = stages.count - 1

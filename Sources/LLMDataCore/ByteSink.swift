@@ -30,6 +30,8 @@ public final class FDSink: ByteSink {
     /// Bytes written to the file, and how many of them have been handed to writeback.
     var written = 0
     var writebackStarted = 0
+    /// Bytes given to `write` so far (buffered or written).
+    public var bytesWritten: Int { written + buffer.count }
 
     /// Standard output.
     public init(stdout: Void = ()) {

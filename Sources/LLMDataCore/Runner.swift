@@ -151,6 +151,9 @@ public final class Engine {
         public var progress = ProgressMode.off
         /// Files before this index are skipped (already done); file indices stay those of `files`.
         public var firstFile = 0
+        /// Compress each batch's output and rejected bytes into zstd frames on the worker threads
+        /// (`ProcessedBatch.compressed`); nil writes JSON Lines.
+        public var compressLevel: Int32?
         public init(files: [InputFile], reader: ReaderOptions, stages: [AnyStage], label: String) {
             self.files = files
             self.reader = reader
@@ -173,9 +176,11 @@ public final class Engine {
         sequencers = seqs.compactMap { $0 }
         var ps: [BatchProcessor] = []
         for _ in 0..<max(1, config.jobs) {
-            ps.append(try BatchProcessor(stages: config.stages, lastIsSink: config.lastIsSink, sequencers: seqs,
-                                         files: config.files, reader: config.reader, writeRejected: config.writeRejected,
-                                         discardOutput: config.discardOutput))
+            let p = try BatchProcessor(stages: config.stages, lastIsSink: config.lastIsSink, sequencers: seqs,
+                                       files: config.files, reader: config.reader, writeRejected: config.writeRejected,
+                                       discardOutput: config.discardOutput)
+            if let level = config.compressLevel { p.compressor = FrameZstd(level: level) }
+            ps.append(p)
         }
         processors = ps
     }
@@ -374,7 +379,7 @@ public enum RecordScanner {
         config.discardOutput = true
         config.strict = strict
         config.maxWarnings = maxWarnings
-        config.progress = quiet ? .off : (isatty(2) != 0 ? .redraw : .off)
+        config.progress = ProgressMode.from(nil, quiet: quiet)
         let engine = try Engine(config)
         var stats = RunStats()
         let completed = try engine.run { r in

@@ -47,6 +47,8 @@ public struct RunPlan {
     public var resources: [String] = []
     public var command: [String] = CommandLine.arguments
     public var version: String
+    /// Batch size when the recipe sets no `batch-bytes` (1 MiB; the subcommands use 256 KiB).
+    public static let defaultBatchBytes = 1 << 20
 
     public init(recipePath: String, recipeText: String, canonical: String, inputs: [String], version: String) {
         self.recipePath = recipePath

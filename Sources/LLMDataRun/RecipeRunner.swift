@@ -134,6 +134,9 @@ let crashAt = ProcessInfo.processInfo.environment["LLMDATA_CRASH_AT"]
     if let c = crashAt, c == point() { kill(getpid(), SIGKILL) }
 }
 
+/// A zstd frame of no bytes.
+let emptyFrame = FrameZstd(level: 3).compress([])
+
 /// `part-00042`
 func partName(_ i: Int) -> String { String(format: "part-%05d", i) }
 
@@ -442,11 +445,10 @@ final class Execution {
         if let t = tokenize {
             let dir = path("shards")
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let keep = Set(committedShards.flatMap { [$0.file, $0.index] })
-            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !keep.contains(f) {
-                try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(f))
-            }
-            let w = try t.openWriter(dir: dir, overwrite: false)
+            // the manifest of an earlier assembly goes (it is written again at the end); shard
+            // files of unfinished input files go in the writer
+            try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent("manifest.json"))
+            let w = try t.openWriter(dir: dir, overwrite: false, keeping: Set(committedShards.flatMap { [$0.file, $0.index] }))
             w.resume(committed: committedShards)
             writer = w
         }
@@ -460,15 +462,16 @@ final class Execution {
             config.strict = settings.strict
             config.maxWarnings = settings.maxWarnings
             config.progress = ProgressMode.from(settings.progress, quiet: settings.quiet)
+            config.compressLevel = 3  // frames made on the workers; the writer only appends them
             let engine = try Engine(config)
-            var recordsSink: ByteSink?
-            var pieces: [Int: ByteSink] = [:]
+            var recordsSink: FDSink?
+            var pieces: [Int: FDSink] = [:]
             var fileStats: [RunStats] = []
             do {
                 let completed = try engine.run { r in
                     let i = r.batch.fileIndex
                     if r.batch.isFirstOfFile {
-                        recordsSink = try openByteSink(path: (outDir as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
+                        recordsSink = try FDSink(path: (outDir as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
                         fileStats = Array(repeating: RunStats(), count: chain.count)
                     }
                     try recordsSink!.write(r.output)
@@ -476,7 +479,7 @@ final class Execution {
                         if pieces[k] == nil {
                             let d = rejectedPieceDir(p, stage: idx[k])
                             try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
-                            pieces[k] = try openByteSink(path: (d as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
+                            pieces[k] = try FDSink(path: (d as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"))
                         }
                         try pieces[k]!.write(bytes)
                     }
@@ -558,8 +561,9 @@ final class Execution {
     }
 
     /// A file's outputs are complete: rename them into place, then write its done marker.
-    func commitFile(_ p: Int, _ i: Int, records: ByteSink, pieces: [Int: ByteSink], stats: [RunStats], writer: ShardWriter?,
+    func commitFile(_ p: Int, _ i: Int, records: FDSink, pieces: [Int: FDSink], stats: [RunStats], writer: ShardWriter?,
                     exact: ExactStage?) throws {
+        if records.bytesWritten == 0 { try records.write(emptyFrame) }  // a valid .zst of no records
         try records.finish()
         for s in pieces.values { try s.finish() }
         var fields: [(String, JSONValue)] = [("stats", .array(stats.map { s in

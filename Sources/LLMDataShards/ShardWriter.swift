@@ -342,7 +342,7 @@ public final class ShardWriter {
     let pool = BatchBytesPool()
 
     public init(dir: String, vocabSize: Int, eosID: Int?, bosID: Int? = nil, tokenizer: Manifest.TokenizerInfo,
-                options: Options = Options(), overwrite: Bool = false) throws {
+                options: Options = Options(), overwrite: Bool = false, keeping: Set<String> = []) throws {
         self.dir = dir
         self.bosID = bosID
         self.vocabSize = vocabSize
@@ -363,6 +363,14 @@ public final class ShardWriter {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
             throw ShardError("\(dir): cannot create the shard directory: \(error.localizedDescription)")
+        }
+        if !overwrite {
+            // No manifest: whatever shard files are here are the remains of an unfinished set (a
+            // killed run). They go now, so none of them sits beside the new manifest; `keeping`
+            // names the shards of this set that earlier runs already committed (llmdata run).
+            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix("shard-") && !keeping.contains(f) {
+                unlink((dir as NSString).appendingPathComponent(f))
+            }
         }
         if overwrite {
             // The old manifest goes first (the directory is then no longer a complete set); the old

@@ -193,9 +193,9 @@ public final class TokenizeStage: RecordStage, @unchecked Sendable {
     }
 
     /// The shard writer the workers' frame encoders belong to; call before the workers are made.
-    public func openWriter(dir: String, overwrite: Bool) throws -> ShardWriter {
+    public func openWriter(dir: String, overwrite: Bool, keeping: Set<String> = []) throws -> ShardWriter {
         let w = try ShardWriter(dir: dir, vocabSize: model.idCount, eosID: eos, bosID: bos, tokenizer: info,
-                                options: options.shards, overwrite: overwrite)
+                                options: options.shards, overwrite: overwrite, keeping: keeping)
         writer = w
         return w
     }

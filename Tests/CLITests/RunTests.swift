@@ -440,4 +440,27 @@ struct RunTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try CLI.run(["shards", "verify", top.appendingPathComponent("out/shards").path]).status == 0)
     }
+
+    @Test("when stderr is not a terminal, a subcommand and a run print one progress log line per interval with rate and ETA, and --quiet prints none")
+    func progressLogLines() throws {
+        let env = ["LLMDATA_PROGRESS_INTERVAL": "0.0001"]
+        let f = try CLI.run(["filter", CLI.fixture("sample/en.jsonl"), "--batch-bytes", "4096", "-o", "/dev/null"], env: env)
+        #expect(f.status == 0)
+        let lines = f.stderr.split(separator: "\n").filter { $0.hasPrefix("llmdata filter: ") }
+        #expect(lines.count >= 2, "\(f.stderr)")
+        #expect(lines.contains { $0.contains("records") && $0.contains("MB/s") && $0.contains("ETA") })
+        #expect(!f.stderr.contains("\u{1B}"), "no terminal escapes in a log")
+        let q = try CLI.run(["filter", CLI.fixture("sample/en.jsonl"), "--batch-bytes", "4096", "-o", "/dev/null", "--quiet"], env: env)
+        #expect(q.stderr.isEmpty)
+
+        let corpus = try Self.corpus()
+        let top = corpus.deletingLastPathComponent()
+        let recipe = try Self.writeRecipe(top, "inputs: [corpus]\nbatch-bytes: 4096\nstages:\n  - normalize:\n  - filter:\n")
+        let r = try CLI.run(["run", recipe, "-o", top.appendingPathComponent("out").path], env: env)
+        #expect(r.status == 0)
+        let runLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("llmdata run: ") }
+        #expect(runLines.count >= 2, "\(r.stderr)")
+        // per stage: records each stage kept so far
+        #expect(runLines.contains { $0.contains("normalize ") && $0.contains("→ filter ") })
+    }
 }

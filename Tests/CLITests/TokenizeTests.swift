@@ -72,6 +72,24 @@ struct TokenizeTests {
         #expect((ma["shards"] as? [[String: Any]])?.map { $0["sha256"] as? String } == (mb["shards"] as? [[String: Any]])?.map { $0["sha256"] as? String })
     }
 
+    @Test("shards left by a killed tokenize never sit beside the new manifest (a stale shard-00007 once stayed next to a three-shard set)")
+    func staleShardsGo() throws {
+        let dir = try CLI.tempDir().appendingPathComponent("shards")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for f in ["shard-00007.tok.zst", "shard-00007.idx", "shard-00000.tok.zst.tmp-99999"] {
+            try Data("stale".utf8).write(to: dir.appendingPathComponent(f))
+        }
+        let r = try CLI.run(["tokenize"] + Self.inputs + ["--tiktoken", Self.gpt2, "--pattern", "gpt2", "-o", dir.path, "--quiet",
+                                                          "--tokens-per-shard", "50000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(!files.contains("shard-00007.tok.zst") && !files.contains("shard-00007.idx"))
+        #expect(!files.contains { $0.contains(".tmp-") })
+        let m = CLI.json(try String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8))
+        #expect(files.count == 1 + 2 * ((m["shards"] as? [Any])?.count ?? 0))
+        #expect(try CLI.run(["shards", "verify", dir.path]).status == 0)
+    }
+
     @Test("verify passes on a fresh set and fails with exit 1 when a shard byte changes")
     func verifyDetectsCorruption() throws {
         let (dir, _) = try tokenize([])

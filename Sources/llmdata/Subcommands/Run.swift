@@ -113,6 +113,11 @@ struct RunRecipe: ParsableCommand {
             plan.stages.append(RunPlan.Stage(name: st.name, options: st.options.map { ($0.key, $0.value) }, stage: planned))
         }
         plan.resources = resources
+        if !r.reader.contains(where: { $0.key == "batch-bytes" }) {
+            // a run's batches pass through every stage on one thread: larger ones keep each
+            // stage's tables in cache longer (docs/benchmarks.md, llmdata run)
+            plan.reader.batchBytes = RunPlan.defaultBatchBytes
+        }
         return plan
     }
 
