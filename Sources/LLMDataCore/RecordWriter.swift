@@ -93,7 +93,10 @@ public enum RecordWriter {
     /// A record made from plain text: `{"text":…,"id":…,"metadata":{…}}`.
     static func writeNew(doc: Document, id: AssignedID, textField: String, extra: (String, JSONValue)?, to out: inout [UInt8]) {
         var annotations = doc.annotations
-        if let extra { annotations.append(extra) }
+        if let extra {
+            // as for JSON records: a drop's annotation replaces the stage's own value of its key
+            if let i = annotations.firstIndex(where: { $0.0 == extra.0 }) { annotations[i] = extra } else { annotations.append(extra) }
+        }
         out.append(UInt8(ascii: "{"))
         JSONWriter.appendString(textField, to: &out)
         out.append(UInt8(ascii: ":"))

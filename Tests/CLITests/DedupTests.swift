@@ -36,6 +36,19 @@ struct DedupTests {
         }
     }
 
+    @Test("a plain-text record dropped by exact dedup has one dedup key in its metadata, naming the kept record (it once had two)")
+    func plainTextDrop() throws {
+        let dir = try CLI.tempDir()
+        let f = dir.appendingPathComponent("t.txt")
+        try "hello world\nother\nHello, World!\n".write(to: f, atomically: true, encoding: .utf8)
+        let rej = dir.appendingPathComponent("rej.jsonl").path
+        let r = try CLI.run(["dedup", f.path, "--rejected", rej])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try String(contentsOfFile: rej, encoding: .utf8)
+        #expect(line.components(separatedBy: "\"dedup\"").count == 2, "\(line)")
+        #expect(line.contains(#""cluster":"t.txt:1""#))
+    }
+
     @Test("--digits-to-zero makes texts that differ only in numbers duplicates")
     func digits() throws {
         let f = try write([["id": "1", "text": "Page 12 of 40"], ["id": "2", "text": "Page 13 of 41"]])
