@@ -35,7 +35,7 @@ let package = Package(
         ),
 
         // Core: records, readers/writers, the stage protocol, stats, the parallel executor, errors.
-        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CSimdjsonShim", "CTextKernels"], swiftSettings: fast),
+        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CCrypto", "CSimdjsonShim", "CTextKernels"], swiftSettings: fast),
 
         // One library per stage.
         .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim", "CTextKernels"], swiftSettings: fast),

@@ -28,6 +28,8 @@ public struct InputFile: Sendable, Equatable {
     public var format: InputFormat
     /// The name messages use: the path, or `-` for a copy of stdin standing in for it.
     public var displayPath: String
+    /// The directory argument this file was found under (nil for a file argument or stdin).
+    public var root: String?
 
     public init(path: String, relativePath: String, format: InputFormat) {
         self.path = path
@@ -68,8 +70,8 @@ public enum InputDiscovery {
         return nil
     }
 
-    /// Expands arguments into input files: directories recursively (hidden entries and
-    /// temporary outputs skipped), sorted by relative path in byte order; `-` or nothing is stdin.
+    /// Expands arguments into input files: directories recursively (hidden entries, temporary
+    /// outputs and a directory-mode output's `llmdata.json` record skipped), sorted by relative path in byte order; `-` or nothing is stdin.
     public static func discover(_ args: [String], formatOverride: InputFormat? = nil) throws -> [InputFile] {
         if args.isEmpty { return [InputFile(path: "-", relativePath: "stdin", format: formatOverride ?? .jsonl)] }
         var out: [InputFile] = []
@@ -89,7 +91,9 @@ public enum InputDiscovery {
                 found.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 for rel in found {
                     guard let f = formatOverride ?? format(of: rel) else { continue }
-                    out.append(InputFile(path: (arg as NSString).appendingPathComponent(rel), relativePath: rel, format: f))
+                    var file = InputFile(path: (arg as NSString).appendingPathComponent(rel), relativePath: rel, format: f)
+                    file.root = arg
+                    out.append(file)
                 }
             } else {
                 let name = (arg as NSString).lastPathComponent
@@ -112,7 +116,7 @@ public enum InputDiscovery {
             throw LLMDataError("\(dir): cannot list directory: \(error.localizedDescription)")
         }
         for name in entries {
-            if name.hasPrefix(".") || name.contains(".tmp-") { continue }
+            if name.hasPrefix(".") || name.contains(".tmp-") || name == OutputDirectory.sidecarName { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
             var isDir: ObjCBool = false
             // a dangling link is not a directory: it is listed, and opening it names the problem
