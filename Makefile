@@ -20,8 +20,12 @@ deps:
 # for a one-record langid run; no dynamic symbol binding of the Swift libraries).
 RELEASE := $(SWIFT) build -c release --product llmdata --static-swift-stdlib
 
+# The commit the binary was built from, for run.json (`-dirty` when tracked files had changes).
+STAMP = c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c > $(BIN).commit; } || rm -f $(BIN).commit
+
 build: deps
 	$(RELEASE)
+	@$(STAMP)
 
 debug: deps
 	$(SWIFT) build
@@ -32,6 +36,7 @@ demo: build
 test: deps
 	$(SWIFT) build
 	$(RELEASE)
+	@$(STAMP)
 	LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel
 	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/check.sh
 

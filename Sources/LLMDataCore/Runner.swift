@@ -197,6 +197,7 @@ public final class Engine {
         let pipeline = Pipeline(maxInFlight: processors.count * 2 + 2, sequencers: sequencers)
         let done = pipeline.start(files: config.files, firstFile: config.firstFile, reader: config.reader, processors: processors)
         let progress = progressTotals ?? Progress(label: config.label, stages: config.stages.map(\.name), files: config.files, mode: config.progress)
+        progress.skip(filesBefore: config.firstFile)
         var seq = 0
         do {
             while let r = pipeline.next(seq) {
@@ -255,7 +256,10 @@ public final class Progress {
     var drawn = false
     /// On-disk bytes of every input (for the ETA), and of the files finished so far.
     let fileSizes: [Int]
+    let compressed: [Bool]
     let totalBytes: Int
+    /// Bytes already done when this process started (the rate and ETA count from there).
+    var startBytes = 0
     var finishedBytes = 0
     var currentFileIn = 0
     var recordsIn = 0
@@ -275,6 +279,7 @@ public final class Progress {
             var st = stat()
             return stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
         }
+        compressed = files.map { f in [".zst", ".zstd", ".gz"].contains { f.path.hasSuffix($0) } }
         totalBytes = fileSizes.reduce(0, +)
         out = Array(repeating: 0, count: stages.count)
     }
@@ -284,16 +289,19 @@ public final class Progress {
         recordsIn += r.stats[0].recordsIn
         bytesIn += r.batch.bytesIn
         for (i, s) in r.stats.enumerated() { out[i] += s.recordsOut }
-        currentFileIn += r.batch.bytesIn
+        // within a file, only an uncompressed one's bytes read tell how far it is
+        if !compressed[r.batch.fileIndex] { currentFileIn += r.batch.bytesIn }
         if r.batch.isLastOfFile {
             finishedBytes += fileSizes[r.batch.fileIndex]
             currentFileIn = 0
-        } else {
-            // within a compressed file only whole files count
-            let size = fileSizes[r.batch.fileIndex]
-            _ = size
         }
         draw(force: false, currentFile: r.batch.fileIndex)
+    }
+
+    /// Files before `index` were done before this process started (a resumed run).
+    func skip(filesBefore index: Int) {
+        finishedBytes = fileSizes.prefix(index).reduce(0, +)
+        startBytes = finishedBytes
     }
 
     func draw(force: Bool, currentFile: Int?) {
@@ -309,8 +317,10 @@ public final class Progress {
             if let f = currentFile, f < fileSizes.count { doneBytes += min(currentFileIn, fileSizes[f]) }
             let frac = min(1, Double(doneBytes) / Double(totalBytes))
             line += String(format: ", %.0f%%", frac * 100)
-            if frac > 0.01 && frac < 1 {
-                let eta = Int(secs * (1 - frac) / frac)
+            // the rate of this process's own work sets the ETA
+            let doneHere = Double(doneBytes - startBytes), left = Double(totalBytes - doneBytes)
+            if doneHere > 0.01 * Double(totalBytes) && left > 0 {
+                let eta = Int(secs * left / doneHere)
                 line += String(format: ", ETA %d:%02d", eta / 60, eta % 60)
             }
         }
@@ -318,7 +328,7 @@ public final class Progress {
             line += " | " + zip(stages, out).map { "\($0) \(Progress.grouped($1))" }.joined(separator: " → ")
         }
         if mode == .redraw {
-            Diagnostics.write("\r\u{1B}[K" + line)
+            Diagnostics.write("\r\u{1B}[Kllmdata " + line)
             drawn = true
         } else {
             Diagnostics.write("llmdata " + line + "\n")

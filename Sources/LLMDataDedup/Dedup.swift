@@ -97,6 +97,7 @@ func forEachLine(_ t: UnsafeBufferPointer<UInt8>, minBytes: Int, _ body: (UInt64
 
 /// The decisions of pass 1.
 public final class Decisions: @unchecked Sendable {
+    public init() {}
     /// Removed records: position → id of the record kept in their place.
     var removed: [UInt64: String] = [:]
     /// Records whose cluster has duplicates (kept ones included): position → cluster id.

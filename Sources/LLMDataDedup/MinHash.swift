@@ -5,7 +5,7 @@
 // 28%, and pass 2 cost as much CPU as pass 1. Done then: permutations in registers while a
 // document's shingles stream past; shingle boundaries + XXH3 in C; ASCII key with AVX-512 VBMI2
 // (~3.3 GB/s vs 0.5); NFKC_Casefold only around non-ASCII runs (Key.swift); open-addressing LSH
-// tables (MinHashIndex.swift); exact mode in one pass (ExactStage, OrderedStage in LLMDataCore).
+// tables (MinHashIndex.swift); exact mode in one pass (ExactStage, an ordered stage: LLMDataCore/Worker.swift).
 // Second round (Intel; `dedup --bench-minhash` times signatures + LSH + clustering over ready
 // keys, the phases rensa is timed for; 5,743 documents of scripts/dedup_quality.py):
 //   * permutations: the 64-bit family ((a·x + b) mod 2^64) >> 32 needs vpmullq (3 uops) and ran

@@ -191,6 +191,11 @@ public final class LangIDModel: @unchecked Sendable {
     nonisolated(unsafe) private static var cached: LangIDModel?
     private static let lock = NSLock()
 
+    /// The file `shipped()` loads, if one is found.
+    public static var shippedPath: String? {
+        candidatePaths().first { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// The shipped model (loaded once per process).
     public static func shipped() throws -> LangIDModel {
         lock.lock(); defer { lock.unlock() }

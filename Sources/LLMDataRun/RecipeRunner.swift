@@ -140,30 +140,17 @@ let emptyFrame = FrameZstd(level: 3).compress([])
 /// `part-00042`
 func partName(_ i: Int) -> String { String(format: "part-%05d", i) }
 
-/// The git commit of the checkout the running binary was built in (it lives under
-/// CHECKOUT/.build/…), or nil.
+/// The git commit the running binary was built from: `make build` and `make test` write it
+/// beside the binary (`llmdata.commit`, with `-dirty` when tracked files had changes); a binary
+/// built otherwise has none (nil).
 func gitCommit() -> String? {
-    guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-    var dir = (exe as NSString).deletingLastPathComponent
-    while dir != "/" && !dir.isEmpty {
-        let git = (dir as NSString).appendingPathComponent(".git")
-        if let head = try? String(contentsOfFile: (git as NSString).appendingPathComponent("HEAD"), encoding: .utf8) {
-            let h = head.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard h.hasPrefix("ref: ") else { return h }
-            let ref = String(h.dropFirst(5))
-            if let c = try? String(contentsOfFile: (git as NSString).appendingPathComponent(ref), encoding: .utf8) {
-                return c.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            if let packed = try? String(contentsOfFile: (git as NSString).appendingPathComponent("packed-refs"), encoding: .utf8) {
-                for line in packed.split(separator: "\n") where line.hasSuffix(" " + ref) {
-                    return String(line.prefix(while: { $0 != " " }))
-                }
-            }
-            return nil
-        }
-        dir = (dir as NSString).deletingLastPathComponent
-    }
-    return nil
+    guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+          let s = try? String(contentsOfFile: exe + ".commit", encoding: .utf8) else { return nil }
+    // a stamp older than the binary belongs to an earlier build
+    var a = stat(), b = stat()
+    guard stat(exe, &a) == 0, stat(exe + ".commit", &b) == 0, b.st_mtim.tv_sec >= a.st_mtim.tv_sec else { return nil }
+    let c = s.trimmingCharacters(in: .whitespacesAndNewlines)
+    return c.isEmpty ? nil : c
 }
 
 /// One execution of a plan into a run directory.
@@ -303,7 +290,7 @@ final class Execution {
         let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") }
         if !present.isEmpty {
             throw RecipeRunner.Failure("\(runDir) is not empty and is not a run directory (it holds \(present.sorted().prefix(5).joined(separator: ", ")))",
-                                       hint: "choose an empty or new directory, or pass --overwrite to replace records/, shards/, rejected/, stats/ and run.json in it")
+                                       hint: "choose an empty or new directory (llmdata run writes only into a directory it made)")
         }
         removeTemporaryFiles(runDir)
         try fm.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
@@ -318,7 +305,8 @@ final class Execution {
         var oldRecipe: Any? = (old["recipe"] as? [String: Any])?["canonical"]
         if let text = old["recipe"] as? String { oldRecipe = try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
         let newRecipe = try? JSONSerialization.jsonObject(with: Data(plan.canonical.utf8))
-        if let o = oldRecipe as? [String: Any], let n = newRecipe as? [String: Any], !NSDictionary(dictionary: o).isEqual(to: n) {
+        func sorted(_ o: Any) -> Data? { try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]) }
+        if let o = oldRecipe as? [String: Any], let n = newRecipe as? [String: Any], sorted(o) != sorted(n) {
             what.append("the recipe differs (\(diffRecipes(o, n)))")
         }
         func compare(_ key: String, _ now: [FileRecord], _ noun: String) {
@@ -383,6 +371,7 @@ final class Execution {
     func rejectedPieceDir(_ p: Int, stage s: Int) -> String { (passDir(p) as NSString).appendingPathComponent("rejected/\(stageFileName(s))") }
     func journalDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("journal") }
     func marker(_ p: Int, _ i: Int) -> String { (doneDir(p) as NSString).appendingPathComponent(partName(i) + ".json") }
+    func allDone(_ p: Int, count: Int) -> Bool { (0..<count).allSatisfy { fm.fileExists(atPath: marker(p, $0)) } }
 
     func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool) throws -> ExitCode {
         let start = Clock.now()
@@ -406,15 +395,26 @@ final class Execution {
                 exact = e
                 chain.append(AnyStage(e))
             case .dedup(let o):
-                // a barrier: decide over everything that reached it, then apply in this pass
+                // a barrier: decide over everything that reached it, then apply in this pass.
+                // The decisions' counts are kept with the pass: a rerun that finds every file of
+                // the pass done needs them, not the decisions.
                 precondition(k == 0)
+                let saved = (passDir(p) as NSString).appendingPathComponent("decisions.json")
+                if allDone(p, count: inputs.count), let st = parseJSONFile(saved) {
+                    firstPassStats[s] = ["clusters", "candidate_pairs", "verified_pairs", "boilerplate_lines"].map {
+                        ($0, .int((st[$0] as? NSNumber)?.intValue ?? 0))
+                    }
+                    chain.append(AnyStage(ApplyStage(options: o, decisions: Decisions(), decideSeconds: 0)))
+                    continue
+                }
                 var ro = RunOptions()
                 ro.jobs = settings.jobs
                 ro.quiet = true
                 ro.strict = settings.strict
                 let decisions = try DedupRunner.decide(files: inputs, reader: p == 0 ? plan.reader : spoolReader, options: o, run: ro)
                 let apply = ApplyStage(options: o, decisions: decisions, decideSeconds: Clock.now() - start)
-                firstPassStats[s] = apply.extraStats()
+                firstPassStats[s] = apply.extraStats().filter { $0.0 != "decide_seconds" }
+                try writeAtomically(Array((JSONValue.object(firstPassStats[s]!).serialized + "\n").utf8), to: saved)
                 chain.append(AnyStage(apply))
             case .tokenize(let o):
                 let t = try TokenizeStage(options: o, jobs: settings.jobs, quiet: settings.quiet)
@@ -524,6 +524,8 @@ final class Execution {
                 stageExtra[s] = (firstPassStats[s] ?? []).filter { $0.0 != "decide_seconds" }
             case .tokenize:
                 if let m = manifest, let t = tokenize {
+                    // as `llmdata tokenize --stats`: what it wrote is the shards
+                    stageStats[s].bytesOut = m.shards.reduce(0) { $0 + $1.bytes }
                     stageExtra[s] = t.stats(documents: m.documents, tokens: m.tokens, shards: m.shards.count, bytesIn: stageStats[s].bytesIn)
                         .filter { $0.0 != "load_seconds" }
                 }
@@ -626,12 +628,20 @@ final class Execution {
                 outputs.append(try FileRecord.of(path("\(d)/\(f)"), as: "\(d)/\(f)"))
             }
         }
+        // each stage's options as the canonical recipe has them (absolute paths; a repeatable
+        // option's values as a list)
+        let canonicalStages = ((try? JSONSerialization.jsonObject(with: Data(plan.canonical.utf8))) as? [String: Any])?["stages"] as? [[String: Any]] ?? []
+        func canonicalOptions(_ s: Int) -> JSONValue {
+            guard s < canonicalStages.count, let o = canonicalStages[s]["options"],
+                  let d = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]) else { return .object([]) }
+            return .raw(Array(d))
+        }
         let stagesJSON: [JSONValue] = plan.stages.enumerated().map { (s, st) in
             let stats = stageStats[s]
             func obj(_ d: [String: Int]) -> JSONValue { .object(d.keys.sorted().map { ($0, .int(d[$0]!)) }) }
             return .object([
                 ("stage", .string(st.name)),
-                ("options", .object(st.options.map { ($0.0, .string($0.1)) })),
+                ("options", canonicalOptions(s)),
                 ("records_in", .int(stats.recordsIn)),
                 ("records_out", .int(stats.recordsOut)),
                 ("dropped", obj(stats.dropped)),

@@ -37,7 +37,7 @@
 // writer thread's SHA-256 and write (~5 ms) preempting the workers, and finish(). Done:
 // * finish(): the last shard, its index and the manifest are fsynced together and renamed in
 //   that order (`FDSink.finishTogether`): 2.4-2.8 ms -> 1.8-2.0 ms of serial time at the end.
-// * The reader makes the last input's final batches smaller (ChunkReader.batchTarget): the two
+// * The reader makes the last input's final batches smaller (BatchReader.batchTarget): the two
 //   workers now stop within 0.2 ms of each other instead of up to a batch (~7 ms) apart. Frame
 //   boundaries follow batches, so heldout's shard has 86 frames instead of 79 (+853 bytes,
 //   +0.02%); the same at every --jobs.

@@ -302,7 +302,7 @@ struct RunTests {
               - filter: {rules: [gopher_repetition]}
               - dedup: {mode: exact}
               - tokenize: {tiktoken: \(Self.gpt2), pattern: gpt2}
-            """, points: ["marker:0:1", "pass:0", "outputs:1:1", "marker:1:2"], jobs: "1")
+            """, points: ["marker:0:1", "pass:0", "outputs:1:1", "marker:1:2", "assemble"], jobs: "1")
     }
 
     @Test("kill -9 at random moments of a longer run, rerun after each, gives identical output")
@@ -375,6 +375,7 @@ struct RunTests {
         #expect(newInput.status == 2)
         #expect(newInput.stderr.contains("new input files"))
         #expect(newInput.stderr.contains("y-new.jsonl"))
+        #expect(!newInput.stderr.contains("recipe differs"), "only the inputs changed: \(newInput.stderr)")
         // --overwrite: equal to a fresh run
         let over = try CLI.run(["run", recipe, "-o", half.path, "--overwrite", "--quiet"])
         #expect(over.status == 0, "\(over.stderr)")

@@ -86,7 +86,8 @@ struct RunRecipe: ParsableCommand {
                 case let c as LangIDRun:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
                     planned = .record(AnyStage(try c.makeStage()))
-                    if let m = c.model { resources.append(m) }
+                    // the model is part of what makes the output, shipped or given
+                    if let m = c.model ?? LangIDModel.shippedPath { resources.append(m) }
                 case let c as Filter:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
                     planned = .record(AnyStage(try c.makeStage()))
