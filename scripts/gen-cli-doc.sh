@@ -29,6 +29,30 @@ BIN=${1:-.build/release/llmdata}
   echo "| \`--compression zst\|gz\|none\` | compression of directory outputs (default zst) |"
   echo "| \`--max-warnings N\` | print at most N per-record warnings (default 100) |"
   echo
+  cat <<'MD'
+Directory mode (`-o DIR/`, or an existing directory) writes `DIR/<input stem>.jsonl.zst` per input
+and keeps its bookkeeping beside them:
+
+- `DIR/.llmdata/<stem>.json`: written after that input's output (the commit): the options that shape
+  the outputs (argv without inputs, `-o`, `--jobs`, `--stats`, `--rejected`, `--quiet`, `--strict`,
+  `--max-warnings`, `--overwrite`), the input's and output's size and SHA-256, and the file's stats.
+  `DIR/.llmdata/<stem>.rejected.jsonl[.zst|.gz]` holds its rejected records (with `--rejected`).
+- `DIR/llmdata.json`, written when all outputs are done: `llmdata_version`, `stage`, `options` (the
+  argv), `inputs` and `outputs` (paths relative to DIR) with `bytes` and `sha256`. Directory inputs
+  skip it and `.llmdata/`.
+
+A rerun reuses the outputs whose record matches and writes the others again (an output without a
+record, e.g. from a killed run, is rewritten); `--rejected` and `--stats` are assembled from every
+input's pieces, so they equal an uninterrupted run's (`files_skipped` counts the reused outputs).
+When the options, the inputs (content, added or removed files) or llmdata's version differ from
+the records, the run stops before any work and names the change (exit 2; `--overwrite` starts
+over). Leftover `NAME.tmp-PID` files of dead processes are removed at the start. DIR may not be, or
+lie inside, an input directory, and `--rejected`, `--stats` or an output path that is an existing
+directory fails before any input is read.
+
+A whole pipeline from one recipe is `llmdata run` below ([recipe.md](recipe.md), [run.md](run.md)).
+
+MD
   subs=$("$BIN" --help | awk '/^SUBCOMMANDS:/{f=1;next} f&&/^  [a-z]/{print $1}')
   for s in $subs; do
     echo "## llmdata $s"
@@ -47,5 +71,5 @@ BIN=${1:-.build/release/llmdata}
       echo
     done
   done
-} > docs/cli.md
-echo "wrote docs/cli.md"
+} > "${OUT:-docs/cli.md}"
+echo "wrote ${OUT:-docs/cli.md}"

@@ -23,55 +23,33 @@ public enum LLMDataVersion {
     public static let current = "0.1.0"
 }
 
-/// Incremental SHA-256 (OpenSSL's libcrypto).
-final class SHA256Stream {
-    let ctx: OpaquePointer
+/// A file as provenance records list it (directory mode's llmdata.json, llmdata run's run.json):
+/// path, size and SHA-256.
+public struct FileDigest: Equatable, Sendable {
+    public var path: String
+    public var bytes: Int
+    public var sha256: String
 
-    init() {
-        ctx = EVP_MD_CTX_new()
-        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    }
+    public var json: JSONValue { .object([("path", .string(path)), ("bytes", .int(bytes)), ("sha256", .string(sha256))]) }
 
-    deinit { EVP_MD_CTX_free(ctx) }
-
-    func update(_ bytes: UnsafeRawBufferPointer) {
-        if bytes.count > 0 { EVP_DigestUpdate(ctx, bytes.baseAddress, bytes.count) }
-    }
-
-    func hexDigest() -> String {
-        var out = [UInt8](repeating: 0, count: 32)
-        var len: UInt32 = 0
-        EVP_DigestFinal_ex(ctx, &out, &len)
-        return out.map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// A file as directory-mode records list it: path, size and SHA-256.
-struct FileDigest: Equatable {
-    var path: String
-    var bytes: Int
-    var sha256: String
-
-    var json: JSONValue { .object([("path", .string(path)), ("bytes", .int(bytes)), ("sha256", .string(sha256))]) }
-
-    init(path: String, bytes: Int, sha256: String) {
+    public init(path: String, bytes: Int, sha256: String) {
         self.path = path
         self.bytes = bytes
         self.sha256 = sha256
     }
 
-    init?(_ o: Any?) {
+    public init?(_ o: Any?) {
         guard let o = o as? [String: Any], let p = o["path"] as? String, let b = (o["bytes"] as? NSNumber)?.intValue,
               let h = o["sha256"] as? String else { return nil }
         self.init(path: p, bytes: b, sha256: h)
     }
 
     /// Reads the file at `fullPath` once, recorded under `path`.
-    static func of(_ fullPath: String, as path: String) throws -> FileDigest {
+    public static func of(_ fullPath: String, as path: String) throws -> FileDigest {
         let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw LLMDataError("\(fullPath): cannot read: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let h = SHA256Stream()
+        let h = SHA256()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
         while true {
@@ -91,7 +69,7 @@ struct FileDigest: Equatable {
 /// Passes bytes to a file, counting and hashing them.
 final class HashingSink: ByteSink {
     let file: FDSink
-    let hash = SHA256Stream()
+    let hash = SHA256()
     var bytes = 0
 
     init(_ file: FDSink) { self.file = file }

@@ -56,40 +56,6 @@ public enum RecipeRunner {
     }
 }
 
-/// A file and its hash, as run.json lists it.
-struct FileRecord: Equatable {
-    var path: String
-    var bytes: Int
-    var sha256: String
-
-    var json: JSONValue { .object([("path", .string(path)), ("bytes", .int(bytes)), ("sha256", .string(sha256))]) }
-
-    init(path: String, bytes: Int, sha256: String) {
-        self.path = path
-        self.bytes = bytes
-        self.sha256 = sha256
-    }
-
-    init?(_ o: Any?) {
-        guard let o = o as? [String: Any], let p = o["path"] as? String, let b = (o["bytes"] as? NSNumber)?.intValue,
-              let h = o["sha256"] as? String else { return nil }
-        self.init(path: p, bytes: b, sha256: h)
-    }
-
-    /// Hashes the file at `fullPath`, recorded under `path`.
-    static func of(_ fullPath: String, as path: String) throws -> FileRecord {
-        var st = stat()
-        guard stat(fullPath, &st) == 0 else {
-            throw LLMDataError("\(fullPath): cannot read: \(String(cString: strerror(errno)))")
-        }
-        do {
-            return FileRecord(path: path, bytes: Int(st.st_size), sha256: try SHA256.hex(ofFile: fullPath))
-        } catch {
-            throw LLMDataError("\(fullPath): cannot read: \(error)")
-        }
-    }
-}
-
 func absolutePath(_ p: String) -> String {
     let a = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
     return (a as NSString).standardizingPath
@@ -160,8 +126,8 @@ final class Execution {
     let settings: RunSettings
     let fm = FileManager.default
     var files: [InputFile] = []
-    var inputRecords: [FileRecord] = []
-    var resourceRecords: [FileRecord] = []
+    var inputRecords: [FileDigest] = []
+    var resourceRecords: [FileDigest] = []
     var fingerprint = ""
     var started = Date()
     /// Stats per recipe stage, summed over files and passes.
@@ -236,8 +202,8 @@ final class Execution {
                 throw RecipeRunner.Failure("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
             }
         }
-        inputRecords = try files.map { try FileRecord.of($0.path, as: absolutePath($0.path)) }
-        resourceRecords = try plan.resources.map { try FileRecord.of($0, as: absolutePath($0)) }
+        inputRecords = try files.map { try FileDigest.of($0.path, as: absolutePath($0.path)) }
+        resourceRecords = try plan.resources.map { try FileDigest.of($0, as: absolutePath($0)) }
         var h: [UInt8] = Array("llmdata-run-fingerprint 1\n\(plan.version)\n\(plan.canonical)\n".utf8)
         for r in inputRecords + resourceRecords { h += Array("\(r.path)\t\(r.bytes)\t\(r.sha256)\n".utf8) }
         fingerprint = SHA256.hex(of: h)
@@ -309,8 +275,8 @@ final class Execution {
         if let o = oldRecipe as? [String: Any], let n = newRecipe as? [String: Any], sorted(o) != sorted(n) {
             what.append("the recipe differs (\(diffRecipes(o, n)))")
         }
-        func compare(_ key: String, _ now: [FileRecord], _ noun: String) {
-            let before = ((old[key] as? [Any]) ?? []).compactMap { FileRecord($0) }
+        func compare(_ key: String, _ now: [FileDigest], _ noun: String) {
+            let before = ((old[key] as? [Any]) ?? []).compactMap { FileDigest($0) }
             let bm = Dictionary(before.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
             let nm = Dictionary(now.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
             let changed = now.filter { bm[$0.path] != nil && bm[$0.path] != $0 }.map(\.path)
@@ -622,10 +588,10 @@ final class Execution {
         }
         crashPoint("assemble")
         // run.json
-        var outputs: [FileRecord] = []
+        var outputs: [FileDigest] = []
         for d in ["records", "shards", "rejected", "stats"] {
             for f in ((try? fm.contentsOfDirectory(atPath: path(d))) ?? []).sorted() where !f.contains(".tmp-") {
-                outputs.append(try FileRecord.of(path("\(d)/\(f)"), as: "\(d)/\(f)"))
+                outputs.append(try FileDigest.of(path("\(d)/\(f)"), as: "\(d)/\(f)"))
             }
         }
         // each stage's options as the canonical recipe has them (absolute paths; a repeatable
@@ -678,7 +644,7 @@ final class Execution {
         if !settings.quiet { printSummary(outputs: outputs) }
     }
 
-    func printSummary(outputs: [FileRecord]) {
+    func printSummary(outputs: [FileDigest]) {
         var s = "\(runDir): \(files.count) input file(s)" + (resumedFiles > 0 ? " (\(resumedFiles) file pass(es) resumed from an earlier run)" : "") + "\n"
         let width = plan.stages.map(\.name.count).max() ?? 8
         for (i, st) in plan.stages.enumerated() {

@@ -17,7 +17,7 @@ public enum RunVerifier {
         var checked = 0
         func check(_ list: Any?, base: String?, what: String) {
             for item in (list as? [Any]) ?? [] {
-                guard let want = FileRecord(item) else {
+                guard let want = FileDigest(item) else {
                     problems.append("\(runJSON): an entry of \(what) is not {path, bytes, sha256}")
                     continue
                 }
@@ -28,7 +28,7 @@ public enum RunVerifier {
                     problems.append("\(full): missing (\(what))")
                     continue
                 }
-                guard let got = try? FileRecord.of(full, as: want.path) else {
+                guard let got = try? FileDigest.of(full, as: want.path) else {
                     problems.append("\(full): cannot read (\(what))")
                     continue
                 }
@@ -43,7 +43,7 @@ public enum RunVerifier {
         check(run["resources"], base: nil, what: "resource")
         check(run["outputs"], base: runDir, what: "output")
         // files the run did not write
-        let listed = Set(((run["outputs"] as? [Any]) ?? []).compactMap { FileRecord($0)?.path })
+        let listed = Set(((run["outputs"] as? [Any]) ?? []).compactMap { FileDigest($0)?.path })
         let fm = FileManager.default
         for d in ["records", "shards", "rejected", "stats"] {
             let dir = (runDir as NSString).appendingPathComponent(d)

@@ -10,7 +10,7 @@ struct LLMData: ParsableCommand {
         Every stage reads and writes JSON Lines records ({"text", "id", "metadata", …}), so stages \
         chain in shell pipelines: llmdata normalize in/ | llmdata … See docs/cli.md.
         """,
-        version: "0.1.0",
+        version: LLMDataVersion.current,
         subcommands: [Normalize.self, LangID.self, Filter.self, Dedup.self, BPE.self, Tokenize.self, Shards.self, RunRecipe.self]
     )
 }

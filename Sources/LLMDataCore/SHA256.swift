@@ -34,7 +34,7 @@ public final class SHA256 {
 
     public static func hex(ofFile path: String) throws -> String {
         let h = SHA256()
-        guard let f = fopen(path, "rb") else { throw ShardError("\(path): cannot open") }
+        guard let f = fopen(path, "rb") else { throw LLMDataError("\(path): cannot open: \(String(cString: strerror(errno)))") }
         defer { fclose(f) }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {
