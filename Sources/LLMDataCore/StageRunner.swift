@@ -45,6 +45,19 @@ public enum StageRunner {
         }
     }
 
+    /// The checks a run makes on its output paths before reading any input (for stages that read
+    /// their inputs before `run`, such as dedup's decision pass).
+    public static func preflight(stage: String, files: [InputFile], options: RunOptions) throws {
+        try checkIsNotDirectory(options.rejectedPath, flag: "--rejected", example: "rejected.jsonl")
+        try checkIsNotDirectory(options.statsPath, flag: "--stats", example: "stats.json")
+        let outArg = options.output ?? "-"
+        var isDir: ObjCBool = false
+        if outArg != "-" && (outArg.hasSuffix("/") || (FileManager.default.fileExists(atPath: outArg, isDirectory: &isDir) && isDir.boolValue)) {
+            try OutputDirectory(dir: outArg, stage: stage, files: files, compression: options.directoryCompression,
+                                inputArgs: Set(files.map { $0.root ?? $0.path })).checkPaths()
+        }
+    }
+
     /// Fails when a path where a file is expected is a directory.
     static func checkIsNotDirectory(_ path: String?, flag: String, example: String) throws {
         guard let path, path != "-" else { return }

@@ -362,6 +362,8 @@ public enum DedupRunner {
                            run: RunOptions) -> ExitCode {
         do {
             var files = try InputDiscovery.discover(inputs, formatOverride: format)
+            // output paths are checked before the decision pass reads every input
+            try StageRunner.preflight(stage: "dedup", files: files, options: run)
             let start = Clock.now()
             if options.mode == .exact && !run.strict {
                 // one pass (ExactStage); the stats keep the two-pass fields. --strict keeps the

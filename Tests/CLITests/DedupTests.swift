@@ -49,6 +49,16 @@ struct DedupTests {
         #expect(line.contains(#""cluster":"t.txt:1""#))
     }
 
+    @Test("minhash dedup with --stats naming a directory fails before its decision pass reads the inputs, and writes nothing")
+    func statsDirectoryFailsFirst() throws {
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("out.jsonl").path
+        let r = try CLI.run(["dedup", "--mode", "minhash", CLI.fixture("sample"), "--stats", dir.path, "-o", out])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("is a directory"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test("--digits-to-zero makes texts that differ only in numbers duplicates")
     func digits() throws {
         let f = try write([["id": "1", "text": "Page 12 of 40"], ["id": "2", "text": "Page 13 of 41"]])

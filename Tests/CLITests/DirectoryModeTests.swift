@@ -27,18 +27,6 @@ struct DirectoryModeTests {
         return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
     }
 
-    static func sha256(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        p.arguments = [path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(String(decoding: d, as: UTF8.self).prefix(64))
-    }
-
     @Test("a rerun after deleting one output writes only that output, and its --rejected and --stats equal an uninterrupted run's (a resumed run once truncated --rejected and counted only the new files)")
     func resumeKeepsRejectedAndStats() throws {
         let (dir, input) = try Self.corpus()
@@ -210,14 +198,14 @@ struct DirectoryModeTests {
         for i in inputs {
             let path = i["path"] as? String ?? ""
             #expect(path.hasPrefix("/"))
-            #expect(i["sha256"] as? String == (try Self.sha256(path)))
+            #expect(i["sha256"] as? String == (try CLI.sha256(path)))
             #expect(i["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
         }
         let outputs = (side["outputs"] as? [[String: Any]]) ?? []
         #expect(outputs.compactMap { $0["path"] as? String } == ["a.jsonl.zst", "b.jsonl.zst", "sub/c.jsonl.zst"])
         for o in outputs {
             let path = out + (o["path"] as? String ?? "")
-            #expect(o["sha256"] as? String == (try Self.sha256(path)))
+            #expect(o["sha256"] as? String == (try CLI.sha256(path)))
             #expect(o["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
         }
         // the next stage reads the directory's records only

@@ -84,6 +84,19 @@ enum CLI {
         return out
     }
 
+    /// SHA-256 of a file as coreutils' sha256sum computes it (an independent check of llmdata's).
+    static func sha256(_ path: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        p.arguments = [path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let d = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(String(decoding: d, as: UTF8.self).prefix(64))
+    }
+
     /// A fresh temporary directory.
     static func tempDir() throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("llmdata-test-\(UUID().uuidString)")

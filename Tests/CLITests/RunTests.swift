@@ -65,18 +65,6 @@ struct RunTests {
         return d
     }
 
-    static func sha256(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        p.arguments = [path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(String(decoding: d, as: UTF8.self).prefix(64))
-    }
-
     /// Every document's ids of a shard set (`shards decode --ids`), via the manifest's count.
     static func documentIDs(_ shards: URL) throws -> [String] {
         let m = try JSONSerialization.jsonObject(with: Data(contentsOf: shards.appendingPathComponent("manifest.json"))) as! [String: Any]
@@ -218,14 +206,14 @@ struct RunTests {
         #expect(inputs.count == 4)
         for i in inputs {
             let p = i["path"] as! String
-            #expect(try Self.sha256(p) == i["sha256"] as! String)
+            #expect(try CLI.sha256(p) == i["sha256"] as! String)
             #expect((try FileManager.default.attributesOfItem(atPath: p)[.size] as! NSNumber) == (i["bytes"] as! NSNumber))
         }
         let outputs = run["outputs"] as! [[String: Any]]
         let listed = Set(outputs.map { $0["path"] as! String })
         for o in outputs {
             let p = rundir.appendingPathComponent(o["path"] as! String).path
-            #expect(try Self.sha256(p) == o["sha256"] as! String, "\(p)")
+            #expect(try CLI.sha256(p) == o["sha256"] as! String, "\(p)")
         }
         // every file under records/ and shards/ is listed
         for d in ["records", "shards"] {
