@@ -186,6 +186,15 @@ final class Execution {
         if files.isEmpty {
             throw RecipeRunner.Failure("the inputs hold no .jsonl, .json or .txt files (optionally .zst or .gz): \(plan.inputs.joined(separator: ", "))")
         }
+        // a run hashes its inputs, reads them, and may read them again when resumed: a pipe or a
+        // device would be read up by the first of these
+        for f in files {
+            var st = stat()
+            if stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+                throw RecipeRunner.Failure("\(f.path) is not a regular file (a pipe or a device can be read only once; a run reads its inputs to hash them and again when resumed)",
+                                           hint: "copy it to a file first, or pipe it into a subcommand (llmdata normalize - | …)")
+            }
+        }
         // RUNDIR must be neither inside an input directory nor hold an input
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: runDir, isDirectory: &isDir) && !isDir.boolValue {

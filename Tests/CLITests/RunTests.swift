@@ -452,4 +452,17 @@ struct RunTests {
         // per stage: records each stage kept so far
         #expect(runLines.contains { $0.contains("normalize ") && $0.contains("→ filter ") })
     }
+
+    @Test("a named pipe among a recipe's inputs is refused before any work (hashing it would read it up)")
+    func fifoInputRefused() throws {
+        let dir = try CLI.tempDir()
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.fixture("sample/zh-web.jsonl"), toPath: input.appendingPathComponent("a.jsonl").path)
+        #expect(mkfifo(input.appendingPathComponent("b.jsonl").path, 0o600) == 0)
+        let recipe = try Self.writeRecipe(dir, "inputs: [in]\nstages:\n  - normalize:\n")
+        let r = try CLI.run(["run", recipe, "-o", dir.appendingPathComponent("out").path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("b.jsonl is not a regular file"), "\(r.stderr)")
+    }
 }
