@@ -153,6 +153,15 @@ final class BatchProcessor {
     }
     var slots: [Slot] = []
     var fields: [llm_field_span] = []
+    /// No ordered stage in the chain: each record goes through every stage and is written as
+    /// soon as it is parsed (no copy of its text, no deferred slots). With an ordered stage, the
+    /// batch's records are held until its turn (`runStages`).
+    let streaming: Bool
+    /// The first ordered stage: records run through it one by one as they are parsed, and only
+    /// the live ones are held for its turn (their text copied when a later stage reads it).
+    let firstOrdered: Int
+    /// Per stage, for the streaming path.
+    var stageCounters: [Counters] = []
     /// Repaired record bytes of the batch (their raw spans point into them).
     var owned: [[UInt8]] = []
 
@@ -169,6 +178,9 @@ final class BatchProcessor {
         self.parser = llm_json_parser_new()
         self.textFieldBytes = Array(reader.textField.utf8CString)
         self.spans = [llm_field_span](repeating: llm_field_span(), count: 64)
+        self.firstOrdered = stages.firstIndex { $0.resolve != nil } ?? stages.count
+        self.streaming = firstOrdered == stages.count
+        self.stageCounters = Array(repeating: Counters(), count: stages.count)
     }
 
     deinit { llm_json_parser_free(parser) }
@@ -189,17 +201,44 @@ final class BatchProcessor {
         owned.removeAll(keepingCapacity: true)
         arena.reset()
         var counters = Counters()
+        if !discardOutput { out.output.reserveCapacity(batch.bytesIn + batch.bytesIn / 8) }
         batch.data.withUnsafeBufferPointer { data in
+            if streaming {
+                let t0 = Clock.now()
+                for span in batch.spans {
+                    out.stats[0].recordsIn += 1
+                    let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
+                    switch batch.kind {
+                    case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: false)
+                    case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
+                    }
+                    runRecord(out: out)
+                    write(out: out)
+                    slots.removeAll(keepingCapacity: true)
+                }
+                finishStreaming(out: out, start: t0)
+                return
+            }
             slots.reserveCapacity(batch.spans.count)
+            let t0 = Clock.now()
+            let k = firstOrdered
+            let laterReadText = k < stages.count - 1
+            var atK: [Int] = []
             for span in batch.spans {
                 out.stats[0].recordsIn += 1
                 let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
                 switch batch.kind {
-                case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &counters)
-                case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &counters)
+                case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: true)
+                case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
                 }
+                let i = slots.count - 1
+                guard case .live = slots[i].state else { continue }
+                if runRecord(i, through: k, out: out) { atK.append(i) }
+                if laterReadText, case .live = slots[i].state { holdText(i) }
             }
-            runStages(batch: batch, out: out, counters: &counters)
+            if workers.count == 1 { out.stats[0].cpuSeconds += Clock.now() - t0 }
+            resolveOrdered(k, processed: atK, batch: batch, out: out)
+            runStages(from: k + 1, batch: batch, out: out, counters: &counters)
             write(out: out)
         }
         if let z = compressor {
@@ -227,10 +266,88 @@ final class BatchProcessor {
         return out
     }
 
-    /// Every stage over the live records of the batch, in chain order.
-    func runStages(batch: Batch, out: ProcessedBatch, counters: inout Counters) {
-        var processed: [Int] = []
+    /// Slot `i` (live) through stages `0...last` until one drops it; true when it reached
+    /// stage `last`. Stages are timed one by one only in a chain (a single stage is timed per
+    /// batch).
+    @inline(__always) @discardableResult
+    func runRecord(_ i: Int, through last: Int, out: ProcessedBatch) -> Bool {
+        let timed = workers.count > 1
+        for s in 0...last {
+            let t0 = timed ? Clock.now() : 0
+            if s > 0 { out.stats[s].recordsIn += 1 }
+            // the document holds the only reference, so a stage's counters.add does not copy
+            swap(&slots[i].doc.counters, &stageCounters[s])
+            let verdict = workers[s].process(&slots[i].doc)
+            swap(&slots[i].doc.counters, &stageCounters[s])
+            if timed { out.stats[s].cpuSeconds += Clock.now() - t0 }
+            if case .drop(let reason, _) = verdict {
+                slots[i].state = .dropped(stage: s, verdict: verdict)
+                out.stats[s].dropped[reason, default: 0] += 1
+                return s == last
+            }
+            out.stats[s].recordsOut += 1
+        }
+        return true
+    }
+
+    /// Streaming: the record just parsed (`slots[0]`, if readable) through every stage.
+    @inline(__always)
+    func runRecord(out: ProcessedBatch) {
+        guard !slots.isEmpty, case .live = slots[0].state else { return }
+        runRecord(0, through: workers.count - 1, out: out)
+    }
+
+    /// A held document's text and id, copied out of the parser's buffer (the next parse reuses it).
+    func holdText(_ i: Int) {
+        let raw = slots[i].raw
+        func inRaw(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let p = b.baseAddress, let base = raw.baseAddress else { return true }
+            return p >= base && p + b.count <= base + raw.count
+        }
+        if slots[i].doc.newText == nil && slots[i].doc.originalText.count > 0 && !inRaw(slots[i].doc.originalText) {
+            slots[i].doc.originalText = arena.copy(slots[i].doc.originalText.baseAddress!, slots[i].doc.originalText.count)
+        }
+        if let id = slots[i].doc.ownID, id.count > 0, !inRaw(id) {
+            slots[i].doc.ownID = arena.copy(id.baseAddress!, id.count)
+        }
+    }
+
+    /// The ordered stage `k` (its records processed one by one): its batch result, then its
+    /// turn to resolve, then its drops. Stages before it finish their batch too.
+    func resolveOrdered(_ k: Int, processed: [Int], batch: Batch, out: ProcessedBatch) {
+        for s in 0...k {
+            let result = workers[s].finishBatch(&stageCounters[s])
+            out.stats[s].counters.merge(stageCounters[s])
+            stageCounters[s] = Counters()
+            guard s == k, let resolve = stages[s].resolve, let seqr = sequencers[s], seqr.wait(batch.seq) else { continue }
+            let drops = resolve(result)
+            seqr.done()
+            for d in drops {
+                let i = processed[d.index]
+                guard case .live = slots[i].state, case .drop(let reason, _) = d.verdict else { continue }
+                slots[i].state = .dropped(stage: s, verdict: d.verdict)
+                out.stats[s].dropped[reason, default: 0] += 1
+                out.stats[s].recordsOut -= 1
+            }
+        }
+    }
+
+    /// Streaming: each stage's batch result and counters.
+    func finishStreaming(out: ProcessedBatch, start: Double) {
         for (s, worker) in workers.enumerated() {
+            let result = worker.finishBatch(&stageCounters[s])
+            if s == workers.count - 1 && lastIsSink { out.sinkResult = result }
+            out.stats[s].counters.merge(stageCounters[s])
+            stageCounters[s] = Counters()
+        }
+        if workers.count == 1 { out.stats[0].cpuSeconds += Clock.now() - start }
+    }
+
+    /// Stages `first...` over the live records of the batch, in chain order (after an ordered
+    /// stage: their records were held for its turn).
+    func runStages(from first: Int, batch: Batch, out: ProcessedBatch, counters: inout Counters) {
+        var processed: [Int] = []
+        for (s, worker) in workers.enumerated() where s >= first {
             let t0 = Clock.now()
             var live = 0
             processed.removeAll(keepingCapacity: true)
@@ -274,20 +391,22 @@ final class BatchProcessor {
     /// Serializes the batch: kept records to `output`, dropped ones to their stage's rejected
     /// bytes, unreadable ones verbatim to stage 0's, all in record order.
     func write(out: ProcessedBatch) {
-        if !discardOutput { out.output.reserveCapacity(out.batch.bytesIn + out.batch.bytesIn / 8) }
-        fields.withUnsafeBufferPointer { allFields in
-            for slot in slots {
-                switch slot.state {
-                case .live:
-                    if discardOutput { continue }
-                    write(slot, allFields, extra: nil, to: &out.output)
-                case .dropped(let s, let verdict):
-                    guard writeRejected, case .drop(_, let annotation) = verdict else { continue }
-                    write(slot, allFields, extra: annotation, to: &out.rejected[s])
-                case .unreadable:
-                    if writeRejected {
-                        out.rejected[0].append(contentsOf: slot.raw)
-                        out.rejected[0].append(0x0A)
+        // streaming: the record's fields are the parser's spans of this record
+        (streaming ? spans : fields).withUnsafeBufferPointer { allFields in
+            slots.withUnsafeBufferPointer { all in
+                for i in all.indices {
+                    switch all[i].state {
+                    case .live:
+                        if discardOutput { continue }
+                        write(all[i], allFields, extra: nil, to: &out.output)
+                    case .dropped(let s, let verdict):
+                        guard writeRejected, case .drop(_, let annotation) = verdict else { continue }
+                        write(all[i], allFields, extra: annotation, to: &out.rejected[s])
+                    case .unreadable:
+                        if writeRejected {
+                            out.rejected[0].append(contentsOf: all[i].raw)
+                            out.rejected[0].append(0x0A)
+                        }
                     }
                 }
             }
@@ -295,7 +414,7 @@ final class BatchProcessor {
     }
 
     @inline(__always)
-    func write(_ slot: Slot, _ allFields: UnsafeBufferPointer<llm_field_span>, extra: (String, JSONValue)?, to out: inout [UInt8]) {
+    func write(_ slot: borrowing Slot, _ allFields: UnsafeBufferPointer<llm_field_span>, extra: (String, JSONValue)?, to out: inout [UInt8]) {
         switch slot.kind {
         case .json:
             let f = UnsafeBufferPointer(rebasing: allFields[slot.fieldStart..<(slot.fieldStart + Int(slot.info.field_count))])
@@ -338,7 +457,10 @@ final class BatchProcessor {
         return arena.copy(p, n)
     }
 
-    func parseJSON(_ rawIn: UnsafeBufferPointer<UInt8>, line: Int, batch: Batch, file: InputFile, out: ProcessedBatch, counters: inout Counters) {
+    /// `keep`: the document must outlive the next parse (its text and id are copied, its field
+    /// spans saved); else it is written before the next record is parsed.
+    func parseJSON(_ rawIn: UnsafeBufferPointer<UInt8>, line: Int, batch: Batch, file: InputFile, out: ProcessedBatch, counters: inout Counters,
+                   keep keepAcross: Bool) {
         var info = llm_record_info()
         var raw = rawIn
         var st = parse(raw, &info)
@@ -357,10 +479,11 @@ final class BatchProcessor {
             unreadable(rawIn, reason: reason, message: msg, line: line, file: file, out: out)
             return
         }
-        let text = keep(info.text, info.text_len, within: raw)
+        let text = keepAcross ? keep(info.text, info.text_len, within: raw)
+            : UnsafeBufferPointer(start: info.text ?? UnsafePointer(bitPattern: 1), count: info.text_len)
         let ownID: UnsafeBufferPointer<UInt8>?
         if let p = info.id {
-            ownID = keep(p, info.id_len, within: raw)
+            ownID = keepAcross ? keep(p, info.id_len, within: raw) : UnsafeBufferPointer(start: p, count: info.id_len)
         } else if info.id_field >= 0 {
             let f = spans[Int(info.id_field)]
             ownID = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
@@ -376,8 +499,8 @@ final class BatchProcessor {
         var doc = Document(text: text, ownID: ownID, assignedIDPrefix: prefix.string, metadataRaw: metaRaw, counters: Counters())
         doc.fileIndex = batch.fileIndex
         doc.line = line
-        let start = fields.count
-        fields.append(contentsOf: spans[0..<Int(info.field_count)])
+        let start = keepAcross ? fields.count : 0
+        if keepAcross { fields.append(contentsOf: spans[0..<Int(info.field_count)]) }
         slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: start, info: info,
                           assigned: ownID == nil ? AssignedID(prefix: prefix.json, line: line) : nil, state: .live))
     }

@@ -24,7 +24,7 @@ public struct Counters: Sendable {
 /// metadata with `metadata(_:)`. Everything else in the record passes through untouched.
 public struct Document {
     /// The input text as UTF-8, valid until the stage returns. Use `withText` for the current text.
-    public let originalText: UnsafeBufferPointer<UInt8>
+    public internal(set) var originalText: UnsafeBufferPointer<UInt8>
     /// Set when a stage changed the text.
     public private(set) var newText: [UInt8]?
     /// Annotations to write into `metadata`, in order.
@@ -37,7 +37,7 @@ public struct Document {
         return assignedIDPrefix + String(line)
     }
     /// The input's id bytes (valid while the stage processes the record), or nil.
-    let ownID: UnsafeBufferPointer<UInt8>?
+    var ownID: UnsafeBufferPointer<UInt8>?
     /// `PATH:` (or `stdin:`) for an assigned id.
     let assignedIDPrefix: String
     /// Where the record came from: index into the run's input files, and its line.
