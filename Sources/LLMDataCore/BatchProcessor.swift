@@ -319,17 +319,25 @@ final class BatchProcessor {
             let result = workers[s].finishBatch(&stageCounters[s])
             out.stats[s].counters.merge(stageCounters[s])
             stageCounters[s] = Counters()
-            guard s == k, let resolve = stages[s].resolve, let seqr = sequencers[s], seqr.wait(batch.seq) else { continue }
-            let drops = resolve(result)
-            seqr.done()
-            for d in drops {
-                let i = processed[d.index]
-                guard case .live = slots[i].state, case .drop(let reason, _) = d.verdict else { continue }
-                slots[i].state = .dropped(stage: s, verdict: d.verdict)
-                out.stats[s].dropped[reason, default: 0] += 1
-                out.stats[s].recordsOut -= 1
-            }
+            if s == k { out.stats[s].recordsOut -= resolveInTurn(s, result, processed: processed, batch: batch, out: out) }
         }
+    }
+
+    /// Waits for batch `seq`'s turn at ordered stage `s`, resolves its result and drops what it
+    /// names (`processed`: the slots the stage saw, in order). Returns how many it dropped.
+    func resolveInTurn(_ s: Int, _ result: Any, processed: [Int], batch: Batch, out: ProcessedBatch) -> Int {
+        guard let resolve = stages[s].resolve, let seqr = sequencers[s], seqr.wait(batch.seq) else { return 0 }
+        let drops = resolve(result)
+        seqr.done()
+        var n = 0
+        for d in drops {
+            let i = processed[d.index]
+            guard case .live = slots[i].state, case .drop(let reason, _) = d.verdict else { continue }
+            slots[i].state = .dropped(stage: s, verdict: d.verdict)
+            out.stats[s].dropped[reason, default: 0] += 1
+            n += 1
+        }
+        return n
     }
 
     /// Streaming: each stage's batch result and counters.
@@ -365,18 +373,7 @@ final class BatchProcessor {
                 }
             }
             let result = worker.finishBatch(&counters)
-            if let resolve = stages[s].resolve, let seqr = sequencers[s] {
-                if seqr.wait(batch.seq) {
-                    let drops = resolve(result)
-                    seqr.done()
-                    for d in drops {
-                        let i = processed[d.index]
-                        guard case .live = slots[i].state, case .drop(let reason, _) = d.verdict else { continue }
-                        slots[i].state = .dropped(stage: s, verdict: d.verdict)
-                        out.stats[s].dropped[reason, default: 0] += 1
-                    }
-                }
-            }
+            _ = resolveInTurn(s, result, processed: processed, batch: batch, out: out)
             if s == workers.count - 1 && lastIsSink { out.sinkResult = result }
             if s > 0 { out.stats[s].recordsIn = live }
             var kept = 0

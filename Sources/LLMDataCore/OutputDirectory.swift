@@ -44,6 +44,31 @@ public struct FileDigest: Equatable, Sendable {
         self.init(path: p, bytes: b, sha256: h)
     }
 
+    /// Several files at once on `jobs` threads (`files`: full path, path to record), in order.
+    public static func of(_ files: [(String, String)], jobs: Int) throws -> [FileDigest] {
+        final class Shared: @unchecked Sendable {
+            let lock = NSLock()
+            var cursor = 0
+            var results: [Result<FileDigest, Error>?]
+            init(_ n: Int) { results = Array(repeating: nil, count: n) }
+        }
+        let shared = Shared(files.count)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
+            while true {
+                shared.lock.lock()
+                let i = shared.cursor
+                shared.cursor += 1
+                shared.lock.unlock()
+                if i >= files.count { return }
+                let r = Result { try FileDigest.of(files[i].0, as: files[i].1) }
+                shared.lock.lock()
+                shared.results[i] = r
+                shared.lock.unlock()
+            }
+        }
+        return try shared.results.map { try $0!.get() }
+    }
+
     /// Reads the file at `fullPath` once, recorded under `path`.
     public static func of(_ fullPath: String, as path: String) throws -> FileDigest {
         let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
@@ -282,31 +307,15 @@ final class OutputDirectory {
 
     /// Hashes every regular input file (in parallel).
     func digestInputs(jobs: Int) throws {
-        final class Shared: @unchecked Sendable {
-            let lock = NSLock()
-            var cursor = 0
-            var results: [Result<FileDigest?, Error>]
-            init(_ n: Int) { results = Array(repeating: .success(nil), count: n) }
+        let regular = files.map { f -> Bool in
+            var st = stat()
+            return f.displayPath != "-" && stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         }
-        let shared = Shared(files.count)
-        let files = self.files
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
-            while true {
-                shared.lock.lock()
-                let i = shared.cursor
-                shared.cursor += 1
-                shared.lock.unlock()
-                if i >= files.count { return }
-                let f = files[i]
-                var st = stat()
-                guard f.displayPath != "-", stat(f.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                let r = Result { Optional(try FileDigest.of(f.path, as: absolutePath(f.path))) }
-                shared.lock.lock()
-                shared.results[i] = r
-                shared.lock.unlock()
-            }
-        }
-        inputs = try shared.results.map { try $0.get() }
+        let idx = files.indices.filter { regular[$0] }
+        let digests = try FileDigest.of(idx.map { (files[$0].path, absolutePath(files[$0].path)) }, jobs: jobs)
+        var all = [FileDigest?](repeating: nil, count: files.count)
+        for (k, i) in idx.enumerated() { all[i] = digests[k] }
+        inputs = all
     }
 
     /// Which inputs need work (true) and which outputs an earlier run completed (false, with
@@ -519,24 +528,3 @@ final class OutputDirectory {
     }
 }
 
-func absolutePath(_ p: String) -> String {
-    let a = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
-    return (a as NSString).standardizingPath
-}
-
-/// realpath of a path that may not exist yet (its nearest existing parent, resolved).
-func realPathOfNew(_ p: String) -> String {
-    let a = absolutePath(p)
-    if let r = realpath(a, nil) {
-        defer { free(r) }
-        return String(cString: r)
-    }
-    let parent = (a as NSString).deletingLastPathComponent
-    if parent == a { return a }
-    return (realPathOfNew(parent) as NSString).appendingPathComponent((a as NSString).lastPathComponent)
-}
-
-func parseJSONFile(_ path: String) -> [String: Any]? {
-    guard let d = FileManager.default.contents(atPath: path) else { return nil }
-    return (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
-}

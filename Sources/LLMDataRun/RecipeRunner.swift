@@ -56,33 +56,6 @@ public enum RecipeRunner {
     }
 }
 
-func absolutePath(_ p: String) -> String {
-    let a = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
-    return (a as NSString).standardizingPath
-}
-
-func realPath(_ p: String) -> String {
-    guard let r = realpath(p, nil) else { return absolutePath(p) }
-    defer { free(r) }
-    return String(cString: r)
-}
-
-func parseJSONFile(_ path: String) -> [String: Any]? {
-    guard let d = FileManager.default.contents(atPath: path) else { return nil }
-    return (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
-}
-
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let s = try FDSink(path: path)
-    do {
-        try s.write(bytes)
-        try s.finish()
-    } catch {
-        s.abort()
-        throw error
-    }
-}
-
 func isoDate(_ d: Date) -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
@@ -202,7 +175,7 @@ final class Execution {
         }
         let out = realPathOfNew(runDir) + "/"
         for i in plan.inputs {
-            let r = realPath(i)
+            let r = realPathOfNew(i)
             if fm.fileExists(atPath: i, isDirectory: &isDir) && isDir.boolValue && out.hasPrefix(r + "/") {
                 throw RecipeRunner.Failure("the run directory \(runDir) is inside the input directory \(i): its outputs would become inputs",
                                            hint: "choose a run directory outside \(i)")
@@ -211,18 +184,11 @@ final class Execution {
                 throw RecipeRunner.Failure("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
             }
         }
-        inputRecords = try files.map { try FileDigest.of($0.path, as: absolutePath($0.path)) }
-        resourceRecords = try plan.resources.map { try FileDigest.of($0, as: absolutePath($0)) }
+        inputRecords = try FileDigest.of(files.map { ($0.path, absolutePath($0.path)) }, jobs: settings.jobs)
+        resourceRecords = try FileDigest.of(plan.resources.map { ($0, absolutePath($0)) }, jobs: settings.jobs)
         var h: [UInt8] = Array("llmdata-run-fingerprint 1\n\(plan.version)\n\(plan.canonical)\n".utf8)
         for r in inputRecords + resourceRecords { h += Array("\(r.path)\t\(r.bytes)\t\(r.sha256)\n".utf8) }
         fingerprint = SHA256.hex(of: h)
-    }
-
-    /// realpath of a path that may not exist yet (its nearest existing parent, resolved).
-    func realPathOfNew(_ p: String) -> String {
-        let a = absolutePath(p)
-        if fm.fileExists(atPath: a) { return realPath(a) }
-        return (realPathOfNew((a as NSString).deletingLastPathComponent) as NSString).appendingPathComponent((a as NSString).lastPathComponent)
     }
 
     enum DirState { case fresh, resume, complete }
@@ -597,12 +563,13 @@ final class Execution {
         }
         crashPoint("assemble")
         // run.json
-        var outputs: [FileDigest] = []
+        var written: [(String, String)] = []
         for d in ["records", "shards", "rejected", "stats"] {
             for f in ((try? fm.contentsOfDirectory(atPath: path(d))) ?? []).sorted() where !f.contains(".tmp-") {
-                outputs.append(try FileDigest.of(path("\(d)/\(f)"), as: "\(d)/\(f)"))
+                written.append((path("\(d)/\(f)"), "\(d)/\(f)"))
             }
         }
+        let outputs = try FileDigest.of(written, jobs: settings.jobs)
         // each stage's options as the canonical recipe has them (absolute paths; a repeatable
         // option's values as a list)
         let canonicalStages = ((try? JSONSerialization.jsonObject(with: Data(plan.canonical.utf8))) as? [String: Any])?["stages"] as? [[String: Any]] ?? []
