@@ -506,6 +506,54 @@ public enum DedupRunner {
 
 }
 
+extension Decisions {
+    /// The decisions as JSON Lines (`decisions.jsonl`, docs/scale-out.md): one line per removed
+    /// record (`position`, `removed_for`), per record of a cluster with copies (`position`,
+    /// `cluster`), per boilerplate line hash (`boilerplate`), and with `counts` a first line of the
+    /// counts (`clusters`, `candidate_pairs`, `verified_pairs`).
+    public func jsonLines(counts: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        func line(_ v: JSONValue) {
+            out.append(contentsOf: v.serialized.utf8)
+            out.append(0x0A)
+        }
+        if counts {
+            line(.object([("clusters", .int(clusters)), ("candidate_pairs", .int(candidatePairs)), ("verified_pairs", .int(verifiedPairs))]))
+        }
+        for (pos, kept) in removed.sorted(by: { $0.key < $1.key }) {
+            line(.object([("position", .int(Int(pos))), ("removed_for", .string(kept))]))
+        }
+        for (pos, id) in cluster.sorted(by: { $0.key < $1.key }) {
+            line(.object([("position", .int(Int(pos))), ("cluster", .string(id))]))
+        }
+        for h in boilerplate.sorted() { line(.object([("boilerplate", .string(String(h, radix: 16)))])) }
+        return out
+    }
+
+    /// Reads `jsonLines()`'s file.
+    public convenience init(jsonLines path: String) throws {
+        self.init()
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw LLMDataError("\(path): cannot read") }
+        for (n, line) in text.split(separator: "\n").enumerated() {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw LLMDataError("\(path):\(n + 1): not a decision line")
+            }
+            if let pos = (o["position"] as? NSNumber)?.uint64Value {
+                if let k = o["removed_for"] as? String { removed[pos] = k }
+                if let c = o["cluster"] as? String { cluster[pos] = c }
+            } else if let h = (o["boilerplate"] as? String).flatMap({ UInt64($0, radix: 16) }) {
+                boilerplate.insert(h)
+            } else if let c = (o["clusters"] as? NSNumber)?.intValue {
+                clusters = c
+                candidatePairs = (o["candidate_pairs"] as? NSNumber)?.intValue ?? 0
+                verifiedPairs = (o["verified_pairs"] as? NSNumber)?.intValue ?? 0
+            } else {
+                throw LLMDataError("\(path):\(n + 1): not a decision line")
+            }
+        }
+    }
+}
+
 struct HashKey: Hashable {
     let a: UInt64
     let b: UInt64

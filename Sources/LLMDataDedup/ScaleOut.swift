@@ -178,18 +178,7 @@ public enum ScaleOut {
             }
             d.record(clusters: &uf, positions: s.positions, ids: s.ids)
         }
-        var out: [UInt8] = []
-        for (pos, kept) in d.removed.sorted(by: { $0.key < $1.key }) {
-            out.append(contentsOf: JSONValue.object([("position", .int(Int(pos))), ("removed_for", .string(kept))]).serialized.utf8)
-            out.append(0x0A)
-        }
-        for (pos, id) in d.cluster.sorted(by: { $0.key < $1.key }) {
-            out.append(contentsOf: JSONValue.object([("position", .int(Int(pos))), ("cluster", .string(id))]).serialized.utf8)
-            out.append(0x0A)
-        }
-        let sink = try FDSink(path: (dir as NSString).appendingPathComponent("decisions.jsonl"))
-        try sink.write(out)
-        try sink.finish()
+        try writeAtomically(d.jsonLines(), to: (dir as NSString).appendingPathComponent("decisions.jsonl"))
         return (d.removed.count, d.clusters)
     }
 
@@ -198,18 +187,10 @@ public enum ScaleOut {
                              decisionsDir: String, run: RunOptions) -> ExitCode {
         do {
             let path = (decisionsDir as NSString).appendingPathComponent("decisions.jsonl")
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw LLMDataError("\(path): cannot read", hint: "run `llmdata dedup clusters` first")
             }
-            let d = Decisions()
-            for (n, line) in text.split(separator: "\n").enumerated() {
-                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let pos = (o["position"] as? NSNumber)?.uint64Value else {
-                    throw LLMDataError("\(path):\(n + 1): not a decision line")
-                }
-                if let k = o["removed_for"] as? String { d.removed[pos] = k }
-                if let c = o["cluster"] as? String { d.cluster[pos] = c }
-            }
+            let d = try Decisions(jsonLines: path)
             var o = options
             o.mode = .minhash
             var r = run

@@ -312,7 +312,6 @@ final class Execution {
     func rejectedPieceDir(_ p: Int, stage s: Int) -> String { (passDir(p) as NSString).appendingPathComponent("rejected/\(stageFileName(s))") }
     func journalDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("journal") }
     func marker(_ p: Int, _ i: Int) -> String { (doneDir(p) as NSString).appendingPathComponent(partName(i) + ".json") }
-    func allDone(_ p: Int, count: Int) -> Bool { (0..<count).allSatisfy { fm.fileExists(atPath: marker(p, $0)) } }
 
     func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool) throws -> ExitCode {
         let start = Clock.now()
@@ -337,25 +336,23 @@ final class Execution {
                 chain.append(AnyStage(e))
             case .dedup(let o):
                 // a barrier: decide over everything that reached it, then apply in this pass.
-                // The decisions' counts are kept with the pass: a rerun that finds every file of
-                // the pass done needs them, not the decisions.
+                // The decisions are kept with the pass: a rerun reads them instead of deciding
+                // again.
                 precondition(k == 0)
-                let saved = (passDir(p) as NSString).appendingPathComponent("decisions.json")
-                if allDone(p, count: inputs.count), let st = parseJSONFile(saved) {
-                    firstPassStats[s] = ["clusters", "candidate_pairs", "verified_pairs", "boilerplate_lines"].map {
-                        ($0, .int((st[$0] as? NSNumber)?.intValue ?? 0))
-                    }
-                    chain.append(AnyStage(ApplyStage(options: o, decisions: Decisions(), decideSeconds: 0)))
-                    continue
+                let saved = (passDir(p) as NSString).appendingPathComponent("decisions.jsonl")
+                let decisions: Decisions
+                if fm.fileExists(atPath: saved) {
+                    decisions = try Decisions(jsonLines: saved)
+                } else {
+                    var ro = RunOptions()
+                    ro.jobs = settings.jobs
+                    ro.quiet = true
+                    ro.strict = settings.strict
+                    decisions = try DedupRunner.decide(files: inputs, reader: p == 0 ? plan.reader : spoolReader, options: o, run: ro)
+                    try writeAtomically(decisions.jsonLines(counts: true), to: saved)
                 }
-                var ro = RunOptions()
-                ro.jobs = settings.jobs
-                ro.quiet = true
-                ro.strict = settings.strict
-                let decisions = try DedupRunner.decide(files: inputs, reader: p == 0 ? plan.reader : spoolReader, options: o, run: ro)
                 let apply = ApplyStage(options: o, decisions: decisions, decideSeconds: Clock.now() - start)
                 firstPassStats[s] = apply.extraStats().filter { $0.0 != "decide_seconds" }
-                try writeAtomically(Array((JSONValue.object(firstPassStats[s]!).serialized + "\n").utf8), to: saved)
                 chain.append(AnyStage(apply))
             case .tokenize(let o):
                 let t = try TokenizeStage(options: o, jobs: settings.jobs, quiet: settings.quiet)

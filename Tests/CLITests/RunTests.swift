@@ -293,6 +293,16 @@ struct RunTests {
             """, points: ["marker:0:1", "pass:0", "outputs:1:1", "marker:1:2", "assemble"], jobs: "1")
     }
 
+    @Test("a lines dedup barrier, killed after its decisions and again after a file of its pass, resumes to identical output")
+    func killAroundLinesBarrier() throws {
+        try killAndResume(recipeBody: """
+            stages:
+              - normalize:
+              - dedup: {mode: lines, line-min-docs: 2}
+              - tokenize: {tiktoken: \(Self.gpt2), pattern: gpt2}
+            """, points: ["pass:0", "outputs:1:0", "marker:1:2"])
+    }
+
     @Test("kill -9 at random moments of a longer run, rerun after each, gives identical output")
     func killAtRandomMoments() throws {
         // 24 files of about 400 KB: long enough that kills land inside the work
