@@ -21,6 +21,9 @@ public final class ProcessedBatch: @unchecked Sendable {
     /// `output` and `rejected` each hold one zstd frame (or nothing) instead of JSON Lines
     /// (`Engine.Config.compressLevel`).
     public internal(set) var compressed = false
+    /// With `Engine.Config.collectReport`: per stage, per drop reason, the batch's sampled
+    /// dropped records (`DropSamples`).
+    public internal(set) var samples: [Int: DropSamples] = [:]
 
     init(batch: Batch, stages: Int) {
         self.batch = batch
@@ -162,6 +165,14 @@ final class BatchProcessor {
     let firstOrdered: Int
     /// Per stage, for the streaming path.
     var stageCounters: [Counters] = []
+    /// `llmdata run`'s report data: length histograms at the chain's ends and samples of what
+    /// each stage dropped.
+    var collectReport = false
+    /// Which ends of the chain count lengths (a run's first stage, its last).
+    var countLengthIn = true, countLengthOut = true
+    var lengthIn = [Int](repeating: 0, count: Log2Histogram.bins)
+    var lengthOut = [Int](repeating: 0, count: Log2Histogram.bins)
+    var scratch: [UInt8] = []
     /// Repaired record bytes of the batch (their raw spans point into them).
     var owned: [[UInt8]] = []
 
@@ -217,6 +228,7 @@ final class BatchProcessor {
                     slots.removeAll(keepingCapacity: true)
                 }
                 finishStreaming(out: out, start: t0)
+                flushLengths(out: out)
                 return
             }
             slots.reserveCapacity(batch.spans.count)
@@ -240,6 +252,7 @@ final class BatchProcessor {
             resolveOrdered(k, processed: atK, batch: batch, out: out)
             runStages(from: k + 1, batch: batch, out: out, counters: &counters)
             write(out: out)
+            flushLengths(out: out)
         }
         if let z = compressor {
             // stats count the JSON Lines bytes, as a subcommand's do
@@ -394,10 +407,13 @@ final class BatchProcessor {
                 for i in all.indices {
                     switch all[i].state {
                     case .live:
+                        if collectReport { lengthOut[Log2Histogram.bin(all[i].doc.withText { Log2Histogram.characters($0) })] += 1 }
                         if discardOutput { continue }
                         write(all[i], allFields, extra: nil, to: &out.output)
                     case .dropped(let s, let verdict):
-                        guard writeRejected, case .drop(_, let annotation) = verdict else { continue }
+                        guard case .drop(let reason, let annotation) = verdict else { continue }
+                        if collectReport { sample(all[i], allFields, stage: s, reason: reason, extra: annotation, out: out) }
+                        guard writeRejected else { continue }
                         write(all[i], allFields, extra: annotation, to: &out.rejected[s])
                     case .unreadable:
                         if writeRejected {
@@ -408,6 +424,34 @@ final class BatchProcessor {
                 }
             }
         }
+    }
+
+    /// Offers a dropped record to its stage's and reason's sample (`DropSamples`); the sample
+    /// line is built only when the record's hash ranks among the kept ones.
+    func sample(_ slot: borrowing Slot, _ allFields: UnsafeBufferPointer<llm_field_span>, stage s: Int, reason: String,
+                extra: (String, JSONValue)?, out: ProcessedBatch) {
+        let id = slot.doc.id
+        let h = DropSamples.rank(id)
+        if out.samples[s] == nil { out.samples[s] = DropSamples() }
+        guard out.samples[s]!.wants(reason: reason, rank: h) else { return }
+        scratch.removeAll(keepingCapacity: true)
+        write(slot, allFields, extra: extra, to: &scratch)
+        let metadata: [UInt8] = scratch.withUnsafeBufferPointer { rec in
+            ObjectScanner.value(of: "metadata", in: UnsafeBufferPointer(rebasing: rec[0..<max(0, rec.count - 1)])).map { Array(rec[$0]) } ?? Array("null".utf8)
+        }
+        let (head, truncated) = slot.doc.withText { DropSamples.head($0) }
+        var line: [UInt8] = []
+        JSONWriter.appendObject([("stage", .string(stages[s].name)), ("reason", .string(reason)), ("id", .string(id)),
+                                 ("text", .string(head)), ("truncated", .bool(truncated)), ("metadata", .raw(metadata))], to: &line)
+        out.samples[s]!.add(reason: reason, rank: h, id: id, line: line)
+    }
+
+    /// The report's length histograms into the batch's stats (first and last stage).
+    func flushLengths(out: ProcessedBatch) {
+        guard collectReport else { return }
+        if countLengthIn { Log2Histogram.flush(&lengthIn, prefix: "length_in_log2", into: &out.stats[0].counters) }
+        if countLengthOut { Log2Histogram.flush(&lengthOut, prefix: "length_out_log2", into: &out.stats[stages.count - 1].counters) }
+        for k in lengthIn.indices { lengthIn[k] = 0; lengthOut[k] = 0 }
     }
 
     @inline(__always)
@@ -498,6 +542,7 @@ final class BatchProcessor {
         doc.line = line
         let start = keepAcross ? fields.count : 0
         if keepAcross { fields.append(contentsOf: spans[0..<Int(info.field_count)]) }
+        if collectReport { lengthIn[Log2Histogram.bin(Log2Histogram.characters(text))] += 1 }
         slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: start, info: info,
                           assigned: ownID == nil ? AssignedID(prefix: prefix.json, line: line) : nil, state: .live))
     }
@@ -531,6 +576,7 @@ final class BatchProcessor {
         var doc = Document(text: text, ownID: nil, assignedIDPrefix: prefix.string, metadataRaw: nil, counters: Counters())
         doc.fileIndex = batch.fileIndex
         doc.line = line
+        if collectReport { lengthIn[Log2Histogram.bin(Log2Histogram.characters(text))] += 1 }
         slots.append(Slot(doc: doc, raw: raw, kind: .text, fieldStart: 0, info: llm_record_info(),
                           assigned: AssignedID(prefix: prefix.json, line: line), state: .live))
     }

@@ -154,6 +154,12 @@ public final class Engine {
         /// Compress each batch's output and rejected bytes into zstd frames on the worker threads
         /// (`ProcessedBatch.compressed`); nil writes JSON Lines.
         public var compressLevel: Int32?
+        /// Collect `llmdata report`'s data: length histograms (counters) and samples of dropped
+        /// records (`ProcessedBatch.samples`).
+        public var collectReport = false
+        /// With `collectReport`: count document lengths entering the chain (`length_in_log2`)
+        /// and leaving it (`length_out_log2`).
+        public var countLengths = (in: true, out: true)
         public init(files: [InputFile], reader: ReaderOptions, stages: [AnyStage], label: String) {
             self.files = files
             self.reader = reader
@@ -180,6 +186,8 @@ public final class Engine {
                                        files: config.files, reader: config.reader, writeRejected: config.writeRejected,
                                        discardOutput: config.discardOutput)
             if let level = config.compressLevel { p.compressor = FrameZstd(level: level) }
+            p.collectReport = config.collectReport
+            (p.countLengthIn, p.countLengthOut) = config.countLengths
             ps.append(p)
         }
         processors = ps

@@ -17,6 +17,14 @@ public struct DedupOptions: Sendable {
     public init() {}
 }
 
+/// Clusters by size (a kept record and its removed copies: copies + 1), for the stats:
+/// `{"2": clusters of two, …}` in increasing size.
+func clusterSizes<C: Sequence>(_ copies: C) -> JSONValue where C.Element == Int {
+    var bySize: [Int: Int] = [:]
+    for c in copies { bySize[c + 1, default: 0] += 1 }
+    return .object(bySize.keys.sorted().map { (String($0), .int(bySize[$0]!)) })
+}
+
 /// Position of a record in a run: file index and line.
 @inline(__always) func position(_ doc: Document) -> UInt64 { UInt64(doc.fileIndex) << 40 | UInt64(doc.line) }
 
@@ -155,7 +163,8 @@ public struct ApplyStage: RecordStage {
          ("clusters", .int(decisions.clusters)),
          ("candidate_pairs", .int(decisions.candidatePairs)),
          ("verified_pairs", .int(decisions.verifiedPairs)),
-         ("boilerplate_lines", .int(decisions.boilerplate.count))]
+         ("boilerplate_lines", .int(decisions.boilerplate.count)),
+         ("cluster_sizes", clusterSizes(Dictionary(grouping: decisions.removed.values, by: { $0 }).values.map(\.count)))]
     }
 
     public final class Worker: RecordWorker {
@@ -241,7 +250,8 @@ public final class ExactStage: RecordStage, @unchecked Sendable {
     let started = Clock.now()
     /// `resolve` only (batches in order): key hash → id of the first record with it.
     var first: [HashKey: String] = [:]
-    var keptWithCopies = Set<String>()
+    /// Kept record id → how many copies of it were removed.
+    var copiesOf: [String: Int] = [:]
     /// With `journaling`: per input file, the keys first seen in it and the kept ids that gained
     /// their first copy in it (a resumable run saves them with the file's outputs).
     var journal: [Int: (first: [(HashKey, String)], copies: [String])] = [:]
@@ -289,7 +299,8 @@ public final class ExactStage: RecordStage, @unchecked Sendable {
         for k in 0..<ids.count {
             let key = HashKey(a: hashes[k].0, b: hashes[k].1)
             if let kept = first[key] {
-                if keptWithCopies.insert(kept).inserted && journaling { newCopies.append(kept) }
+                copiesOf[kept, default: 0] += 1
+                if journaling { newCopies.append(kept) }
                 drops.append((k, .drop(reason: "dedup:exact", annotation: ("dedup", .object([("hash", .string(hex128(hashes[k]))), ("cluster", .string(kept))])))))
             } else {
                 first[key] = ids[k]
@@ -346,13 +357,14 @@ public final class ExactStage: RecordStage, @unchecked Sendable {
             first[HashKey(a: a, b: b)] = try str()
         }
         try need(8)
-        for _ in 0..<readLE(bytes, &p, UInt64.self) { keptWithCopies.insert(try str()) }
+        for _ in 0..<readLE(bytes, &p, UInt64.self) { copiesOf[try str(), default: 0] += 1 }
     }
 
     public func extraStats() -> [(String, JSONValue)] {
         [("decide_seconds", .double(((Clock.now() - started) * 1000).rounded() / 1000)),
-         ("clusters", .int(keptWithCopies.count)), ("candidate_pairs", .int(0)),
-         ("verified_pairs", .int(0)), ("boilerplate_lines", .int(0))]
+         ("clusters", .int(copiesOf.count)), ("candidate_pairs", .int(0)),
+         ("verified_pairs", .int(0)), ("boilerplate_lines", .int(0)),
+         ("cluster_sizes", clusterSizes(copiesOf.values))]
     }
 }
 

@@ -41,7 +41,10 @@ public final class LangIDWorker: RecordWorker {
     /// Records per language in the current batch, with their "language.<code>" counter keys;
     /// found by a linear search from the last language seen (Strings of a few bytes compare
     /// without hashing), added to the batch's counters in `finishBatch`.
-    var languageCounts: [(language: String, key: String, count: Int)] = []
+    var languageCounts: [(language: String, key: String, count: Int, bytesKey: String, bytes: Int)] = []
+    /// Records by language_score in bins of 0.05 (`language_score.B`, B = 0…19).
+    var scoreBins = [Int](repeating: 0, count: 20)
+    static let scoreKeys = (0..<20).map { "language_score.\($0)" }
     var lastLanguage = 0
     /// The written form of each rounded score k/10000 (what `.double(rounded(x))` writes),
     /// built on first use: no number formatting per record.
@@ -52,24 +55,30 @@ public final class LangIDWorker: RecordWorker {
         self.identifier = identifier
     }
 
-    @inline(__always) func count(_ language: String) {
-        if lastLanguage < languageCounts.count && languageCounts[lastLanguage].language == language {
-            languageCounts[lastLanguage].count += 1
-            return
-        }
-        if let i = languageCounts.firstIndex(where: { $0.language == language }) {
-            lastLanguage = i
-        } else {
-            lastLanguage = languageCounts.count
-            languageCounts.append((language, "language." + language, 0))
+    @inline(__always) func count(_ language: String, bytes: Int, score: Double) {
+        scoreBins[min(19, max(0, Int(score * 20)))] += 1
+        if !(lastLanguage < languageCounts.count && languageCounts[lastLanguage].language == language) {
+            if let i = languageCounts.firstIndex(where: { $0.language == language }) {
+                lastLanguage = i
+            } else {
+                lastLanguage = languageCounts.count
+                languageCounts.append((language, "language." + language, 0, "language_bytes." + language, 0))
+            }
         }
         languageCounts[lastLanguage].count += 1
+        languageCounts[lastLanguage].bytes += bytes
     }
 
     public func finishBatch(_ counters: inout Counters) {
         for i in languageCounts.indices where languageCounts[i].count > 0 {
             counters.add(languageCounts[i].key, languageCounts[i].count)
+            counters.add(languageCounts[i].bytesKey, languageCounts[i].bytes)
             languageCounts[i].count = 0
+            languageCounts[i].bytes = 0
+        }
+        for b in 0..<20 where scoreBins[b] > 0 {
+            counters.add(Self.scoreKeys[b], scoreBins[b])
+            scoreBins[b] = 0
         }
     }
 
@@ -94,7 +103,7 @@ public final class LangIDWorker: RecordWorker {
                 .object([("lang", .string($0.language)), ("score", .double(rounded($0.score)))])
             }))
         }
-        count(r.language)
+        count(r.language, bytes: doc.withText { $0.count }, score: r.score)
         if let keep = options.keep, !keep.contains(r.language) {
             return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
         }

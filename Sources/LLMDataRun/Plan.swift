@@ -24,7 +24,8 @@ public enum PlannedStage {
 public struct RunPlan {
     public struct Stage {
         public var name: String
-        /// The options as the recipe gives them (flag → value), for run.json.
+        /// The options as the recipe gives them (flag → value); run.json shows the canonical
+        /// recipe's form of them.
         public var options: [(String, String)]
         public var stage: PlannedStage
         public init(name: String, options: [(String, String)], stage: PlannedStage) {

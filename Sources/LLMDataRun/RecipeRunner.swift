@@ -106,6 +106,8 @@ final class Execution {
     /// Stats per recipe stage, summed over files and passes.
     var stageStats: [RunStats]
     var stageExtra: [[(String, JSONValue)]]
+    /// Samples of dropped records per recipe stage, merged over files and passes.
+    var stageSamples: [DropSamples]
     var manifest: Manifest?
     var resumedFiles = 0
 
@@ -118,6 +120,7 @@ final class Execution {
         self.settings = settings
         stageStats = Array(repeating: RunStats(), count: plan.stages.count)
         stageExtra = Array(repeating: [], count: plan.stages.count)
+        stageSamples = Array(repeating: DropSamples(), count: plan.stages.count)
     }
 
     func stageFileName(_ s: Int) -> String { String(format: "%02d-%@", s + 1, plan.stages[s].name) }
@@ -187,7 +190,9 @@ final class Execution {
         inputRecords = try FileDigest.of(files.map { ($0.path, absolutePath($0.path)) }, jobs: settings.jobs)
         resourceRecords = try FileDigest.of(plan.resources.map { ($0, absolutePath($0)) }, jobs: settings.jobs)
         var h: [UInt8] = Array("llmdata-run-fingerprint 1\n\(plan.version)\n\(plan.canonical)\n".utf8)
-        for r in inputRecords + resourceRecords { h += Array("\(r.path)\t\(r.bytes)\t\(r.sha256)\n".utf8) }
+        for r in inputRecords { h += Array("\(r.path)\t\(r.bytes)\t\(r.sha256)\n".utf8) }
+        // a tokenizer or model counts by its content, wherever it is installed
+        for r in resourceRecords { h += Array("resource\t\(r.bytes)\t\(r.sha256)\n".utf8) }
         fingerprint = SHA256.hex(of: h)
     }
 
@@ -205,7 +210,7 @@ final class Execution {
     }
 
     func prepareRunDir() throws -> DirState {
-        let finals = ["records", "shards", "rejected", "stats", ".state", "run.json"]
+        let finals = ["records", "shards", "rejected", "stats", "samples", ".state", "run.json"]
         if settings.overwrite {
             for f in finals { try? fm.removeItem(atPath: path(f)) }
         }
@@ -263,7 +268,7 @@ final class Execution {
             if !removed.isEmpty { what.append("\(noun) no longer given: \(list(removed))") }
         }
         compare("inputs", inputRecords, "input files")
-        compare("resources", resourceRecords, "files the options name")
+        compare("resources", resourceRecords, "files the stages read (tokenizer, model, config)")
         return what.isEmpty ? "its fingerprint differs" : what.joined(separator: "; ")
     }
 
@@ -401,10 +406,13 @@ final class Execution {
             config.maxWarnings = settings.maxWarnings
             config.progress = ProgressMode.from(settings.progress, quiet: settings.quiet)
             config.compressLevel = 3  // frames made on the workers; the writer only appends them
+            config.collectReport = true
+            config.countLengths = (in: p == 0, out: last)  // before the run's first stage, after its last
             let engine = try Engine(config)
             var recordsSink: FDSink?
             var pieces: [Int: FDSink] = [:]
             var fileStats: [RunStats] = []
+            var fileSamples: [Int: DropSamples] = [:]
             do {
                 let completed = try engine.run { r in
                     let i = r.batch.fileIndex
@@ -422,11 +430,14 @@ final class Execution {
                         try pieces[k]!.write(bytes)
                     }
                     for k in 0..<chain.count { fileStats[k].merge(r.stats[k]) }
+                    for (k, smp) in r.samples { fileSamples[idx[k], default: DropSamples()].merge(smp) }
                     if let w = writer, let (batch, _, _) = r.sinkResult as? (EncodedBatch, Int, Int) { try w.add(batch) }
                     if r.batch.isLastOfFile {
-                        try commitFile(p, i, records: recordsSink!, pieces: pieces, stats: fileStats, writer: writer, exact: exact)
+                        try commitFile(p, i, records: recordsSink!, pieces: pieces, stats: fileStats, samples: fileSamples,
+                                       writer: writer, exact: exact)
                         recordsSink = nil
                         pieces = [:]
+                        fileSamples = [:]
                     }
                 }
                 if !completed {
@@ -451,6 +462,9 @@ final class Execution {
                 throw RecipeRunner.Failure("\(marker(p, i)): missing or unreadable after the pass")
             }
             for (k, s) in idx.enumerated() { stageStats[s].merge(RunStats(json: (st[k] as? [String: Any]) ?? [:])) }
+            for (key, v) in (m["samples"] as? [String: Any]) ?? [:] {
+                if let s = Int(key), s < stageSamples.count { stageSamples[s].merge(DropSamples(json: (v as? [String: Any]) ?? [:])) }
+            }
         }
         for (k, s) in idx.enumerated() {
             switch plan.stages[s].stage {
@@ -501,8 +515,8 @@ final class Execution {
     }
 
     /// A file's outputs are complete: rename them into place, then write its done marker.
-    func commitFile(_ p: Int, _ i: Int, records: FDSink, pieces: [Int: FDSink], stats: [RunStats], writer: ShardWriter?,
-                    exact: ExactStage?) throws {
+    func commitFile(_ p: Int, _ i: Int, records: FDSink, pieces: [Int: FDSink], stats: [RunStats], samples: [Int: DropSamples],
+                    writer: ShardWriter?, exact: ExactStage?) throws {
         if records.bytesWritten == 0 { try records.write(emptyFrame) }  // a valid .zst of no records
         try records.finish()
         for s in pieces.values { try s.finish() }
@@ -511,6 +525,8 @@ final class Execution {
             s.filesProcessed = 1
             return s.jsonValue
         }))]
+        // dropped-record samples by recipe stage index
+        fields.append(("samples", .object(samples.keys.sorted().map { (String($0), samples[$0]!.jsonValue) })))
         if let w = writer {
             let shards = try w.cut()
             let data = try JSONEncoder().encode(shards)
@@ -527,7 +543,12 @@ final class Execution {
     // MARK: final files
 
     func assemble() throws {
-        for d in ["rejected", "stats"] { try fm.createDirectory(atPath: path(d), withIntermediateDirectories: true) }
+        for d in ["rejected", "stats", "samples"] { try fm.createDirectory(atPath: path(d), withIntermediateDirectories: true) }
+        // samples/NN-STAGE.jsonl: a few dropped records per reason (llmdata report)
+        for f in (try? fm.contentsOfDirectory(atPath: path("samples"))) ?? [] { try? fm.removeItem(atPath: path("samples/\(f)")) }
+        for s in plan.stages.indices where !stageSamples[s].byReason.isEmpty {
+            try writeAtomically(stageSamples[s].lines.flatMap { $0 + [0x0A] }, to: path("samples/\(stageFileName(s)).jsonl"))
+        }
         let passes = splitIntoPasses()
         for (p, idx) in passes.enumerated() {
             for s in idx {
@@ -561,7 +582,7 @@ final class Execution {
         crashPoint("assemble")
         // run.json
         var written: [(String, String)] = []
-        for d in ["records", "shards", "rejected", "stats"] {
+        for d in ["records", "shards", "rejected", "stats", "samples"] {
             for f in ((try? fm.contentsOfDirectory(atPath: path(d))) ?? []).sorted() where !f.contains(".tmp-") {
                 written.append((path("\(d)/\(f)"), "\(d)/\(f)"))
             }

@@ -45,7 +45,7 @@ public enum RunVerifier {
         // files the run did not write
         let listed = Set(((run["outputs"] as? [Any]) ?? []).compactMap { FileDigest($0)?.path })
         let fm = FileManager.default
-        for d in ["records", "shards", "rejected", "stats"] {
+        for d in ["records", "shards", "rejected", "stats", "samples"] {
             let dir = (runDir as NSString).appendingPathComponent(d)
             for f in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where !listed.contains("\(d)/\(f)") {
                 problems.append("\(dir)/\(f): not an output of the run (run.json does not list it)")

@@ -98,6 +98,8 @@ public final class TokenizeWorker: RecordWorker {
     let bos: UInt32?
     var tokens: [UInt32] = []
     var counted = (documents: 0, tokens: 0)
+    /// Documents by their token count, log2 bins (`tokens_per_doc_log2.K`).
+    var tokenBins = [Int](repeating: 0, count: Log2Histogram.bins)
 
     init(model: BPEModel, allowSpecial: Bool, frames: FrameEncoder?, eos: Bool, bos: Int?, sharedCache: SharedPieceCache?,
          privateCache: PieceCache?) throws {
@@ -116,11 +118,14 @@ public final class TokenizeWorker: RecordWorker {
             tokens.withUnsafeBufferPointer { frames.add(document: $0) }
         }
         counted.documents += 1
-        counted.tokens += tokens.count + (eos ? 1 : 0)
+        let n = tokens.count + (eos ? 1 : 0)
+        counted.tokens += n
+        tokenBins[Log2Histogram.bin(n)] += 1
         return .keep
     }
 
     public func finishBatch(_ counters: inout Counters) -> (EncodedBatch, Int, Int) {
+        Log2Histogram.flush(&tokenBins, prefix: "tokens_per_doc_log2", into: &counters)
         defer { counted = (0, 0) }
         return (frames?.finishBatch() ?? EncodedBatch(), counted.documents, counted.tokens)
     }

@@ -293,7 +293,7 @@ struct RunTests {
             """, points: ["marker:0:1", "pass:0", "outputs:1:1", "marker:1:2", "assemble"], jobs: "1")
     }
 
-    @Test("a lines dedup barrier, killed after its decisions and again after a file of its pass, resumes to identical output")
+    @Test("a lines dedup barrier, killed before its pass, after a file of its pass and between two, resumes to identical output")
     func killAroundLinesBarrier() throws {
         try killAndResume(recipeBody: """
             stages:
@@ -474,5 +474,49 @@ struct RunTests {
         let r = try CLI.run(["run", recipe, "-o", dir.appendingPathComponent("out").path])
         #expect(r.status == 2)
         #expect(r.stderr.contains("b.jsonl is not a regular file"), "\(r.stderr)")
+    }
+
+    @Test("a run collects the report's data: length histograms at both ends, language bytes and scores, tokens per document, cluster sizes, and the same dropped-record samples for any --jobs")
+    func reportData() throws {
+        let corpus = try Self.corpus()
+        let top = corpus.deletingLastPathComponent()
+        let recipe = try Self.writeRecipe(top, "inputs: [corpus]\n" + Self.fiveStages)
+        let a = top.appendingPathComponent("a"), b = top.appendingPathComponent("b")
+        #expect(try CLI.run(["run", recipe, "-o", a.path, "--quiet", "--jobs", "1"]).status == 0)
+        #expect(try CLI.run(["run", recipe, "-o", b.path, "--quiet", "--jobs", "3"]).status == 0)
+        func stats(_ dir: URL, _ name: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("stats/\(name).json"))) as! [String: Any]
+        }
+        func sum(_ c: [String: Any], _ prefix: String) -> Int {
+            c.filter { $0.key.hasPrefix(prefix + ".") }.values.reduce(0) { $0 + ($1 as! Int) }
+        }
+        let first = try stats(a, "01-normalize"), langid = try stats(a, "02-langid"), dedup = try stats(a, "04-dedup"),
+            tok = try stats(a, "05-tokenize")
+        let c1 = first["counters"] as! [String: Any], cl = langid["counters"] as! [String: Any], ct = tok["counters"] as! [String: Any]
+        #expect(sum(c1, "length_in_log2") == first["records_in"] as! Int)
+        #expect(sum(ct, "length_out_log2") == tok["records_out"] as! Int)
+        #expect(sum(ct, "tokens_per_doc_log2") == tok["documents"] as! Int)
+        #expect(sum(cl, "language_score") == langid["records_in"] as! Int)
+        #expect(sum(cl, "language") == langid["records_in"] as! Int)
+        #expect((cl["language_bytes.en"] as? Int ?? 0) > 100_000)
+        // every removed copy belongs to a cluster: sum over sizes of (size - 1) × clusters
+        let sizes = dedup["cluster_sizes"] as! [String: Any]
+        #expect(sizes.reduce(0) { $0 + (Int($1.key)! - 1) * ($1.value as! Int) } == dedup["records_dropped"] as! Int)
+        #expect(!sizes.isEmpty)
+        // samples: at most 5 per reason, each with the stage, reason, id, text and metadata
+        let lines = try String(contentsOf: a.appendingPathComponent("samples/03-filter.jsonl"), encoding: .utf8).split(separator: "\n")
+        var perReason: [String: Int] = [:]
+        for l in lines {
+            let o = CLI.json(String(l))
+            #expect(o["stage"] as? String == "filter")
+            perReason[o["reason"] as! String, default: 0] += 1
+            #expect((o["metadata"] as? [String: Any])?["filter_reason"] != nil)
+        }
+        #expect(!perReason.isEmpty && perReason.values.allSatisfy { $0 <= 5 })
+        let dropped = (try stats(a, "03-filter"))["dropped"] as! [String: Any]
+        #expect(Set(perReason.keys) == Set(dropped.keys))
+        for f in ["samples/02-langid.jsonl", "samples/03-filter.jsonl", "samples/04-dedup.jsonl"] {
+            #expect(FileManager.default.contents(atPath: a.appendingPathComponent(f).path) == FileManager.default.contents(atPath: b.appendingPathComponent(f).path), "\(f)")
+        }
     }
 }
