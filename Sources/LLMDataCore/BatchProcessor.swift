@@ -540,6 +540,7 @@ final class BatchProcessor {
         var doc = Document(text: text, ownID: ownID, assignedIDPrefix: prefix.string, metadataRaw: metaRaw, counters: Counters())
         doc.fileIndex = batch.fileIndex
         doc.line = line
+        doc.rawRecord = raw
         let start = keepAcross ? fields.count : 0
         if keepAcross { fields.append(contentsOf: spans[0..<Int(info.field_count)]) }
         if collectReport { lengthIn[Log2Histogram.bin(Log2Histogram.characters(text))] += 1 }

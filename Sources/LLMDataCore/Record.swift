@@ -47,6 +47,8 @@ public struct Document {
     public var counters: Counters
     /// Raw JSON of the existing `metadata` object, if any.
     let metadataRaw: UnsafeBufferPointer<UInt8>?
+    /// The whole input record (JSON input only).
+    var rawRecord: UnsafeBufferPointer<UInt8>?
 
     init(text: UnsafeBufferPointer<UInt8>, ownID: UnsafeBufferPointer<UInt8>?, assignedIDPrefix: String,
          metadataRaw: UnsafeBufferPointer<UInt8>?, counters: Counters) {
@@ -90,9 +92,21 @@ public struct Document {
         return ObjectScanner.value(of: key, in: raw).map { Array(raw[$0]) }
     }
 
+    /// A top-level field of the input record as a string, if it is one (JSON input only).
+    public func topLevelString(_ key: String) -> String? {
+        guard let rec = rawRecord, let r = ObjectScanner.value(of: key, in: rec) else { return nil }
+        return Self.unescapeString(Array(rec[r]))
+    }
+
     /// `metadata.KEY` as a string, if it is one.
     public func metadataString(_ key: String) -> String? {
-        guard let raw = metadata(key), raw.first == UInt8(ascii: "\"") else { return nil }
+        guard let raw = metadata(key) else { return nil }
+        return Self.unescapeString(raw)
+    }
+
+    /// A JSON string's value, or nil when `raw` is not a string.
+    static func unescapeString(_ raw: [UInt8]) -> String? {
+        guard raw.first == UInt8(ascii: "\"") else { return nil }
         var out = [UInt8](repeating: 0, count: raw.count)
         let n = raw.withUnsafeBufferPointer { r in
             out.withUnsafeMutableBufferPointer { o in llm_json_unescape(r.baseAddress, r.count, o.baseAddress) }
