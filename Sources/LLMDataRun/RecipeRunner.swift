@@ -391,7 +391,7 @@ final class Execution {
             // the manifest of an earlier assembly goes (it is written again at the end); shard
             // files of unfinished input files go in the writer
             try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent("manifest.json"))
-            let w = try t.openWriter(dir: dir, overwrite: false, keeping: Set(committedShards.flatMap { [$0.file, $0.index] }))
+            let w = try t.openWriter(dir: dir, overwrite: false, keeping: Set(committedShards.flatMap { [$0.file, $0.index] + ($0.ids.map { [$0] } ?? []) }))
             w.resume(committed: committedShards)
             writer = w
         }

@@ -70,6 +70,10 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var bytes: Int
         public var sha256: String
         public var index_sha256: String
+        /// `tokenize --ids`: `shard-NNNNN.ids`, each document's record id as a JSON string, one
+        /// per line in document order; absent from the manifest otherwise.
+        public var ids: String? = nil
+        public var ids_sha256: String? = nil
     }
 
     public var format = "llmdata-token-shards"

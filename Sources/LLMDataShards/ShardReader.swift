@@ -125,6 +125,45 @@ public final class ShardReader {
         throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))")
     }
 
+    /// The record ids of shard `i`'s documents (`tokenize --ids`), or nil when it has none.
+    public func ids(shard i: Int) throws -> [String]? {
+        guard let name = manifest.shards[i].ids else { return nil }
+        let p = path(name)
+        guard let data = FileManager.default.contents(atPath: p) else { throw ShardError("\(p): missing") }
+        var out: [String] = []
+        for (n, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().enumerated() {
+            guard let id = (try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed])) as? String else {
+                throw ShardError("\(p):\(n + 1): not a JSON string")
+            }
+            out.append(id)
+        }
+        return out
+    }
+
+    /// The record id of document `n` (counting across shards), or nil when the set has no ids.
+    public func id(ofDocument n: Int) throws -> String? {
+        var rest = n
+        for (i, s) in manifest.shards.enumerated() {
+            if rest < s.documents { return try ids(shard: i)?[rest] }
+            rest -= s.documents
+        }
+        throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))")
+    }
+
+    /// The first document whose record id is `id`.
+    public func document(withID id: String) throws -> Int {
+        var base = 0
+        var any = false
+        for (i, s) in manifest.shards.enumerated() {
+            if let ids = try ids(shard: i) {
+                any = true
+                if let k = ids.firstIndex(of: id) { return base + k }
+            }
+            base += s.documents
+        }
+        throw ShardError(any ? "no document has the id \(id)" : "the shards hold no record ids (write them with tokenize --ids)")
+    }
+
     public struct VerifyReport: Sendable {
         public var shards = 0
         public var documents = 0
@@ -146,6 +185,16 @@ public final class ShardReader {
             let bytes = Array(data)
             if SHA256.hex(of: bytes) != s.sha256 { r.problems.append("\(tp): SHA-256 does not match the manifest") }
             if SHA256.hex(of: Array(idxData)) != s.index_sha256 { r.problems.append("\(ip): SHA-256 does not match the manifest") }
+            if let name = s.ids {
+                let p = path(name)
+                if let d = fm.contents(atPath: p) {
+                    if SHA256.hex(of: Array(d)) != s.ids_sha256 { r.problems.append("\(p): SHA-256 does not match the manifest") }
+                    let lines = d.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                    if lines != s.documents { r.problems.append("\(p): \(lines) ids for \(s.documents) documents") }
+                } else {
+                    r.problems.append("\(p): missing")
+                }
+            }
             let idx: ShardIndex
             do { idx = try index(shard: i) } catch { r.problems.append("\(error)"); continue }
             if idx.documents != s.documents || Int(idx.tokens) != s.tokens || idx.frames.count != s.frames {

@@ -103,6 +103,8 @@ public struct EncodedBatch: Sendable {
     /// written.
     public var bytes: BatchBytes?
     public var compressed = true
+    /// `tokenize --ids`: each document's id as a JSON string and a newline, in order.
+    public var ids: [UInt8]?
     public init() {}
 }
 
@@ -332,6 +334,8 @@ public final class ShardWriter {
     var frames: [FrameEntry] = []
     var shardTokens: UInt64 = 0
     var shardBytes: UInt64 = 0
+    /// The current shard's ids file contents (`tokenize --ids`), or nil.
+    var shardIDs: [UInt8]?
     public private(set) var totalDocuments = 0
     public private(set) var totalTokens = 0
     // compression of raw batches on the writer's thread
@@ -418,12 +422,14 @@ public final class ShardWriter {
         frames = []
         shardTokens = 0
         shardBytes = 0
+        shardIDs = nil
     }
 
     /// Appends one batch (in input order): one hash update and one write for the whole batch.
     public func add(_ batch: EncodedBatch) throws {
         if batch.documentTokens.isEmpty { return }
         if sink == nil { try openShard() }
+        if let ids = batch.ids { shardIDs = (shardIDs ?? []) + ids }
         guard let bytes = batch.bytes else { return }
         if !batch.compressed {
             // raw frames from a `compress: false` encoder: compressed here, in order, into a
@@ -490,9 +496,15 @@ public final class ShardWriter {
         let name = shardName(shardIndex)
         shards.append(Manifest.Shard(file: name + ".tok.zst", index: name + ".idx", documents: docOffsets.count,
                                      tokens: Int(shardTokens), frames: frames.count, bytes: Int(shardBytes),
-                                     sha256: sha!.hexDigest(), index_sha256: SHA256.hex(of: idx)))
+                                     sha256: sha!.hexDigest(), index_sha256: SHA256.hex(of: idx),
+                                     ids: shardIDs == nil ? nil : name + ".ids", ids_sha256: shardIDs.map { SHA256.hex(of: $0) }))
         var files = [sink!]
         do {
+            if let ids = shardIDs {
+                let idsSink = try FDSink(path: (dir as NSString).appendingPathComponent(name + ".ids"))
+                files.append(idsSink)
+                try idsSink.write(ids)
+            }
             let idxSink = try FDSink(path: (dir as NSString).appendingPathComponent(name + ".idx"))
             files.append(idxSink)
             try idxSink.write(idx)

@@ -20,6 +20,8 @@ public struct TokenizeOptions: Sendable {
     public var overwrite = false
     /// Encode only and write nothing (measures encoding alone in benchmarks).
     public var discard = false
+    /// Write each document's record id beside its shard (`shard-NNNNN.ids`).
+    public var recordIDs = false
     public init() {}
 }
 
@@ -98,6 +100,8 @@ public final class TokenizeWorker: RecordWorker {
     let bos: UInt32?
     var tokens: [UInt32] = []
     var counted = (documents: 0, tokens: 0)
+    /// `--ids`: the batch's record ids, one JSON string per line.
+    var ids: [UInt8]?
     /// Documents by their token count, log2 bins (`tokens_per_doc_log2.K`).
     var tokenBins = [Int](repeating: 0, count: Log2Histogram.bins)
 
@@ -118,6 +122,10 @@ public final class TokenizeWorker: RecordWorker {
             tokens.withUnsafeBufferPointer { frames.add(document: $0) }
         }
         counted.documents += 1
+        if ids != nil {
+            JSONWriter.appendString(doc.id, to: &ids!)
+            ids!.append(0x0A)
+        }
         let n = tokens.count + (eos ? 1 : 0)
         counted.tokens += n
         tokenBins[Log2Histogram.bin(n)] += 1
@@ -126,8 +134,13 @@ public final class TokenizeWorker: RecordWorker {
 
     public func finishBatch(_ counters: inout Counters) -> (EncodedBatch, Int, Int) {
         Log2Histogram.flush(&tokenBins, prefix: "tokens_per_doc_log2", into: &counters)
-        defer { counted = (0, 0) }
-        return (frames?.finishBatch() ?? EncodedBatch(), counted.documents, counted.tokens)
+        defer {
+            counted = (0, 0)
+            if ids != nil { ids = [] }
+        }
+        var b = frames?.finishBatch() ?? EncodedBatch()
+        b.ids = ids
+        return (b, counted.documents, counted.tokens)
     }
 }
 
@@ -209,9 +222,11 @@ public final class TokenizeStage: RecordStage, @unchecked Sendable {
         // With several workers, one piece cache for all of them (each would otherwise learn every
         // common piece by itself); one worker keeps its private cache, which goes to the first.
         defer { privateCache = nil }
-        return try TokenizeWorker(model: model, allowSpecial: options.allowSpecial,
-                                  frames: writer?.makeFrameEncoder(compress: jobs > 1), eos: eos != nil, bos: bos,
-                                  sharedCache: sharedCache, privateCache: privateCache)
+        let w = try TokenizeWorker(model: model, allowSpecial: options.allowSpecial,
+                                   frames: writer?.makeFrameEncoder(compress: jobs > 1), eos: eos != nil, bos: bos,
+                                   sharedCache: sharedCache, privateCache: privateCache)
+        if options.recordIDs { w.ids = [] }
+        return w
     }
 
     /// The stats fields tokenize adds.

@@ -41,7 +41,7 @@ struct RunTests {
           - langid: {keep: [en, zh]}
           - filter: {rules: [gopher_quality, gopher_repetition, c4, fineweb], spam-lines: true}
           - dedup: {mode: exact}
-          - tokenize: {tiktoken: \(gpt2), pattern: gpt2}
+          - tokenize: {tiktoken: \(gpt2), pattern: gpt2, ids: true}
         """
 
     /// The decompressed concatenation of RUNDIR/SUB/*.jsonl.zst in sorted order.

@@ -90,6 +90,38 @@ struct TokenizeTests {
         #expect(try CLI.run(["shards", "verify", dir.path]).status == 0)
     }
 
+    @Test("--ids writes each document's record id beside its shard: decode --doc names the record, decode --id finds the document, verify catches a changed ids file")
+    func recordIDs() throws {
+        let (dir, r) = try tokenize(["--ids", "--tokens-per-shard", "40000", "--jobs", "2", "--batch-bytes", "8192"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let shards = m["shards"] as! [[String: Any]]
+        #expect(shards.count > 2)
+        var all: [String] = []
+        for s in shards {
+            let f = dir.appendingPathComponent(s["ids"] as! String)
+            let lines = try String(contentsOf: f, encoding: .utf8).split(separator: "\n").map { CLI.json("{\"x\":\($0)}")["x"] as! String }
+            #expect(lines.count == s["documents"] as! Int)
+            all += lines
+        }
+        let expected = try Self.inputs.flatMap { f in
+            try String(contentsOfFile: f, encoding: .utf8).split(separator: "\n").map { CLI.json(String($0))["id"] as! String }
+        }
+        #expect(all == expected)
+        let d = try CLI.run(["shards", "decode", dir.path, "--doc", "130"])
+        #expect(d.stderr.contains("id \(expected[130])"))
+        let byID = try CLI.run(["shards", "decode", dir.path, "--id", expected[130]])
+        #expect(byID.out == d.out)
+        #expect(try CLI.run(["shards", "verify", dir.path]).status == 0)
+        let ids = dir.appendingPathComponent(shards[1]["ids"] as! String)
+        var bytes = try Data(contentsOf: ids)
+        bytes[2] = bytes[2] == UInt8(ascii: "X") ? UInt8(ascii: "Y") : UInt8(ascii: "X")
+        try bytes.write(to: ids)
+        let bad = try CLI.run(["shards", "verify", dir.path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains(".ids: SHA-256 does not match"))
+    }
+
     @Test("verify passes on a fresh set and fails with exit 1 when a shard byte changes")
     func verifyDetectsCorruption() throws {
         let (dir, _) = try tokenize([])

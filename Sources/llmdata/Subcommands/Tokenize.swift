@@ -51,6 +51,9 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Encode only and write nothing (to measure encoding alone).")
     var discard = false
 
+    @Flag(help: "Write each document's record id beside its shard (shard-NNNNN.ids), for `shards decode --id` and to trace tokens back to records.")
+    var ids = false
+
     @OptionGroup var worker: WorkerFlags
 
     func validate() throws {
@@ -74,6 +77,7 @@ struct Tokenize: ParsableCommand {
         o.shards.zstdLevel = zstdLevel
         o.overwrite = overwrite
         o.discard = discard
+        o.recordIDs = ids
         return o
     }
 
@@ -111,14 +115,22 @@ struct Shards: ParsableCommand {
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a document's text (or its ids) back from the shards.")
         @Argument(help: "Shard directory.") var dir: String
-        @Option(help: "Document number, counting from 0 across shards.") var doc: Int
+        @Option(help: "Document number, counting from 0 across shards.") var doc: Int?
+        @Option(help: "The document with this record id (shards written with tokenize --ids).") var id: String?
         @Option(name: .customLong("tokenizer"), help: "The tokenizer file, or a model directory with a tokenizer.json (default: the path in the manifest).") var tokenizerPath: String?
         @Flag(help: "Print the token ids instead of the text.") var ids = false
+
+        func validate() throws {
+            if (doc == nil) == (id == nil) { throw ValidationError("give one of --doc N or --id ID") }
+        }
 
         func run() throws {
             do {
                 let reader = try ShardReader(dir: dir)
-                var toks = try reader.document(doc)
+                let n = try id.map { try reader.document(withID: $0) } ?? doc!
+                // the record the document came from, when the shards hold ids
+                if let rid = try reader.id(ofDocument: n) { Diagnostics.write("llmdata shards: document \(n): id \(rid)\n") }
+                var toks = try reader.document(n)
                 if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
                 if let bos = reader.manifest.bos_id, toks.first == UInt32(bos) { toks.removeFirst() }
                 if ids {
