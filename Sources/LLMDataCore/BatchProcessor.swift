@@ -217,12 +217,7 @@ final class BatchProcessor {
             if streaming {
                 let t0 = Clock.now()
                 for span in batch.spans {
-                    out.stats[0].recordsIn += 1
-                    let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
-                    switch batch.kind {
-                    case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: false)
-                    case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
-                    }
+                    parse(span, data, batch: batch, file: file, out: out, keep: false)
                     runRecord(out: out)
                     write(out: out)
                     slots.removeAll(keepingCapacity: true)
@@ -237,12 +232,7 @@ final class BatchProcessor {
             let laterReadText = k < stages.count - 1
             var atK: [Int] = []
             for span in batch.spans {
-                out.stats[0].recordsIn += 1
-                let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
-                switch batch.kind {
-                case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: true)
-                case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
-                }
+                parse(span, data, batch: batch, file: file, out: out, keep: true)
                 let i = slots.count - 1
                 guard case .live = slots[i].state else { continue }
                 if runRecord(i, through: k, out: out) { atK.append(i) }
@@ -301,6 +291,18 @@ final class BatchProcessor {
             out.stats[s].recordsOut += 1
         }
         return true
+    }
+
+    /// One record of the batch into a new slot (unreadable ones too).
+    @inline(__always)
+    func parse(_ span: (start: Int, end: Int, line: Int), _ data: UnsafeBufferPointer<UInt8>, batch: Batch, file: InputFile,
+               out: ProcessedBatch, keep: Bool) {
+        out.stats[0].recordsIn += 1
+        let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
+        switch batch.kind {
+        case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: keep)
+        case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
+        }
     }
 
     /// Streaming: the record just parsed (`slots[0]`, if readable) through every stage.

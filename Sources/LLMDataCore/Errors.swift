@@ -52,6 +52,21 @@ public enum Diagnostics {
         write(s)
     }
 
+    /// Reports the error that ended a stage and gives its exit code: an LLMDataError with its hint
+    /// and code, a closed pipe downstream quietly (0), anything else as fatal (2).
+    public static func exitCode(for error: Error, stage: String) -> ExitCode {
+        switch error {
+        case is BrokenPipe:
+            return .success
+        case let e as LLMDataError:
+            Diagnostics.error(stage: stage, e.message, hint: e.hint)
+            return e.exitCode
+        default:
+            Diagnostics.error(stage: stage, "\(error)")
+            return .fatal
+        }
+    }
+
     public static func warning(stage: String, _ message: String) {
         write("llmdata \(stage): warning: \(message)\n")
     }

@@ -16,12 +16,8 @@ public enum StageRunner {
         do {
             let files = try InputDiscovery.discover(inputs, formatOverride: format)
             return run(stage: stage, files: files, reader: reader, options: options, inputArgs: inputs)
-        } catch let e as LLMDataError {
-            Diagnostics.error(stage: stage.name, e.message, hint: e.hint)
-            return e.exitCode
         } catch {
-            Diagnostics.error(stage: stage.name, "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: stage.name)
         }
     }
 
@@ -180,17 +176,9 @@ public enum StageRunner {
             // last: the record that the directory is complete
             if completed, let d = dir { try d.writeSidecar() }
             return exit
-        } catch is BrokenPipe {
-            abortAll()
-            return .success
-        } catch let e as LLMDataError {
-            abortAll()
-            Diagnostics.error(stage: stage.name, e.message, hint: e.hint)
-            return e.exitCode
         } catch {
             abortAll()
-            Diagnostics.error(stage: stage.name, "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: stage.name)
         }
     }
 

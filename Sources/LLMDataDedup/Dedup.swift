@@ -404,12 +404,8 @@ public enum DedupRunner {
             r.startedAt = start
             return StageRunner.run(stage: ApplyStage(options: options, decisions: decisions, decideSeconds: Clock.now() - start),
                                    files: files, reader: reader, options: r)
-        } catch let e as LLMDataError {
-            Diagnostics.error(stage: "dedup", e.message, hint: e.hint)
-            return e.exitCode
         } catch {
-            Diagnostics.error(stage: "dedup", "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: "dedup")
         }
     }
 

@@ -196,12 +196,8 @@ public enum ScaleOut {
             var r = run
             r.overwrite = true
             return StageRunner.run(stage: ApplyStage(options: o, decisions: d, decideSeconds: 0), inputs: inputs, format: format, reader: reader, options: r)
-        } catch let e as LLMDataError {
-            Diagnostics.error(stage: "dedup apply", e.message, hint: e.hint)
-            return e.exitCode
         } catch {
-            Diagnostics.error(stage: "dedup apply", "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: "dedup apply")
         }
     }
 }

@@ -28,30 +28,14 @@ import LLMDataTokenize
 public enum RecipeRunner {
     static let label = "run"
 
-    struct Failure: Error {
-        let message: String
-        let hint: String?
-        init(_ m: String, hint: String? = nil) {
-            message = m
-            self.hint = hint
-        }
-    }
-
     /// Runs `plan` into `runDir`; returns the exit code (messages on stderr, the summary on stdout).
     public static func run(plan: RunPlan, runDir: String, settings: RunSettings) -> ExitCode {
         signal(SIGPIPE, SIG_IGN)
         do {
             let r = try Execution(plan: plan, runDir: runDir, settings: settings)
             return try r.execute()
-        } catch let e as Failure {
-            Diagnostics.error(stage: label, e.message, hint: e.hint)
-            return .fatal
-        } catch let e as LLMDataError {
-            Diagnostics.error(stage: label, e.message, hint: e.hint)
-            return e.exitCode
         } catch {
-            Diagnostics.error(stage: label, "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: label)
         }
     }
 }
@@ -157,34 +141,34 @@ final class Execution {
     func prepareInputs() throws {
         files = try InputDiscovery.discover(plan.inputs, formatOverride: plan.format)
         if files.contains(where: { $0.path == "-" }) {
-            throw RecipeRunner.Failure("a recipe reads files, not stdin", hint: "list files or directories under inputs:")
+            throw LLMDataError("a recipe reads files, not stdin", hint: "list files or directories under inputs:")
         }
         if files.isEmpty {
-            throw RecipeRunner.Failure("the inputs hold no .jsonl, .json or .txt files (optionally .zst or .gz): \(plan.inputs.joined(separator: ", "))")
+            throw LLMDataError("the inputs hold no .jsonl, .json or .txt files (optionally .zst or .gz): \(plan.inputs.joined(separator: ", "))")
         }
         // a run hashes its inputs, reads them, and may read them again when resumed: a pipe or a
         // device would be read up by the first of these
         for f in files {
             var st = stat()
             if stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
-                throw RecipeRunner.Failure("\(f.path) is not a regular file (a pipe or a device can be read only once; a run reads its inputs to hash them and again when resumed)",
+                throw LLMDataError("\(f.path) is not a regular file (a pipe or a device can be read only once; a run reads its inputs to hash them and again when resumed)",
                                            hint: "copy it to a file first, or pipe it into a subcommand (llmdata normalize - | …)")
             }
         }
         // RUNDIR must be neither inside an input directory nor hold an input
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: runDir, isDirectory: &isDir) && !isDir.boolValue {
-            throw RecipeRunner.Failure("\(runDir) exists and is not a directory", hint: "-o names the run directory")
+            throw LLMDataError("\(runDir) exists and is not a directory", hint: "-o names the run directory")
         }
         let out = realPathOfNew(runDir) + "/"
         for i in plan.inputs {
             let r = realPathOfNew(i)
             if fm.fileExists(atPath: i, isDirectory: &isDir) && isDir.boolValue && out.hasPrefix(r + "/") {
-                throw RecipeRunner.Failure("the run directory \(runDir) is inside the input directory \(i): its outputs would become inputs",
+                throw LLMDataError("the run directory \(runDir) is inside the input directory \(i): its outputs would become inputs",
                                            hint: "choose a run directory outside \(i)")
             }
             if (r + "/").hasPrefix(out) {
-                throw RecipeRunner.Failure("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
+                throw LLMDataError("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
             }
         }
         inputRecords = try FileDigest.of(files.map { ($0.path, absolutePath($0.path)) }, jobs: settings.jobs)
@@ -221,12 +205,12 @@ final class Execution {
                 try? fm.removeItem(atPath: stateDir)
                 return .complete
             }
-            throw RecipeRunner.Failure("\(runDir) was made from other inputs or another recipe: " + describeChange(from: done),
+            throw LLMDataError("\(runDir) was made from other inputs or another recipe: " + describeChange(from: done),
                                        hint: "pass --overwrite to replace it, or choose another run directory")
         }
         if let state = parseJSONFile(statePath) {
             if state["fingerprint"] as? String != fingerprint {
-                throw RecipeRunner.Failure("\(runDir) holds an unfinished run of other inputs or another recipe: " + describeChange(from: state),
+                throw LLMDataError("\(runDir) holds an unfinished run of other inputs or another recipe: " + describeChange(from: state),
                                            hint: "pass --overwrite to discard it and start over, or rerun with the recipe and inputs it was started with")
             }
             if let s = state["started"] as? String, let d = ISO8601DateFormatter().date(from: s) { started = d }
@@ -235,7 +219,7 @@ final class Execution {
         }
         let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") }
         if !present.isEmpty {
-            throw RecipeRunner.Failure("\(runDir) is not empty and is not a run directory (it holds \(present.sorted().prefix(5).joined(separator: ", ")))",
+            throw LLMDataError("\(runDir) is not empty and is not a run directory (it holds \(present.sorted().prefix(5).joined(separator: ", ")))",
                                        hint: "choose an empty or new directory (llmdata run writes only into a directory it made)")
         }
         removeTemporaryFiles(runDir)
@@ -459,7 +443,7 @@ final class Execution {
         // Stats of this pass, from every file's marker (resumed or not: the same bytes).
         for i in 0..<inputs.count {
             guard let m = parseJSONFile(marker(p, i)), let st = m["stats"] as? [Any], st.count == idx.count else {
-                throw RecipeRunner.Failure("\(marker(p, i)): missing or unreadable after the pass")
+                throw LLMDataError("\(marker(p, i)): missing or unreadable after the pass")
             }
             for (k, s) in idx.enumerated() { stageStats[s].merge(RunStats(json: (st[k] as? [String: Any]) ?? [:])) }
             for (key, v) in (m["samples"] as? [String: Any]) ?? [:] {
@@ -564,7 +548,7 @@ final class Execution {
                     do {
                         for f in pieces {
                             guard let d = fm.contents(atPath: (pieceDir as NSString).appendingPathComponent(f)) else {
-                                throw RecipeRunner.Failure("\(pieceDir)/\(f): cannot read")
+                                throw LLMDataError("\(pieceDir)/\(f): cannot read")
                             }
                             try sink.write(Array(d))
                         }

@@ -108,14 +108,8 @@ public enum RecordSampler {
                 return .strictViolation
             }
             return .success
-        } catch is BrokenPipe {
-            return .success
-        } catch let e as LLMDataError {
-            Diagnostics.error(stage: "sample", e.message, hint: e.hint)
-            return e.exitCode
         } catch {
-            Diagnostics.error(stage: "sample", "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: "sample")
         }
     }
 }

@@ -278,14 +278,9 @@ public enum TokenizeRunner {
                                to: sp)
             }
             return .success
-        } catch let e as LLMDataError {
-            writer?.abort()
-            Diagnostics.error(stage: "tokenize", e.message, hint: e.hint)
-            return e.exitCode
         } catch {
             writer?.abort()
-            Diagnostics.error(stage: "tokenize", "\(error)")
-            return .fatal
+            return Diagnostics.exitCode(for: error, stage: "tokenize")
         }
     }
 }
