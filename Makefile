@@ -2,14 +2,24 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PKGS := time bc libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv
+# The report's browser check (scripts/check.d/90-report.sh) renders the page headless; the CJK
+# font draws the Chinese samples in its screenshot.
+BROWSER_PKGS := chromium fonts-wqy-zenhei
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/llmdata
 DATA := .data
 
-.PHONY: deps build debug demo test bench clean
+.PHONY: deps browser-deps build debug demo test bench clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+browser-deps:
+	@missing=$$(for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
@@ -33,7 +43,7 @@ debug: deps
 demo: build
 	@bash scripts/demo.sh $(BIN)
 
-test: deps
+test: deps browser-deps
 	$(SWIFT) build
 	$(RELEASE)
 	@$(STAMP)

@@ -56,11 +56,14 @@ let package = Package(
         // `llmdata run`: a recipe's stages as one resumable run with provenance.
         .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenize"], swiftSettings: fast),
 
+        // `llmdata report`: an HTML page about a run directory or a directory of stats files.
+        .target(name: "LLMDataReport", dependencies: ["LLMDataCore"]),
+
         // The thin CLI.
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter", "LLMDataRun",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter", "LLMDataRun", "LLMDataReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -11,7 +11,7 @@ struct LLMData: ParsableCommand {
         chain in shell pipelines: llmdata normalize in/ | llmdata … See docs/cli.md.
         """,
         version: LLMDataVersion.current,
-        subcommands: [Normalize.self, LangID.self, Filter.self, Dedup.self, BPE.self, Tokenize.self, Shards.self, RunRecipe.self]
+        subcommands: [Normalize.self, LangID.self, Filter.self, Dedup.self, BPE.self, Tokenize.self, Shards.self, RunRecipe.self, ReportCommand.self, Sample.self]
     )
 }
 
