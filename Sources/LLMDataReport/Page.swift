@@ -581,7 +581,7 @@ struct Page {
         var rows: [(String, String)] = []
         if let v = p.llmdataVersion { rows.append(("llmdata version", "<code>\(esc(v))</code>")) }
         if d.kind == .run {
-            rows.append(("git commit", p.gitCommit.map { "<code title=\"\(esc($0))\">\(esc($0))</code>" } ?? "<span class=\"muted\">unknown (the binary was not in a git checkout)</span>"))
+            rows.append(("git commit", p.gitCommit.map { "<code title=\"\(esc($0))\">\(esc($0))</code>" } ?? "<span class=\"muted\">not recorded (the binary carries no build stamp: make build writes one beside it)</span>"))
         }
         if let r = p.recipePath { rows.append(("recipe", "<code>\(esc(r))</code>")) }
         if let h = p.recipeSHA256 { rows.append(("recipe SHA-256", "<code title=\"\(esc(h))\">\(esc(h))</code> (of the canonical form)")) }
