@@ -300,6 +300,9 @@ final class Execution {
     func doneDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("done") }
     func rejectedPieceDir(_ p: Int, stage s: Int) -> String { (passDir(p) as NSString).appendingPathComponent("rejected/\(stageFileName(s))") }
     func journalDir(_ p: Int) -> String { (passDir(p) as NSString).appendingPathComponent("journal") }
+    func journalPath(_ p: Int, _ i: Int, stage s: Int) -> String {
+        (journalDir(p) as NSString).appendingPathComponent(partName(i) + "-" + stageFileName(s) + ".bin")
+    }
     func marker(_ p: Int, _ i: Int) -> String { (doneDir(p) as NSString).appendingPathComponent(partName(i) + ".json") }
 
     func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool) throws -> ExitCode {
@@ -311,7 +314,8 @@ final class Execution {
 
         // The chain.
         var chain: [AnyStage] = []
-        var exact: ExactStage?
+        // exact dedup stages (ordered: their seen keys are journaled per file for a resume)
+        var exacts: [(stage: Int, dedup: ExactStage)] = []
         var tokenize: TokenizeStage?
         var firstPassStats: [Int: [(String, JSONValue)]] = [:]
         for (k, s) in idx.enumerated() {
@@ -321,7 +325,7 @@ final class Execution {
             case .dedup(let o) where o.mode == .exact:
                 let e = ExactStage(options: o)
                 e.journaling = true
-                exact = e
+                exacts.append((s, e))
                 chain.append(AnyStage(e))
             case .dedup(let o):
                 // a barrier: decide over everything that reached it, then apply in this pass.
@@ -358,12 +362,10 @@ final class Execution {
                 let data = try JSONSerialization.data(withJSONObject: sh)
                 committedShards += try JSONDecoder().decode([Manifest.Shard].self, from: data)
             }
-            if let e = exact {
-                guard let j = fm.contents(atPath: (journalDir(p) as NSString).appendingPathComponent(partName(done) + ".bin")) else {
-                    break  // a marker without its journal is not a finished file
-                }
-                try e.restore(journal: Array(j))
-            }
+            // a marker without its journals is not a finished file
+            let journals = exacts.map { fm.contents(atPath: journalPath(p, done, stage: $0.stage)) }
+            if journals.contains(where: { $0 == nil }) { break }
+            for (x, j) in zip(exacts, journals) { try x.dedup.restore(journal: Array(j!)) }
             done += 1
         }
         resumedFiles += done
@@ -418,7 +420,7 @@ final class Execution {
                     if let w = writer, let (batch, _, _) = r.sinkResult as? (EncodedBatch, Int, Int) { try w.add(batch) }
                     if r.batch.isLastOfFile {
                         try commitFile(p, i, records: recordsSink!, pieces: pieces, stats: fileStats, samples: fileSamples,
-                                       writer: writer, exact: exact)
+                                       writer: writer, exacts: exacts)
                         recordsSink = nil
                         pieces = [:]
                         fileSamples = [:]
@@ -450,10 +452,10 @@ final class Execution {
                 if let s = Int(key), s < stageSamples.count { stageSamples[s].merge(DropSamples(json: (v as? [String: Any]) ?? [:])) }
             }
         }
-        for (k, s) in idx.enumerated() {
+        for s in idx {
             switch plan.stages[s].stage {
             case .dedup(let o) where o.mode == .exact:
-                var e = exact!.extraStats()
+                var e = exacts.first { $0.stage == s }!.dedup.extraStats()
                 e.removeAll { $0.0 == "decide_seconds" }  // a resumed run would report another value
                 stageExtra[s] = e
             case .dedup:
@@ -468,7 +470,6 @@ final class Execution {
             case .record(let a):
                 stageExtra[s] = a.extraStats()
             }
-            _ = k
         }
         return .success
     }
@@ -500,7 +501,7 @@ final class Execution {
 
     /// A file's outputs are complete: rename them into place, then write its done marker.
     func commitFile(_ p: Int, _ i: Int, records: FDSink, pieces: [Int: FDSink], stats: [RunStats], samples: [Int: DropSamples],
-                    writer: ShardWriter?, exact: ExactStage?) throws {
+                    writer: ShardWriter?, exacts: [(stage: Int, dedup: ExactStage)]) throws {
         if records.bytesWritten == 0 { try records.write(emptyFrame) }  // a valid .zst of no records
         try records.finish()
         for s in pieces.values { try s.finish() }
@@ -516,9 +517,7 @@ final class Execution {
             let data = try JSONEncoder().encode(shards)
             fields.append(("shards", .raw(Array(data))))
         }
-        if let e = exact {
-            try writeAtomically(e.takeJournal(file: i), to: (journalDir(p) as NSString).appendingPathComponent(partName(i) + ".bin"))
-        }
+        for x in exacts { try writeAtomically(x.dedup.takeJournal(file: i), to: journalPath(p, i, stage: x.stage)) }
         crashPoint("outputs:\(p):\(i)")
         try writeAtomically(Array((JSONValue.object(fields).serialized + "\n").utf8), to: marker(p, i))
         crashPoint("marker:\(p):\(i)")

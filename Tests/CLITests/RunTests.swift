@@ -293,6 +293,16 @@ struct RunTests {
             """, points: ["marker:0:1", "pass:0", "outputs:1:1", "marker:1:2", "assemble"], jobs: "1")
     }
 
+    @Test("two exact dedup stages in one pass (the second with --digits-to-zero) resume from their own journals to identical output")
+    func killWithTwoExactStages() throws {
+        try killAndResume(recipeBody: """
+            stages:
+              - dedup: {mode: exact}
+              - normalize:
+              - dedup: {mode: exact, digits-to-zero: true}
+            """, points: ["outputs:0:1", "marker:0:2"])
+    }
+
     @Test("a lines dedup barrier, killed before its pass, after a file of its pass and between two, resumes to identical output")
     func killAroundLinesBarrier() throws {
         try killAndResume(recipeBody: """
