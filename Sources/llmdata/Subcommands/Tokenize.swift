@@ -89,8 +89,8 @@ struct Tokenize: ParsableCommand {
 
 struct Shards: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect, check and convert token shard directories.",
-        subcommands: [Verify.self, Decode.self, ExportMegatron.self, ExportDatatrove.self]
+        abstract: "Inspect, check, merge and convert token shard directories.",
+        subcommands: [Verify.self, Decode.self, Merge.self, ExportMegatron.self, ExportDatatrove.self]
     )
 
     static func fail(_ e: Error) -> ArgumentParser.ExitCode {
@@ -153,6 +153,31 @@ struct Shards: ParsableCommand {
             } catch is BrokenPipe {
                 return
             } catch { throw Shards.fail(error) }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join shard sets written by separate tasks into one set (shards hard-linked, or copied across filesystems; one manifest).",
+            discussion: "Documents keep the order of the DIR arguments, each set's shards in their order; the shards are renumbered from shard-00000 and keep their bytes and SHA-256. The sets must share the tokenizer file, dtype, vocab_size, eos_id, bos_id and frame_tokens, and all or none hold record ids. The manifest is written last.")
+        @Argument(help: "Shard directories, in the order their documents go into the merged set.") var dirs: [String]
+        @Option(name: [.short, .customLong("output")], help: "The merged shard directory to write (not one of the inputs).") var output: String
+        @Flag(help: "Replace a shard set already in the output directory (its shard files are removed first).") var overwrite = false
+        @Flag(help: "Copy the files (checking each against its SHA-256) instead of hard-linking them.") var copy = false
+
+        func run() throws {
+            var o = ShardMerge.Options()
+            o.overwrite = overwrite
+            o.copy = copy
+            let s: ShardMerge.Summary
+            do { s = try ShardMerge.merge(inputs: dirs, outDir: output, options: o) } catch { throw Shards.fail(error) }
+            let how: String
+            switch (s.linked, s.copied) {
+            case (_, 0): how = "files hard-linked"
+            case (0, _): how = "files copied (\(s.copyReason ?? "copy"))"
+            default: how = "\(s.linked) files hard-linked, \(s.copied) copied (\(s.copyReason ?? "copy"))"
+            }
+            print("\(output): \(s.shards) shard(s) from \(s.sets) set(s), \(s.documents) documents, \(s.tokens) tokens, \(s.dtype.rawValue); \(how)")
         }
     }
 
