@@ -19,6 +19,7 @@ BIN=${1:-.build/release/llmdata}
   echo "| \`--format jsonl\|json\|txt\`, \`--txt-mode line\|paragraph\|file\` | how inputs become records |"
   echo "| \`--repair-utf8\` | repair invalid UTF-8 / lone surrogates to U+FFFD instead of rejecting |"
   echo "| \`--max-line-bytes N\` | skip and report longer lines (default 1 GiB) |"
+  echo "| \`--shard-index I --shard-count N\` | run as task I of N: read only the input files whose number in the sorted list of all inputs is I mod N (0 <= I < N, else exit 2; stdin with N > 1 is exit 2); ids and outputs are a one-process run's ([scale-out.md](scale-out.md)) |"
   echo "| \`-o, --output\` | \`-\` (stdout), a file (\`.jsonl[.zst\|.gz]\`), or a directory mirroring the input tree |"
   echo "| \`--jobs N\` | worker threads, default all cores; output identical for any N |"
   echo "| \`--stats FILE\` | run statistics as JSON |"
@@ -35,11 +36,22 @@ and keeps its bookkeeping beside them:
 
 - `DIR/.llmdata/<stem>.json`: written after that input's output (the commit): the options that shape
   the outputs (argv without inputs, `-o`, `--jobs`, `--stats`, `--rejected`, `--quiet`, `--strict`,
-  `--max-warnings`, `--overwrite`), the input's and output's size and SHA-256, and the file's stats.
+  `--max-warnings`, `--overwrite`, `--shard-index`, `--shard-count`), the input's and output's size
+  and SHA-256, and the file's stats.
   `DIR/.llmdata/<stem>.rejected.jsonl[.zst|.gz]` holds its rejected records (with `--rejected`).
 - `DIR/llmdata.json`, written when all outputs are done: `llmdata_version`, `stage`, `options` (the
   argv), `inputs` and `outputs` (paths relative to DIR) with `bytes` and `sha256`. Directory inputs
-  skip it and `.llmdata/`.
+  skip it, task records and `.llmdata/`.
+- With `--shard-index I --shard-count N` (N > 1), tasks may share DIR: their inputs, so their
+  outputs and pieces, are disjoint. Each task's record is `DIR/llmdata.task-I-of-N.json` (the same
+  fields for its own inputs and outputs, plus `task`), so no task reads, replaces or removes
+  another's: a per-task record rather than one shared `llmdata.json`, which would need the tasks to
+  coordinate (the last one to finish writing it), and which a task would otherwise take as made by
+  other options and inputs. A task removes `llmdata.json` when it writes (the directory is then no
+  longer one process's complete output), and `--overwrite` and the clean-up of `NAME.tmp-PID` files
+  touch only its own files (another task's writer may be alive on another machine). The shard flags
+  do not shape the outputs, so a rerun split another way, or in one process, reuses the complete ones
+  (a one-process run's `llmdata.json` replaces the task records).
 
 A rerun reuses the outputs whose record matches and writes the others again (an output without a
 record, e.g. from a killed run, is rewritten); `--rejected` and `--stats` are assembled from every

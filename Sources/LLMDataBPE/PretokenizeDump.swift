@@ -37,7 +37,7 @@ public enum PretokenizeDump {
 
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, pattern: SplitPattern) throws {
         let pre = try PreTokenizer(pattern)
-        let files = try InputDiscovery.discover(inputs, formatOverride: format)
+        let files = try InputDiscovery.discover(inputs, formatOverride: format, share: reader.share)
         let sink = try openByteSink(path: "-")
         let (vs, _) = try RecordScanner.scan(files: files, reader: reader, jobs: 1, stageName: "bpe pretokenize", quiet: true) {
             Visitor(pre, sink: sink)

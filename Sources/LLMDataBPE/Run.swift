@@ -36,8 +36,6 @@ final class WordCountVisitor: RecordWorker {
 public struct CountOptions: Sendable {
     public var pattern: SplitPattern = .cl100k
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
-    public var shardIndex = 0
-    public var shardCount = 1
     /// Reader batch size when the reader options keep the core's default: small batches keep the
     /// bytes in flight (a few batches per thread) low.
     public var batchBytes = 256 << 10
@@ -54,21 +52,24 @@ public struct CountResult {
 }
 
 public enum BPECounting {
-    /// Counts the words of `inputs` (or of this shard of them) on `jobs` threads.
-    /// Shards: with at least as many input files as shards, file k belongs to shard k mod n;
-    /// otherwise the record on line L of file k belongs to shard (k + L) mod n.
+    /// Counts the words of `inputs` (or of this shard of them, `reader.share`) on `jobs` threads.
+    /// Shards: with at least as many input files as shards, file k belongs to shard k mod n, as in
+    /// every stage (`TaskShare`); otherwise the record on line L of file k belongs to shard
+    /// (k + L) mod n, so that no task is idle (counts add up, a file may be split; a stage that
+    /// writes records cannot split a file). Standard input cannot be split.
     public static func count(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: CountOptions) throws -> CountResult {
         let t0 = Clock.now()
-        guard options.shardCount >= 1, options.shardIndex >= 0, options.shardIndex < options.shardCount else {
-            throw LLMDataError("--shard-index must be in 0 ..< --shard-count")
-        }
+        let share = reader.share
+        if let p = share.problem { throw LLMDataError(p) }
         let pre = try PreTokenizer(options.pattern)
-        var files = try InputDiscovery.discover(inputs, formatOverride: format)
+        let all = try InputDiscovery.discover(inputs, formatOverride: format)
+        var files = all
         var byRecord = false
-        if options.shardCount > 1 {
-            if files.count >= options.shardCount {
-                files = files.enumerated().filter { $0.offset % options.shardCount == options.shardIndex }.map { $0.element }
+        if !share.isWhole {
+            if all.count >= share.count {
+                files = try share.select(all)
             } else {
+                _ = try share.select(all)  // refuses stdin
                 byRecord = true
             }
         }
@@ -77,7 +78,7 @@ public enum BPECounting {
         if reader.batchBytes == ReaderOptions().batchBytes { reader.batchBytes = options.batchBytes }
         let (visitors, stats) = try RecordScanner.scan(files: files, reader: reader, jobs: options.jobs, stageName: "bpe",
                                                        strict: options.strict, quiet: options.quiet, maxWarnings: options.maxWarnings) {
-            WordCountVisitor(pre, shardIndex: options.shardIndex, shardCount: options.shardCount, byRecord: byRecord)
+            WordCountVisitor(pre, shardIndex: share.index, shardCount: share.count, byRecord: byRecord)
         }
         for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
         // merge per-thread tables into the largest
@@ -106,6 +107,10 @@ public enum BPETrainRun {
     /// `llmdata bpe train`: count words (from inputs and/or counts files), train, write outputs.
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TrainRunOptions) throws -> (BPEModel, BPETrainStats) {
         let t0 = Clock.now()
+        if !reader.share.isWhole {
+            throw LLMDataError("bpe train learns from all its inputs at once; it does not run as --shard-count \(reader.share.count) tasks",
+                               hint: "count each share with `llmdata bpe count INPUT... --shard-index i --shard-count n -o counts-i.bin`, then `llmdata bpe train --counts counts-*.bin`")
+        }
         var words = WordCounts(capacity: 1 << 16)
         var runStats = RunStats()
         var countSeconds = 0.0
@@ -166,8 +171,8 @@ public enum BPETrainRun {
         if let sp = statsPath {
             let extra: [(String, JSONValue)] = [
                 ("pattern", .string(options.pattern.rawValue)),
-                ("shard_index", .int(options.shardIndex)),
-                ("shard_count", .int(options.shardCount)),
+                ("shard_index", .int(reader.share.index)),
+                ("shard_count", .int(reader.share.count)),
                 ("words", .int(Int(r.counts.total))),
                 ("unique_words", .int(r.counts.count)),
                 ("peak_rss_bytes", .int(peakRSSBytes())),

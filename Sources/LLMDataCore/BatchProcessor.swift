@@ -540,7 +540,7 @@ final class BatchProcessor {
             metaRaw = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
         }
         var doc = Document(text: text, ownID: ownID, assignedIDPrefix: prefix.string, metadataRaw: metaRaw, counters: Counters())
-        doc.fileIndex = batch.fileIndex
+        doc.fileIndex = file.number ?? batch.fileIndex
         doc.line = line
         doc.rawRecord = raw
         let start = keepAcross ? fields.count : 0
@@ -577,7 +577,7 @@ final class BatchProcessor {
         }
         let prefix = idPrefix(file, fileIndex: batch.fileIndex, json: false)
         var doc = Document(text: text, ownID: nil, assignedIDPrefix: prefix.string, metadataRaw: nil, counters: Counters())
-        doc.fileIndex = batch.fileIndex
+        doc.fileIndex = file.number ?? batch.fileIndex
         doc.line = line
         if collectReport { lengthIn[Log2Histogram.bin(Log2Histogram.characters(text))] += 1 }
         slots.append(Slot(doc: doc, raw: raw, kind: .text, fieldStart: 0, info: llm_record_info(),

@@ -12,6 +12,9 @@ public struct ReaderOptions: Sendable {
     public var maxLineBytes = 1 << 30
     /// Target bytes per batch handed to a worker.
     public var batchBytes = 1 << 18
+    /// Which of the discovered inputs this run reads (`--shard-index/--shard-count`); every
+    /// discovery of a stage's inputs goes through `InputDiscovery.discover(_:formatOverride:share:)`.
+    public var share = TaskShare.whole
     public init() {}
 }
 

@@ -30,6 +30,10 @@ public struct InputFile: Sendable, Equatable {
     public var displayPath: String
     /// The directory argument this file was found under (nil for a file argument or stdin).
     public var root: String?
+    /// Its number in the sorted list of all inputs when this run reads only a task's share of
+    /// them (`TaskShare`); nil when the run reads them all (the number is then its index).
+    /// Records carry it as `Document.fileIndex`, so positions agree with a one-process run.
+    public var number: Int?
 
     public init(path: String, relativePath: String, format: InputFormat) {
         self.path = path
@@ -59,6 +63,59 @@ public struct InputFile: Sendable, Equatable {
     }
 }
 
+/// One task's share of the inputs when a stage runs as `count` independent tasks (a Slurm job
+/// array): `--shard-index index --shard-count count`. File k of the discovered, sorted input list
+/// goes to task k mod count, so tasks need no coordination, every file is read by exactly one
+/// task, and a record's id (its own, or `RELPATH:LINE` from its own file) is the one a
+/// one-process run gives it.
+public struct TaskShare: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    /// The whole input: one task.
+    public static let whole = TaskShare(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    public var isWhole: Bool { count == 1 }
+
+    /// "task 2 of 8" (index from 0).
+    public var description: String { "task \(index) of \(count)" }
+
+    /// The problem with these flags, or nil when 0 <= index < count.
+    public var problem: String? {
+        if count < 1 { return "--shard-count must be at least 1 (got \(count))" }
+        if index < 0 || index >= count {
+            return "--shard-index must be in 0..<\(count) for --shard-count \(count) (got \(index))"
+        }
+        return nil
+    }
+
+    /// Whether file number `k` (in the sorted list of all inputs) is this task's.
+    public func owns(fileNumber k: Int) -> Bool { k % count == index }
+
+    /// This task's files of the whole discovered list, each with its number in that list.
+    /// A share of stdin is an error: a stream cannot be split without reading all of it.
+    public func select(_ all: [InputFile]) throws -> [InputFile] {
+        if let p = problem { throw LLMDataError(p) }
+        if isWhole { return all }
+        if all.contains(where: { $0.path == "-" }) {
+            throw LLMDataError("--shard-count \(count): standard input cannot be split into tasks (each task would have to read all of it)",
+                               hint: "name the input files or directories; each task then reads the files whose number is its --shard-index modulo --shard-count")
+        }
+        var out: [InputFile] = []
+        for (k, f) in all.enumerated() where owns(fileNumber: k) {
+            var f = f
+            f.number = k
+            out.append(f)
+        }
+        return out
+    }
+}
+
 public enum InputDiscovery {
     /// The format a file name implies, or nil when it is not a record container.
     public static func format(of name: String) -> InputFormat? {
@@ -71,7 +128,13 @@ public enum InputDiscovery {
     }
 
     /// Expands arguments into input files: directories recursively (hidden entries, temporary
-    /// outputs and a directory-mode output's `llmdata.json` record skipped), sorted by relative path in byte order; `-` or nothing is stdin.
+    /// outputs and a directory-mode output's `llmdata.json` records skipped), sorted by relative path in byte order; `-` or nothing is stdin.
+    /// With a `share` of several tasks, only that task's files (`TaskShare.select`).
+    public static func discover(_ args: [String], formatOverride: InputFormat? = nil, share: TaskShare) throws -> [InputFile] {
+        try share.select(discover(args, formatOverride: formatOverride))
+    }
+
+    /// Every input file the arguments name (see `discover(_:formatOverride:share:)`).
     public static func discover(_ args: [String], formatOverride: InputFormat? = nil) throws -> [InputFile] {
         if args.isEmpty { return [InputFile(path: "-", relativePath: "stdin", format: formatOverride ?? .jsonl)] }
         var out: [InputFile] = []
@@ -116,7 +179,7 @@ public enum InputDiscovery {
             throw LLMDataError("\(dir): cannot list directory: \(error.localizedDescription)")
         }
         for name in entries {
-            if name.hasPrefix(".") || name.contains(".tmp-") || name == OutputDirectory.sidecarName { continue }
+            if name.hasPrefix(".") || name.contains(".tmp-") || OutputDirectory.isSidecarName(name) { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
             var isDir: ObjCBool = false
             // a dangling link is not a directory: it is listed, and opening it names the problem

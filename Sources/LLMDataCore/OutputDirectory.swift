@@ -14,6 +14,12 @@ import Foundation
 //   --rejected, and only when there are any), compressed as the --rejected file is.
 // - DIR/llmdata.json: written when every output is complete: the version, stage, argv, inputs
 //   and outputs with their sizes and SHA-256.
+// - DIR/llmdata.task-I-of-N.json instead, for task I of a run split with --shard-index I
+//   --shard-count N: the same record for that task's inputs and outputs only. Tasks share DIR
+//   (their inputs, hence their outputs and pieces, are disjoint), so each reads, writes and
+//   removes only its own record, pieces and temporary files; the shard flags are not among the
+//   options compared (outputs do not depend on them), so a rerun with another N reuses the
+//   outputs already complete.
 // --rejected and --stats are assembled from the pieces of every input, so a resumed run writes
 // what an uninterrupted one would. A rerun whose options or inputs differ from those that made
 // the directory stops before any work (--overwrite starts over).
@@ -152,10 +158,27 @@ final class OutputDirectory {
     static let stateName = ".llmdata"
     static let pieceVersion = 1
 
+    /// The record of a whole run, or of one task of a split run.
+    static func sidecarName(for share: TaskShare) -> String {
+        share.isWhole ? sidecarName : "llmdata.task-\(share.index)-of-\(share.count).json"
+    }
+
+    /// Whether a file name is a directory-mode record (skipped when the directory is read as input).
+    static func isSidecarName(_ name: String) -> Bool {
+        if name == sidecarName { return true }
+        guard name.hasPrefix("llmdata.task-"), name.hasSuffix(".json") else { return false }
+        let mid = name.dropFirst("llmdata.task-".count).dropLast(".json".count).split(separator: "-", omittingEmptySubsequences: false)
+        return mid.count == 3 && mid[1] == "of" && Int(mid[0]) != nil && Int(mid[2]) != nil
+    }
+
     let dir: String
     let stage: String
     let files: [InputFile]
     let compression: Compression
+    /// Which task of a split run this is (`files` are its share).
+    let share: TaskShare
+    /// This run's record: llmdata.json, or llmdata.task-I-of-N.json.
+    let ownSidecar: String
     /// The options that shape the outputs (argv without inputs, -o, --jobs and the like).
     let outputOptions: [String]
     let argv: [String]
@@ -164,11 +187,14 @@ final class OutputDirectory {
     /// Each input's piece: reused from an earlier run, or written by this one.
     var pieces: [[String: Any]?]
 
-    init(dir: String, stage: String, files: [InputFile], compression: Compression, inputArgs: Set<String>) {
+    init(dir: String, stage: String, files: [InputFile], compression: Compression, inputArgs: Set<String>,
+         share: TaskShare = .whole) {
         self.dir = dir
         self.stage = stage
         self.files = files
         self.compression = compression
+        self.share = share
+        ownSidecar = OutputDirectory.sidecarName(for: share)
         argv = Array(CommandLine.arguments.dropFirst())
         outputOptions = OutputDirectory.outputOptions(argv: argv, inputs: inputArgs)
         pieces = Array(repeating: nil, count: files.count)
@@ -187,11 +213,12 @@ final class OutputDirectory {
     /// Options that do not change what the outputs hold, with how many values follow them.
     static let ignored: [String: Int] = [
         "-o": 1, "--output": 1, "--jobs": 1, "--stats": 1, "--rejected": 1, "--max-warnings": 1,
-        "--quiet": 0, "--overwrite": 0, "--strict": 0,
+        "--quiet": 0, "--overwrite": 0, "--strict": 0, "--shard-index": 1, "--shard-count": 1,
     ]
 
     /// argv without what does not shape the outputs: input arguments (compared by content
-    /// instead), -o, --jobs, --stats, --rejected, --max-warnings, --quiet, --overwrite, --strict.
+    /// instead), -o, --jobs, --stats, --rejected, --max-warnings, --quiet, --overwrite, --strict,
+    /// --shard-index, --shard-count (an input's output is the same in any task).
     static func outputOptions(argv: [String], inputs: Set<String>) -> [String] {
         var out: [String] = []
         var i = 0
@@ -324,7 +351,7 @@ final class OutputDirectory {
     func plan(needRejected: Bool, quiet: Bool) throws -> [Bool] {
         let fm = FileManager.default
         var changes: [String] = []
-        if let side = parseJSONFile(path(OutputDirectory.sidecarName)) {
+        if let side = parseJSONFile(path(ownSidecar)) {
             changes += describeChange(side, inputsToo: true)
         }
         var redo = Array(repeating: true, count: files.count)
@@ -402,30 +429,65 @@ final class OutputDirectory {
 
     // MARK: side effects before work
 
-    /// --overwrite: forget what earlier runs recorded.
+    /// --overwrite: forget what earlier runs recorded. A task forgets only its own record (its
+    /// pieces go in `forgetPieces`) and llmdata.json; other tasks' records and pieces stay.
     func forget() {
-        try? FileManager.default.removeItem(atPath: path(OutputDirectory.sidecarName))
-        try? FileManager.default.removeItem(atPath: path(OutputDirectory.stateName))
+        if share.isWhole {
+            try? FileManager.default.removeItem(atPath: path(OutputDirectory.sidecarName))
+            try? FileManager.default.removeItem(atPath: path(OutputDirectory.stateName))
+            removeTaskRecords()
+        } else {
+            unlink(path(ownSidecar))
+            unlink(path(OutputDirectory.sidecarName))
+        }
     }
 
     /// Removes the record of inputs about to be written again (so a run killed midway never
-    /// leaves a record beside another output), and llmdata.json, which stands for a complete
-    /// directory, while any output is missing.
+    /// leaves a record beside another output), and llmdata.json (and a task's own record), which
+    /// stands for a complete directory, while any output is missing.
     func forgetPieces(_ redo: [Bool]) {
-        if redo.contains(true) { unlink(path(OutputDirectory.sidecarName)) }
+        if redo.contains(true) {
+            unlink(path(ownSidecar))
+            if share.isWhole { removeTaskRecords() } else { unlink(path(OutputDirectory.sidecarName)) }
+        }
         for i in files.indices where redo[i] {
             unlink(piecePath(i))
             for c in Compression.allCases { unlink(path(rejectedPieceName(i, c))) }
         }
     }
 
-    /// Removes NAME.tmp-PID files under DIR whose writer is gone (a killed run).
+    /// A one-process run owns the whole directory: the records of earlier tasks go when it writes.
+    func removeTaskRecords() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name != OutputDirectory.sidecarName && OutputDirectory.isSidecarName(name) {
+            unlink(path(name))
+        }
+    }
+
+    /// Removes NAME.tmp-PID files under DIR whose writer is gone (a killed run). A task removes
+    /// only its own files' (another task's writer may be alive on another machine, where its PID
+    /// cannot be checked).
     func removeStaleTemporaryFiles() {
         guard let e = FileManager.default.enumerator(atPath: dir) else { return }
+        var own: Set<String>? = nil
+        if !share.isWhole {
+            var names: Set<String> = [ownSidecar]
+            for i in files.indices {
+                names.insert(outputName(i))
+                names.insert(OutputDirectory.stateName + "/" + files[i].stem + ".json")
+                for c in Compression.allCases { names.insert(rejectedPieceName(i, c)) }
+            }
+            own = names
+        }
         var stale: [String] = []
         while let rel = e.nextObject() as? String {
             let name = (rel as NSString).lastPathComponent
             guard let r = name.range(of: ".tmp-", options: .backwards) else { continue }
+            if let own {
+                let base = (rel as NSString).deletingLastPathComponent
+                let target = base.isEmpty ? String(name[..<r.lowerBound]) : base + "/" + name[..<r.lowerBound]
+                if !own.contains(target) { continue }
+            }
             if let pid = Int32(name[r.upperBound...]), OutputDirectory.isLiveWriter(pid) { continue }
             stale.append(rel)
         }
@@ -499,7 +561,7 @@ final class OutputDirectory {
         }
     }
 
-    /// DIR/llmdata.json, written when every output is complete.
+    /// DIR/llmdata.json (a task's DIR/llmdata.task-I-of-N.json), written when every output is complete.
     func writeSidecar() throws {
         var outs: [JSONValue] = []
         for (i, p) in pieces.enumerated() {
@@ -516,8 +578,8 @@ final class OutputDirectory {
             ("output_options", .array(outputOptions.map { .string($0) })),
             ("inputs", .array(ins)),
             ("outputs", .array(outs)),
-        ])
-        let s = try FDSink(path: path(OutputDirectory.sidecarName))
+        ] + (share.isWhole ? [] : [("task", .object([("index", .int(share.index)), ("count", .int(share.count))]))]))
+        let s = try FDSink(path: path(ownSidecar))
         do {
             try s.write(Array((doc.serialized + "\n").utf8))
             try s.finish()
@@ -525,6 +587,7 @@ final class OutputDirectory {
             s.abort()
             throw error
         }
+        if share.isWhole { removeTaskRecords() }
     }
 }
 

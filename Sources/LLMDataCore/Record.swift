@@ -40,7 +40,8 @@ public struct Document {
     var ownID: UnsafeBufferPointer<UInt8>?
     /// `PATH:` (or `stdin:`) for an assigned id.
     let assignedIDPrefix: String
-    /// Where the record came from: index into the run's input files, and its line.
+    /// Where the record came from: the number of its file in the sorted list of all inputs (the
+    /// index into the run's files, unless the run reads a task's share, `InputFile.number`), and its line.
     public internal(set) var fileIndex = 0
     public internal(set) var line = 0
     /// Counters shared by the stage's worker for this batch.

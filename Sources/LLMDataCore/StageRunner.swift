@@ -14,7 +14,7 @@ public enum StageRunner {
     public static func run<S: RecordStage>(stage: S, inputs: [String], format: InputFormat? = nil,
                                            reader: ReaderOptions, options: RunOptions) -> ExitCode {
         do {
-            let files = try InputDiscovery.discover(inputs, formatOverride: format)
+            let files = try InputDiscovery.discover(inputs, formatOverride: format, share: reader.share)
             return run(stage: stage, files: files, reader: reader, options: options, inputArgs: inputs)
         } catch {
             return Diagnostics.exitCode(for: error, stage: stage.name)
@@ -96,7 +96,7 @@ public enum StageRunner {
             let rejectedCompression = options.rejectedPath.map { $0 == "-" ? Compression.none : Compression.of(path: $0) } ?? .none
             if dirMode {
                 let d = OutputDirectory(dir: outArg, stage: stage.name, files: files, compression: options.directoryCompression,
-                                        inputArgs: Set(inputArgs ?? files.map { $0.root ?? $0.path }))
+                                        inputArgs: Set(inputArgs ?? files.map { $0.root ?? $0.path }), share: reader.share)
                 dir = d
                 try d.checkPaths()
                 try d.digestInputs(jobs: options.jobs)

@@ -373,6 +373,12 @@ public enum DedupRunner {
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: DedupOptions,
                            run: RunOptions) -> ExitCode {
         do {
+            if !reader.share.isWhole {
+                // a task would only see its own files' duplicates: the union of the tasks'
+                // outputs would keep copies that sit in two tasks' files
+                throw LLMDataError("dedup run decides over all its inputs at once; --shard-count \(reader.share.count) would dedup each task's files alone and keep duplicates across tasks",
+                                   hint: "to dedup on many machines use `llmdata dedup signatures` (one task per share), `dedup clusters` and `dedup apply` (one task per share again), docs/scale-out.md; exact copies are near duplicates too")
+            }
             var files = try InputDiscovery.discover(inputs, formatOverride: format)
             // output paths are checked before the decision pass reads every input
             try StageRunner.preflight(stage: "dedup", files: files, options: run)

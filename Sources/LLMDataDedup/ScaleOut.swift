@@ -8,7 +8,8 @@ import LLMDataCore
 /// 2. `dedup clusters DIR [--band-start b --band-count c]` — with a band range, the verified pairs
 ///    of those bands (`DIR/pairs-BBB-CCC.bin`); without, the decisions from all pair files (or, when
 ///    there are none, from the signatures directly): `DIR/decisions.jsonl`.
-/// 3. `dedup apply INPUT... --decisions DIR` — drops and annotates like the single-process mode.
+/// 3. `dedup apply INPUT... --decisions DIR [--shard-index i --shard-count n]` — drops and
+///    annotates like the single-process mode (a task: its share of the files, numbered as in all).
 ///
 /// Records are numbered by position (file number in the sorted list of all inputs, line), so every
 /// step agrees on input order and the result equals `dedup --mode minhash` over the same inputs.
@@ -29,12 +30,13 @@ public enum ScaleOut {
     }
 
     /// Step 1.
+    /// The task is `reader.share` (`--shard-index/--shard-count`, `TaskShare`): its files keep their
+    /// numbers in the list of all inputs, so positions are those of a one-process run.
     public static func signatures(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: DedupOptions,
-                                  shardIndex: Int, shardCount: Int, outDir: String, run: RunOptions) throws -> Int {
+                                  outDir: String, run: RunOptions) throws -> Int {
         let all = try InputDiscovery.discover(inputs, formatOverride: format)
         if all.contains(where: { $0.path == "-" }) { throw LLMDataError("dedup signatures reads files, not stdin") }
-        let mine = all.indices.filter { $0 % shardCount == shardIndex }
-        let files = mine.map { all[$0] }
+        let files = try reader.share.select(all)
         var o = options
         o.mode = .minhash
         var set = SignatureSet(bands: options.minhash.bands, rows: options.minhash.rows)
@@ -45,8 +47,7 @@ public enum ScaleOut {
                 maxWarnings: run.maxWarnings, make: { try FactsVisitor(options: o) },
                 consume: { f, _ in
                     for k in 0..<f.positions.count {
-                        let local = Int(f.positions[k] >> 40)
-                        set.positions.append(UInt64(mine[local]) << 40 | (f.positions[k] & 0xFF_FFFF_FFFF))
+                        set.positions.append(f.positions[k])
                         set.ids.append(f.ids[k])
                         set.empty.append(f.empty[k])
                         set.signatures.append(contentsOf: f.signatures[(k * perms)..<((k + 1) * perms)])
@@ -67,7 +68,7 @@ public enum ScaleOut {
             for v in set.signatures[(k * perms)..<((k + 1) * perms)] { appendLE(v, &out) }
         }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        let sink = try FDSink(path: (outDir as NSString).appendingPathComponent(String(format: "signatures-%05d.bin", shardIndex)))
+        let sink = try FDSink(path: (outDir as NSString).appendingPathComponent(String(format: "signatures-%05d.bin", reader.share.index)))
         try sink.write(out)
         try sink.finish()
         return set.positions.count

@@ -65,6 +65,10 @@ public enum RecordSampler {
     public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, count: Int, reason: String?,
                            seed: UInt64, jobs: Int, quiet: Bool) -> ExitCode {
         do {
+            if !reader.share.isWhole {
+                throw LLMDataError("sample chooses \(count) records among all its inputs; it does not run as --shard-count \(reader.share.count) tasks",
+                                   hint: "run it once over all the inputs")
+            }
             let files = try InputDiscovery.discover(inputs, formatOverride: format)
             var config = Engine.Config(files: files, reader: reader, stages: [AnyStage(Stage(wanted: reason, seed: seed &* 0x9E37_79B9_7F4A_7C15))],
                                        label: "sample")

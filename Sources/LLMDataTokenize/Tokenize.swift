@@ -246,11 +246,13 @@ public enum TokenizeRunner {
         tuneAllocator()
         var writer: ShardWriter?
         do {
+            // this task's files (all of them unless --shard-count), before any output is touched
+            let files = try InputDiscovery.discover(inputs, formatOverride: format, share: reader.share)
             let stage = try TokenizeStage(options: options, jobs: run.jobs, quiet: run.quiet)
+            if !options.discard { try TaskClaim.take(dir: outDir, share: reader.share, overwrite: options.overwrite) }
             let w = options.discard ? nil : try stage.openWriter(dir: outDir, overwrite: options.overwrite)
             writer = w
             var discarded = (documents: 0, tokens: 0)
-            let files = try InputDiscovery.discover(inputs, formatOverride: format)
             let (_, stats) = try RecordScanner.scanOrdered(
                 files: files, reader: reader, jobs: run.jobs, stageName: "tokenize", strict: run.strict, quiet: run.quiet,
                 maxWarnings: run.maxWarnings, make: { try stage.makeWorker() },
@@ -282,5 +284,44 @@ public enum TokenizeRunner {
             writer?.abort()
             return Diagnostics.exitCode(for: error, stage: "tokenize")
         }
+    }
+}
+
+/// Which task of a split run (`--shard-index/--shard-count`) a shard directory belongs to:
+/// `DIR/.llmdata-task` holds `task I of N`. Every task writes its own shard set (shard numbers,
+/// the manifest and the removal of an unfinished set's files are per directory), so a task
+/// refuses a directory another task has claimed, --overwrite or not, instead of removing that
+/// task's shards; the same task again (a rerun) may replace its own set.
+enum TaskClaim {
+    static let name = ".llmdata-task"
+
+    static func take(dir: String, share: TaskShare, overwrite: Bool) throws {
+        let path = (dir as NSString).appendingPathComponent(name)
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let isDirectory = fm.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue
+        if share.isWhole {
+            // a one-process run writes the whole set: an earlier task's claim no longer holds
+            if isDirectory && (overwrite || !fm.fileExists(atPath: (dir as NSString).appendingPathComponent("manifest.json"))) {
+                unlink(path)
+            }
+            return
+        }
+        if fm.fileExists(atPath: dir) && !isDirectory { return }  // ShardWriter names the problem
+        try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let mine = "\(share)\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            let ok = Array(mine.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count }
+            close(fd)
+            if !ok { throw LLMDataError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+            return
+        }
+        if errno != EEXIST { return }  // an unwritable directory: ShardWriter names the problem
+        let held = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        if held == mine { return }
+        let who = held.trimmingCharacters(in: .whitespacesAndNewlines)
+        throw LLMDataError("\(dir) holds the shards of \(who.isEmpty ? "another task" : who) (\(path)); this is \(share)",
+                           hint: "give each task its own shard directory, such as -o OUT/task-\(share.index); remove \(dir) if that set is no longer wanted")
     }
 }

@@ -174,6 +174,9 @@ private let runOwnedOptions: Set<String> = [
     "progress", "discard",
 ]
 
+/// InputOptions' task flags (`TaskShare`): command-line only, refused in a recipe.
+private let taskShareOptions: Set<String> = ["shard-index", "shard-count"]
+
 // MARK: - Loader
 
 private struct RecipeLoader {
@@ -244,8 +247,9 @@ private struct RecipeLoader {
             throw error(line(root), "expected a mapping with inputs and stages at the top level, got \(describe(root))")
         }
 
-        // The reader options are InputOptions' (text-field, format, txt-mode, repair-utf8, ...).
-        let readerTable = try RecipeOptionInfo.read(InputOptions.self)
+        // The reader options are InputOptions' (text-field, format, txt-mode, repair-utf8, ...),
+        // except the task flags, which split a command's inputs and are not a recipe's.
+        let readerTable = try RecipeOptionInfo.read(InputOptions.self).filter { !taskShareOptions.contains($0.name) }
         let topKeys = ["inputs", "stages"] + readerTable.map(\.name)
 
         var inputsNode: Node?, stagesNode: Node?
@@ -254,6 +258,8 @@ private struct RecipeLoader {
             switch k {
             case "inputs": inputsNode = v
             case "stages": stagesNode = v
+            case _ where taskShareOptions.contains(k):
+                throw error(kLine, "'\(k)' is not a recipe key: --shard-index/--shard-count split the inputs of one stage command (llmdata normalize, filter, …) into tasks")
             default:
                 guard let info = readerTable.first(where: { $0.name == k }) else {
                     throw error(kLine, "unknown key '\(k)' (keys: \(topKeys.joined(separator: ", ")))")
@@ -388,6 +394,9 @@ private struct RecipeLoader {
             let valid = table.filter { !$0.isHidden && !readerNames.contains($0.name) && !runNames.contains($0.name) }
             var entries: [Entry] = []
             for (k, v, kLine) in optionPairs {
+                if taskShareOptions.contains(k) {
+                    throw error(kLine, "\(name): '\(k)' is not a recipe option: --shard-index/--shard-count split the inputs of one stage command into tasks")
+                }
                 if k == "inputs" {
                     throw error(kLine, "\(name): 'inputs' is not a stage option: the recipe's top-level 'inputs' are read by the first stage")
                 }

@@ -30,9 +30,9 @@ func countInputs(_ inputs: [String], _ pattern: SplitPattern, shard: (Int, Int) 
     o.pattern = pattern
     o.jobs = 2
     o.quiet = true
-    o.shardIndex = shard.0
-    o.shardCount = shard.1
-    return try BPECounting.count(inputs: inputs, format: nil, reader: ReaderOptions(), options: o).counts
+    var r = ReaderOptions()
+    r.share = TaskShare(index: shard.0, count: shard.1)
+    return try BPECounting.count(inputs: inputs, format: nil, reader: r, options: o).counts
 }
 
 func train(_ wc: WordCounts, vocab: Int, specials: [String] = [], minFrequency: UInt64 = 0) -> BPEModel {

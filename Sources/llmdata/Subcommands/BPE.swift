@@ -19,7 +19,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as LLMDataError {
-        Diagnostics.write("llmdata bpe: error: \(e.message)\n")
+        Diagnostics.write("llmdata bpe: error: \(e.message)\n" + (e.hint.map { "hint: \($0)\n" } ?? ""))
         throw ArgumentParser.ExitCode(e.exitCode.rawValue)
     }
 }
@@ -112,7 +112,7 @@ struct BPECount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "count",
         abstract: "Count pre-tokenized words of one shard into a counts file for `bpe train --counts`.",
-        discussion: "With at least as many input files as shards, file k goes to shard k mod n; otherwise the record on line L of file k goes to shard (k + L) mod n. Training on the merged counts of all shards equals training on the whole input."
+        discussion: "--shard-index i --shard-count n: with at least as many input files as shards, file k goes to shard k mod n (as in every stage); otherwise the record on line L of file k goes to shard (k + L) mod n (counts add up, so a file may be split). Training on the merged counts of all shards equals training on the whole input."
     )
 
     @OptionGroup var input: InputOptions
@@ -121,21 +121,12 @@ struct BPECount: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Where to write the counts (.bin; .zst or .gz compress).")
     var output: String
 
-    @Option(name: .customLong("shard-index"), help: "This shard's index, 0 ..< --shard-count.")
-    var shardIndex = 0
-
-    @Option(name: .customLong("shard-count"), help: "Number of shards.")
-    var shardCount = 1
-
     func run() throws {
-        var o = common.countOptions
-        o.shardIndex = shardIndex
-        o.shardCount = shardCount
         try reportingErrors {
-            let r = try BPETrainRun.count(inputs: input.inputs, format: input.format, reader: input.reader, options: o,
+            let r = try BPETrainRun.count(inputs: input.inputs, format: input.format, reader: input.reader, options: common.countOptions,
                                           output: output, statsPath: common.stats)
             if !common.quiet {
-                Diagnostics.write("llmdata bpe count: shard \(shardIndex)/\(shardCount): \(r.counts.total) words, \(r.counts.count) unique\n")
+                Diagnostics.write("llmdata bpe count: shard \(input.shardIndex)/\(input.shardCount): \(r.counts.total) words, \(r.counts.count) unique\n")
             }
         }
     }

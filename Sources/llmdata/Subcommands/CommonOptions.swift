@@ -29,6 +29,19 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("batch-bytes"), help: "Input bytes per batch handed to a worker (batches end at record boundaries).")
     var batchBytes = 1 << 18
 
+    @Option(name: .customLong("shard-index"), help: ArgumentHelp("Run as task I of --shard-count tasks (0-based, e.g. $SLURM_ARRAY_TASK_ID): read only the input files whose number in the sorted list of all inputs is I modulo the count.", valueName: "I"))
+    var shardIndex = 0
+
+    @Option(name: .customLong("shard-count"), help: ArgumentHelp("Number of tasks the inputs are split into (each file is read by one task; ids and outputs are those of a one-process run).", valueName: "N"))
+    var shardCount = 1
+
+    func validate() throws {
+        if let p = share.problem { throw ValidationError(p) }
+    }
+
+    /// This task's share of the inputs (`--shard-index/--shard-count`).
+    var share: TaskShare { TaskShare(index: shardIndex, count: shardCount) }
+
     var reader: ReaderOptions {
         var r = ReaderOptions()
         r.textField = textField
@@ -36,6 +49,7 @@ struct InputOptions: ParsableArguments {
         r.repairUTF8 = repairUTF8
         r.maxLineBytes = maxLineBytes
         r.batchBytes = max(1, batchBytes)
+        r.share = share
         return r
     }
 }

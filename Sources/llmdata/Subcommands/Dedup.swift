@@ -49,7 +49,7 @@ struct Dedup: ParsableCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Single-process dedup (the default): minhash and lines read the inputs twice (stdin is copied to $TMPDIR first); the first record in input order is kept.")
+            abstract: "Single-process dedup (the default): minhash and lines read the inputs twice (stdin is copied to $TMPDIR first); the first record in input order is kept. It decides over all inputs at once: --shard-count above 1 is refused (many tasks: signatures, clusters, apply).")
         @OptionGroup var input: InputOptions
         @OptionGroup var runFlags: RunFlags
         @Option(help: "exact (hash of the normalized text), minhash (near duplicates) or lines (boilerplate lines).")
@@ -73,23 +73,16 @@ struct Dedup: ParsableCommand {
     }
 
     struct Signatures: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Map step: MinHash signatures of shard i of n of the input files into DIR.")
+        static let configuration = CommandConfiguration(abstract: "Map step: MinHash signatures of shard i of n of the input files (--shard-index i --shard-count n) into DIR.")
         @OptionGroup var input: InputOptions
         @OptionGroup var worker: WorkerFlags
         @OptionGroup var dedup: DedupFlags
-        @Option(name: .customLong("shard-index")) var shardIndex = 0
-        @Option(name: .customLong("shard-count")) var shardCount = 1
         @Option(name: [.short, .customLong("output")], help: "Directory for signatures-IIIII.bin.") var output: String
-
-        func validate() throws {
-            if shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount { throw ValidationError("need 0 <= --shard-index < --shard-count") }
-        }
 
         func run() throws {
             do {
                 let n = try ScaleOut.signatures(inputs: input.inputs, format: input.format, reader: input.reader,
-                                                options: dedup.options(mode: .minhash), shardIndex: shardIndex, shardCount: shardCount,
-                                                outDir: output, run: worker.options)
+                                                options: dedup.options(mode: .minhash), outDir: output, run: worker.options)
                 if !worker.quiet { Diagnostics.write("llmdata dedup signatures: \(n) records -> \(output)\n") }
             } catch let e as LLMDataError {
                 Diagnostics.error(stage: "dedup signatures", e.message, hint: e.hint)
