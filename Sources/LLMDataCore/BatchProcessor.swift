@@ -217,7 +217,7 @@ final class BatchProcessor {
             if streaming {
                 let t0 = Clock.now()
                 for span in batch.spans {
-                    parse(span, data, batch: batch, file: file, out: out, keep: false)
+                    parse(span, data, batch: batch, file: file, out: out, saveFields: false)
                     runRecord(out: out)
                     write(out: out)
                     slots.removeAll(keepingCapacity: true)
@@ -229,14 +229,16 @@ final class BatchProcessor {
             slots.reserveCapacity(batch.spans.count)
             let t0 = Clock.now()
             let k = firstOrdered
-            let laterReadText = k < stages.count - 1
+            // the text is read again after the turn by later stages, and by the report's lengths
+            // and samples when writing
+            let readLater = k < stages.count - 1 || collectReport
             var atK: [Int] = []
             for span in batch.spans {
-                parse(span, data, batch: batch, file: file, out: out, keep: true)
+                parse(span, data, batch: batch, file: file, out: out, saveFields: true)
                 let i = slots.count - 1
                 guard case .live = slots[i].state else { continue }
                 if runRecord(i, through: k, out: out) { atK.append(i) }
-                if laterReadText, case .live = slots[i].state { holdText(i) }
+                if readLater { holdText(i) }
             }
             if workers.count == 1 { out.stats[0].cpuSeconds += Clock.now() - t0 }
             resolveOrdered(k, processed: atK, batch: batch, out: out)
@@ -296,11 +298,11 @@ final class BatchProcessor {
     /// One record of the batch into a new slot (unreadable ones too).
     @inline(__always)
     func parse(_ span: (start: Int, end: Int, line: Int), _ data: UnsafeBufferPointer<UInt8>, batch: Batch, file: InputFile,
-               out: ProcessedBatch, keep: Bool) {
+               out: ProcessedBatch, saveFields: Bool) {
         out.stats[0].recordsIn += 1
         let raw = UnsafeBufferPointer(rebasing: data[span.start..<span.end])
         switch batch.kind {
-        case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], keep: keep)
+        case .json: parseJSON(raw, line: span.line, batch: batch, file: file, out: out, counters: &stageCounters[0], saveFields: saveFields)
         case .text: parseText(raw, line: span.line, batch: batch, file: file, counters: &stageCounters[0])
         }
     }
@@ -492,18 +494,11 @@ final class BatchProcessor {
         }
     }
 
-    /// A buffer that stays valid for the batch: `p` itself when it points into `raw`, else a copy.
-    @inline(__always)
-    func keep(_ p: UnsafePointer<UInt8>?, _ n: Int, within raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        guard let p, n > 0 else { return UnsafeBufferPointer(start: p ?? UnsafePointer(bitPattern: 1), count: 0) }
-        if let base = raw.baseAddress, p >= base && p + n <= base + raw.count { return UnsafeBufferPointer(start: p, count: n) }
-        return arena.copy(p, n)
-    }
-
-    /// `keep`: the document must outlive the next parse (its text and id are copied, its field
-    /// spans saved); else it is written before the next record is parsed.
+    /// The document's text and id point into the parser's buffer, valid until the next parse
+    /// (`holdText` copies them for a document held longer). `saveFields`: keep the record's field
+    /// spans for writing it after later records were parsed.
     func parseJSON(_ rawIn: UnsafeBufferPointer<UInt8>, line: Int, batch: Batch, file: InputFile, out: ProcessedBatch, counters: inout Counters,
-                   keep keepAcross: Bool) {
+                   saveFields: Bool) {
         var info = llm_record_info()
         var raw = rawIn
         var st = parse(raw, &info)
@@ -522,11 +517,10 @@ final class BatchProcessor {
             unreadable(rawIn, reason: reason, message: msg, line: line, file: file, out: out)
             return
         }
-        let text = keepAcross ? keep(info.text, info.text_len, within: raw)
-            : UnsafeBufferPointer(start: info.text ?? UnsafePointer(bitPattern: 1), count: info.text_len)
+        let text = UnsafeBufferPointer(start: info.text ?? UnsafePointer(bitPattern: 1), count: info.text_len)
         let ownID: UnsafeBufferPointer<UInt8>?
         if let p = info.id {
-            ownID = keepAcross ? keep(p, info.id_len, within: raw) : UnsafeBufferPointer(start: p, count: info.id_len)
+            ownID = UnsafeBufferPointer(start: p, count: info.id_len)
         } else if info.id_field >= 0 {
             let f = spans[Int(info.id_field)]
             ownID = UnsafeBufferPointer(rebasing: raw[Int(f.value_start)..<Int(f.value_end)])
@@ -543,8 +537,8 @@ final class BatchProcessor {
         doc.fileIndex = file.number ?? batch.fileIndex
         doc.line = line
         doc.rawRecord = raw
-        let start = keepAcross ? fields.count : 0
-        if keepAcross { fields.append(contentsOf: spans[0..<Int(info.field_count)]) }
+        let start = saveFields ? fields.count : 0
+        if saveFields { fields.append(contentsOf: spans[0..<Int(info.field_count)]) }
         if collectReport { lengthIn[Log2Histogram.bin(Log2Histogram.characters(text))] += 1 }
         slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: start, info: info,
                           assigned: ownID == nil ? AssignedID(prefix: prefix.json, line: line) : nil, state: .live))
