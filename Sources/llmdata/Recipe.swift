@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMDataCore
 import Yams
 
 // The YAML recipe that `llmdata run` executes (docs/recipe.md): inputs, top-level reader options and
@@ -288,11 +289,11 @@ private struct RecipeLoader {
         let inputs = try readInputs(inputsNode)
         let stages = try readStages(stagesNode, readerArgv: readerArgv)
 
-        let canonicalJSON = JSONText.object([
+        let canonicalJSON = sortedObject([
             "inputs": .array(inputs.map { .string(absolute($0)) }),
             "reader": options(readerEntries),
-            "stages": .array(stages.map { s in .object(["stage": .string(s.stage.name), "options": options(s.entries)]) }),
-        ]).rendered
+            "stages": .array(stages.map { s in sortedObject(["stage": .string(s.stage.name), "options": options(s.entries)]) }),
+        ]).serialized
         return Recipe(path: path, text: text, inputs: inputs, reader: pairs(readerEntries), readerArgv: readerArgv,
                       stages: stages.map(\.stage), canonicalJSON: canonicalJSON)
     }
@@ -515,19 +516,19 @@ private struct RecipeLoader {
 
     /// The canonical JSON object of options: true for a flag that is on, a string for an option, a
     /// list of strings for a repeatable option; flags that are off and empty repeatable lists are absent.
-    func options(_ entries: [Entry]) -> JSONText {
-        var out: [String: JSONText] = [:]
+    func options(_ entries: [Entry]) -> JSONValue {
+        var out: [String: JSONValue] = [:]
         for e in entries where !e.values.isEmpty {
             let values = e.isPath ? e.values.map(absolute) : e.values
             if e.info.isFlag {
                 out[e.key] = .bool(true)
             } else if e.info.isRepeating {
-                out[e.key] = .array(values.map(JSONText.string))
+                out[e.key] = .array(values.map(JSONValue.string))
             } else {
                 out[e.key] = .string(values[0])
             }
         }
-        return .object(out)
+        return sortedObject(out)
     }
 
     /// The occurrences of an option from its YAML value (see `RecipeStage.options`).
@@ -624,55 +625,8 @@ private struct RecipeLoader {
 // MARK: - Canonical JSON
 
 /// A JSON value rendered with sorted keys and no whitespace.
-private indirect enum JSONText {
-    case string(String)
-    case bool(Bool)
-    case array([JSONText])
-    case object([String: JSONText])
 
-    var rendered: String {
-        var out = ""
-        render(into: &out)
-        return out
-    }
-
-    func render(into out: inout String) {
-        switch self {
-        case .bool(let b): out += b ? "true" : "false"
-        case .string(let s): JSONText.quote(s, into: &out)
-        case .array(let a):
-            out += "["
-            for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
-                v.render(into: &out)
-            }
-            out += "]"
-        case .object(let o):
-            out += "{"
-            for (i, k) in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if i > 0 { out += "," }
-                JSONText.quote(k, into: &out)
-                out += ":"
-                o[k]!.render(into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+/// A JSON object with its keys in byte order (the canonical form's rule).
+private func sortedObject(_ o: [String: JSONValue]) -> JSONValue {
+    .object(o.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { ($0, o[$0]!) })
 }
