@@ -249,6 +249,11 @@ enum Loader {
         guard let o = readJSONObject(runPath), o["format"] as? String == "llmdata-run" else {
             throw LLMDataError("\(runPath): not the run.json of llmdata run (no \"format\":\"llmdata-run\")", hint: "docs/run.md describes run.json")
         }
+        // a run.json of another format version may mean other things by the same keys
+        guard let v = o["version"] as? Int, v == 1 else {
+            throw LLMDataError("\(runPath): run.json format version \(o["version"].map { "\($0)" } ?? "missing"); this llmdata (\(LLMDataVersion.current)) reads version 1",
+                               hint: "write the report with the llmdata that made the run (run.json names it in llmdata_version)")
+        }
         var r = ReportData(path: dir, kind: .run)
         r.provenance = provenance(run: o)
         guard let stages = o["stages"] as? [[String: Any]] else {

@@ -394,6 +394,20 @@ struct ReportTests {
         #expect(missing.stderr.contains("no such file or directory"))
     }
 
+    @Test("a run.json of another format version is a clear error naming the version (exit 2)")
+    func otherRunVersion() throws {
+        let dir = try CLI.tempDir()
+        let run = dir.appendingPathComponent("run")
+        #expect(try CLI.run(["run", CLI.fixture("recipe.yaml"), "-o", run.path, "--quiet"]).status == 0)
+        let p = run.appendingPathComponent("run.json")
+        let text = try String(contentsOf: p, encoding: .utf8).replacingOccurrences(of: #""version":1,"#, with: #""version":2,"#)
+        try text.write(to: p, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["report", run.path, "-o", dir.appendingPathComponent("r.html").path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("run.json format version 2"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.html").path))
+    }
+
     @Test("huge counts (10^12) and empty stages (records_in 0) render with exact figures and finite charts")
     func hugeAndZeroCounts() throws {
         // every count times 10^9: records_in 10^12
