@@ -27,6 +27,7 @@ public enum ScaleOut {
         var ids: [String] = []
         var empty: [Bool] = []
         var signatures: [UInt32] = []
+        var fingerprint: InputFingerprint?
     }
 
     /// Step 1.
@@ -37,6 +38,9 @@ public enum ScaleOut {
         let all = try InputDiscovery.discover(inputs, formatOverride: format)
         if all.contains(where: { $0.path == "-" }) { throw LLMDataError("dedup signatures reads files, not stdin") }
         let files = try reader.share.select(all)
+        var fingerprint = try InputFingerprint(files: all, options: options)
+        fingerprint.shardIndex = reader.share.index
+        fingerprint.shardCount = reader.share.count
         var o = options
         o.mode = .minhash
         var set = SignatureSet(bands: options.minhash.bands, rows: options.minhash.rows)
@@ -68,15 +72,68 @@ public enum ScaleOut {
             for v in set.signatures[(k * perms)..<((k + 1) * perms)] { appendLE(v, &out) }
         }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        let sink = try FDSink(path: (outDir as NSString).appendingPathComponent(String(format: "signatures-%05d.bin", reader.share.index)))
+        let base = (outDir as NSString).appendingPathComponent(String(format: "signatures-%05d", reader.share.index))
+        let sink = try FDSink(path: base + ".bin")
         try sink.write(out)
         try sink.finish()
+        // after the signatures: a fingerprint beside them means they are complete
+        try fingerprint.write(base + ".json")
         return set.positions.count
+    }
+
+    /// The fingerprint all signatures files in `dir` share; refuses a missing task, a file without
+    /// a fingerprint, and files made from other inputs or options, naming the first difference.
+    static func checkSignatures(dir: String, names: [String]) throws -> InputFingerprint {
+        let entries = try FileManager.default.contentsOfDirectory(atPath: dir)
+        var seen: [(name: String, fp: InputFingerprint)] = []
+        for name in names {
+            let json = String(name.dropLast(4)) + ".json"
+            guard entries.contains(json) else {
+                throw LLMDataError("\(dir)/\(name) has no \(json) (the input fingerprint): it was made by an older llmdata",
+                                   hint: "run `llmdata dedup signatures` again with this version")
+            }
+            let fp = try InputFingerprint.read((dir as NSString).appendingPathComponent(json))
+            guard let i = fp.shardIndex, let n = fp.shardCount, name == String(format: "signatures-%05d.bin", i) else {
+                throw LLMDataError("\(dir)/\(json) does not name the task of \(name)")
+            }
+            if let (first, f0) = seen.first {
+                if f0.shardCount != n {
+                    throw LLMDataError("\(dir): \(name) was made as one of \(n) tasks, \(first) as one of \(f0.shardCount ?? 0)",
+                                       hint: "run every `dedup signatures` task with the same --shard-count")
+                }
+                if let (opt, a, b) = fp.optionDifference(from: f0) {
+                    throw LLMDataError("\(dir): \(name) and \(first) were made with other options: option \(opt) \(a) vs \(b)",
+                                       hint: "run every `dedup signatures` task with the same dedup options")
+                }
+                if fp.files.count != f0.files.count {
+                    throw LLMDataError("\(dir): \(name) was made from \(fp.files.count) input files, \(first) from \(f0.files.count)",
+                                       hint: "run every `dedup signatures` task over the same inputs")
+                }
+                if let d = fp.fileDifference(from: f0) {
+                    throw LLMDataError("\(dir): \(name) was made from other input files than \(first): \(d)",
+                                       hint: "run every `dedup signatures` task over the same inputs")
+                }
+            }
+            seen.append((name, fp))
+        }
+        let n = seen[0].fp.shardCount ?? 1
+        let present = Set(seen.compactMap { $0.fp.shardIndex })
+        let missing = (0..<n).filter { !present.contains($0) }
+        if !missing.isEmpty {
+            let list = missing.prefix(10).map { String(format: "signatures-%05d.bin", $0) }.joined(separator: ", ")
+            throw LLMDataError("\(dir): signatures of task\(missing.count == 1 ? "" : "s") \(missing.prefix(10).map(String.init).joined(separator: ", "))\(missing.count > 10 ? ", ..." : "") of \(n) missing (\(list)\(missing.count > 10 ? ", ..." : ""))",
+                               hint: "run `llmdata dedup signatures --shard-index I --shard-count \(n)` for each missing task")
+        }
+        var fp = seen[0].fp
+        fp.shardIndex = nil
+        fp.shardCount = nil
+        return fp
     }
 
     static func loadSignatures(dir: String) throws -> SignatureSet {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("signatures-") && $0.hasSuffix(".bin") }.sorted()
         if names.isEmpty { throw LLMDataError("\(dir): no signatures-*.bin files", hint: "run `llmdata dedup signatures` first") }
+        let fingerprint = try checkSignatures(dir: dir, names: names)
         var set: SignatureSet?
         var records: [(UInt64, String, Bool, ArraySlice<UInt32>)] = []
         for name in names {
@@ -112,6 +169,7 @@ public enum ScaleOut {
         // input order across shards
         records.sort { $0.0 < $1.0 }
         var s = set!
+        s.fingerprint = fingerprint
         for r in records {
             s.positions.append(r.0)
             s.ids.append(r.1)
@@ -179,6 +237,7 @@ public enum ScaleOut {
             }
             d.record(clusters: &uf, positions: s.positions, ids: s.ids)
         }
+        try s.fingerprint?.write((dir as NSString).appendingPathComponent("decisions.json"))
         try writeAtomically(d.jsonLines(), to: (dir as NSString).appendingPathComponent("decisions.jsonl"))
         return (d.removed.count, d.clusters)
     }
@@ -190,6 +249,17 @@ public enum ScaleOut {
             let path = (decisionsDir as NSString).appendingPathComponent("decisions.jsonl")
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LLMDataError("\(path): cannot read", hint: "run `llmdata dedup clusters` first")
+            }
+            let fpPath = (decisionsDir as NSString).appendingPathComponent("decisions.json")
+            guard FileManager.default.fileExists(atPath: fpPath) else {
+                throw LLMDataError("\(fpPath): missing (the input fingerprint of the decisions): they were made by an older llmdata",
+                                   hint: "run `llmdata dedup clusters` again with this version")
+            }
+            let made = try InputFingerprint.read(fpPath)
+            let here = try InputFingerprint(files: InputDiscovery.discover(inputs, formatOverride: format), options: options)
+            if let diff = here.fileDifference(from: made) {
+                throw LLMDataError("the inputs differ from those the decisions in \(decisionsDir) were made from (\(made.files.count) files, now \(here.files.count)): \(diff)",
+                                   hint: "apply the decisions to the same inputs `dedup signatures` read")
             }
             let d = try Decisions(jsonLines: path)
             var o = options
