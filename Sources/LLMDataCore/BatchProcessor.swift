@@ -18,9 +18,6 @@ public final class ProcessedBatch: @unchecked Sendable {
     public internal(set) var firstError: String?
     /// The last stage's batch result when it is a sink.
     public internal(set) var sinkResult: Any?
-    /// `output` and `rejected` each hold one zstd frame (or nothing) instead of JSON Lines
-    /// (`Engine.Config.compressLevel`).
-    public internal(set) var compressed = false
     /// With `Engine.Config.collectReport`: per stage, per drop reason, the batch's sampled
     /// dropped records (`DropSamples`).
     public internal(set) var samples: [Int: DropSamples] = [:]
@@ -246,18 +243,7 @@ final class BatchProcessor {
             write(out: out)
             flushLengths(out: out)
         }
-        if let z = compressor {
-            // stats count the JSON Lines bytes, as a subcommand's do
-            if !discardOutput { out.stats[stages.count - 1].bytesOut = out.output.count }
-            out.output = z.compress(out.output)
-            for k in out.rejected.indices where !out.rejected[k].isEmpty { out.rejected[k] = z.compress(out.rejected[k]) }
-            out.compressed = true
-            if !discardOutput && lastIsSink && stages.count > 1 {
-                out.stats[stages.count - 1].bytesIn = out.stats[stages.count - 1].bytesOut
-                out.stats[stages.count - 2].bytesOut = out.stats[stages.count - 1].bytesOut
-            }
-            return out
-        }
+        // stats count the JSON Lines bytes (before any compression), as a subcommand's do
         if !discardOutput {
             let last = stages.count - 1
             out.stats[last].bytesOut = out.output.count
@@ -267,6 +253,10 @@ final class BatchProcessor {
                 out.stats[last].bytesIn = out.output.count
                 out.stats[last - 1].bytesOut = out.output.count
             }
+        }
+        if let z = compressor {
+            out.output = z.compress(out.output)
+            for k in out.rejected.indices where !out.rejected[k].isEmpty { out.rejected[k] = z.compress(out.rejected[k]) }
         }
         return out
     }

@@ -151,8 +151,8 @@ public final class Engine {
         public var progress = ProgressMode.off
         /// Files before this index are skipped (already done); file indices stay those of `files`.
         public var firstFile = 0
-        /// Compress each batch's output and rejected bytes into zstd frames on the worker threads
-        /// (`ProcessedBatch.compressed`); nil writes JSON Lines.
+        /// Compress each batch's output and rejected bytes into one zstd frame each on the worker
+        /// threads; nil leaves them JSON Lines.
         public var compressLevel: Int32?
         /// Collect `llmdata report`'s data: length histograms (counters) and samples of dropped
         /// records (`ProcessedBatch.samples`).
@@ -200,11 +200,11 @@ public final class Engine {
 
     /// Runs to the end. Returns false when `strict` stopped the run at a bad record (the message
     /// is printed and in `strictError`); errors from `onBatch` and the reader are thrown.
-    public func run(progressTotals: Progress? = nil, _ onBatch: (ProcessedBatch) throws -> Void) throws -> Bool {
+    public func run(_ onBatch: (ProcessedBatch) throws -> Void) throws -> Bool {
         tuneAllocator()
         let pipeline = Pipeline(maxInFlight: processors.count * 2 + 2, sequencers: sequencers)
         let done = pipeline.start(files: config.files, firstFile: config.firstFile, reader: config.reader, processors: processors)
-        let progress = progressTotals ?? Progress(label: config.label, stages: config.stages.map(\.name), files: config.files, mode: config.progress)
+        let progress = Progress(label: config.label, stages: config.stages.map(\.name), files: config.files, mode: config.progress)
         progress.skip(filesBefore: config.firstFile)
         var seq = 0
         do {
@@ -287,7 +287,7 @@ public final class Progress {
             var st = stat()
             return stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
         }
-        compressed = files.map { f in [".zst", ".zstd", ".gz"].contains { f.path.hasSuffix($0) } }
+        compressed = files.map { Compression.of(path: $0.path) != .none }
         totalBytes = fileSizes.reduce(0, +)
         out = Array(repeating: 0, count: stages.count)
     }
