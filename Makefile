@@ -5,11 +5,15 @@ APT_PKGS := time bc libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre
 # The report's browser check (scripts/check.d/90-report.sh) renders the page headless; the CJK
 # font draws the Chinese samples in its screenshot.
 BROWSER_PKGS := chromium fonts-wqy-zenhei
+# `make test` runs the suite against a one-node Slurm cluster on this machine (scripts/slurm/up.sh),
+# stopped again afterwards whatever the outcome; the tests find it by LLMDATA_SLURM_CONF.
+SLURM_PKGS := slurmctld slurmd slurm-client munge
+SLURM_DIR := $(CURDIR)/.build/slurm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/llmdata
 DATA := .data
 
-.PHONY: deps browser-deps build debug demo test bench clean
+.PHONY: deps browser-deps slurm-deps slurm-up slurm-down build debug demo test bench clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -24,6 +28,20 @@ browser-deps:
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+
+slurm-deps:
+	@missing=$$(for p in $(SLURM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# A cluster for working by hand: `eval "$$(make -s slurm-up)"` sets SLURM_CONF; `make slurm-down` stops it.
+slurm-up: slurm-deps
+	@$(SUDO) bash scripts/slurm/up.sh $(SLURM_DIR)
+
+slurm-down:
+	@$(SUDO) bash scripts/slurm/down.sh $(SLURM_DIR)
 
 # The Swift runtime and Foundation are linked statically: the binary runs where no Swift toolchain
 # is installed (only the Debian libraries above), and start-up is ~5 ms shorter (19.2 -> 13.8 ms
@@ -43,15 +61,19 @@ debug: deps
 demo: build
 	@bash scripts/demo.sh $(BIN)
 
-test: deps browser-deps
+test: deps browser-deps slurm-deps
 	$(SWIFT) build
 	$(RELEASE)
 	@$(STAMP)
-	LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel
+	@trap '$(SUDO) bash scripts/slurm/down.sh $(SLURM_DIR)' EXIT; \
+	$(SUDO) bash scripts/slurm/up.sh $(SLURM_DIR) >/dev/null || { echo "make test: the Slurm test cluster did not start (see above)" >&2; exit 1; }; \
+	echo "LLMDATA_SLURM_CONF=$(SLURM_DIR)/slurm.conf LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel"; \
+	LLMDATA_SLURM_CONF=$(SLURM_DIR)/slurm.conf LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel
 	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/check.sh
 
 bench: build
 	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/bench.sh
 
 clean:
+	@[ ! -f $(SLURM_DIR)/pids ] || $(SUDO) bash scripts/slurm/down.sh $(SLURM_DIR)
 	rm -rf .build

@@ -64,6 +64,10 @@ public final class BatchReader {
     /// Files before this index are not read (a resumed run finished them); indices stay those
     /// of `files`.
     public var firstFile = 0
+    /// Files from this index on are not read either (a Slurm task reads a range of the run's
+    /// files); nil reads to the end. The last batches of the run's last file taper the same
+    /// way whichever files a process reads, so batch boundaries are those of one process.
+    public var endFile: Int?
 
     public init(files: [InputFile], options: ReaderOptions) {
         self.files = files
@@ -73,7 +77,7 @@ public final class BatchReader {
     /// Reads every input, calling `emit` with each batch in order. Errors opening a file are
     /// fatal (thrown); errors inside a stream become notices.
     public func run(_ emit: (Batch) throws -> Void) throws {
-        for (i, f) in files.enumerated() where i >= firstFile {
+        for (i, f) in files.enumerated() where i >= firstFile && i < (endFile ?? files.count) {
             try readFile(index: i, file: f, emit: emit)
         }
     }

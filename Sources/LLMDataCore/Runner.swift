@@ -98,10 +98,11 @@ final class Pipeline: @unchecked Sendable {
 
     /// Starts the reader thread and one thread per processor; the returned group is left when
     /// every worker has stopped. The caller takes results in order with `next(_:)`.
-    func start(files: [InputFile], firstFile: Int, reader: ReaderOptions, processors: [BatchProcessor]) -> DispatchGroup {
+    func start(files: [InputFile], firstFile: Int, endFile: Int? = nil, reader: ReaderOptions, processors: [BatchProcessor]) -> DispatchGroup {
         let readerThread = Thread { [self] in
             let r = BatchReader(files: files, options: reader)
             r.firstFile = firstFile
+            r.endFile = endFile
             var count = 0
             var err: Error?
             do {
@@ -151,6 +152,8 @@ public final class Engine {
         public var progress = ProgressMode.off
         /// Files before this index are skipped (already done); file indices stay those of `files`.
         public var firstFile = 0
+        /// Files from this index on are not read (nil: to the end); see `BatchReader.endFile`.
+        public var endFile: Int?
         /// Compress each batch's output and rejected bytes into one zstd frame each on the worker
         /// threads; nil leaves them JSON Lines.
         public var compressLevel: Int32?
@@ -203,8 +206,9 @@ public final class Engine {
     public func run(_ onBatch: (ProcessedBatch) throws -> Void) throws -> Bool {
         tuneAllocator()
         let pipeline = Pipeline(maxInFlight: processors.count * 2 + 2, sequencers: sequencers)
-        let done = pipeline.start(files: config.files, firstFile: config.firstFile, reader: config.reader, processors: processors)
-        let progress = Progress(label: config.label, stages: config.stages.map(\.name), files: config.files, mode: config.progress)
+        let done = pipeline.start(files: config.files, firstFile: config.firstFile, endFile: config.endFile, reader: config.reader, processors: processors)
+        let progress = Progress(label: config.label, stages: config.stages.map(\.name), files: Array(config.files.prefix(config.endFile ?? config.files.count)),
+                                mode: config.progress)
         progress.skip(filesBefore: config.firstFile)
         var seq = 0
         do {

@@ -127,6 +127,14 @@ public final class Decisions: @unchecked Sendable {
     var clusters = 0
     var candidatePairs = 0
     var verifiedPairs = 0
+    /// How many records are removed.
+    public var removedCount: Int { removed.count }
+    /// The number of clusters (`jsonLines(counts: true)` writes it; a decisions file of
+    /// `dedup clusters` has none, so its reader sets it).
+    public var clusterCount: Int {
+        get { clusters }
+        set { clusters = newValue }
+    }
 
     /// Every record whose root is another record is removed in favour of the root; roots with
     /// duplicates name themselves as cluster.

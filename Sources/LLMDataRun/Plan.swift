@@ -13,8 +13,12 @@ public enum PlannedStage {
     /// tokenize: the last stage, a sink into token shards.
     case tokenize(TokenizeOptions)
 
-    var isBarrier: Bool {
-        if case .dedup(let o) = self { return o.mode != .exact }
+    var isBarrier: Bool { isBarrier(exactToo: false) }
+
+    /// Under Slurm exact dedup is a barrier too: its tasks cannot share the keys they have seen,
+    /// so one job decides over everything that reached it (docs/scale-out.md).
+    func isBarrier(exactToo: Bool) -> Bool {
+        if case .dedup(let o) = self { return o.mode != .exact || exactToo }
         return false
     }
 }
@@ -68,5 +72,9 @@ public struct RunSettings {
     public var strict = false
     public var maxWarnings = 100
     public var overwrite = false
+    /// nil: run here. Otherwise the Slurm driver's settings (`--executor slurm`).
+    public var slurm: SlurmSettings?
+    /// This process is one task of a Slurm step (the sbatch scripts run it), not a driver.
+    public var slurmTask: SlurmTask?
     public init() {}
 }

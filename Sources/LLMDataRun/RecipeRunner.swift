@@ -33,6 +33,8 @@ public enum RecipeRunner {
         signal(SIGPIPE, SIG_IGN)
         do {
             let r = try Execution(plan: plan, runDir: runDir, settings: settings)
+            if let t = settings.slurmTask { return try r.executeTask(t) }
+            if let s = settings.slurm { return try SlurmDriver(r, s).execute() }
             return try r.execute()
         } catch {
             return Diagnostics.exitCode(for: error, stage: label)
@@ -94,6 +96,17 @@ final class Execution {
     var stageSamples: [DropSamples]
     var manifest: Manifest?
     var resumedFiles = 0
+    /// run.json's `executor` (the Slurm assemble step sets its jobs and tasks).
+    var executorJSON: JSONValue = .object([("name", .string("local"))])
+    /// The command run.json records (under Slurm: the driver's, not the assemble task's).
+    var command: [String]
+    /// Held while this process works in RUNDIR.
+    var lock: RunLock?
+
+    /// "local" or "slurm": a run directory is finished with the executor that started it.
+    var executorName: String { settings.slurm != nil || settings.slurmTask != nil ? "slurm" : "local" }
+    /// Under Slurm exact dedup is a barrier too (PlannedStage.isBarrier(exactToo:)).
+    var exactIsBarrier: Bool { executorName == "slurm" }
 
     var stateDir: String { path(".state") }
     func path(_ rel: String) -> String { (runDir as NSString).appendingPathComponent(rel) }
@@ -105,12 +118,14 @@ final class Execution {
         stageStats = Array(repeating: RunStats(), count: plan.stages.count)
         stageExtra = Array(repeating: [], count: plan.stages.count)
         stageSamples = Array(repeating: DropSamples(), count: plan.stages.count)
+        command = plan.command
     }
 
     func stageFileName(_ s: Int) -> String { String(format: "%02d-%@", s + 1, plan.stages[s].name) }
 
     func execute() throws -> ExitCode {
         try prepareInputs()
+        lock = try RunLock(runDir: runDir)
         switch try prepareRunDir() {
         case .complete:
             if !settings.quiet { Diagnostics.write("llmdata run: \(runDir) is complete for this recipe and these inputs; nothing to do (--overwrite runs it again)\n") }
@@ -119,26 +134,35 @@ final class Execution {
             break
         }
         let passes = splitIntoPasses()
-        var passInputs = files
         for (p, stages) in passes.enumerated() {
             let last = p == passes.count - 1
-            let code = try runPass(p, stages: stages, inputs: passInputs, last: last)
+            let code = try runPass(p, stages: stages, inputs: passInputs(p), last: last)
             if code != .success { return code }
             crashPoint("pass:\(p)")
-            if !last {
-                passInputs = passInputs.indices.map { i in
-                    InputFile(path: (spoolDir(p) as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"),
-                              relativePath: partName(i) + ".jsonl.zst", format: .jsonl)
-                }
-            }
         }
         try assemble()
         return .success
     }
 
+    /// What pass `p` reads: the inputs, or the previous pass's spool (one part per input file).
+    func passInputs(_ p: Int) -> [InputFile] {
+        if p == 0 { return files }
+        return files.indices.map { i in
+            InputFile(path: (spoolDir(p - 1) as NSString).appendingPathComponent(partName(i) + ".jsonl.zst"),
+                      relativePath: partName(i) + ".jsonl.zst", format: .jsonl)
+        }
+    }
+
+    func passReader(_ p: Int) -> ReaderOptions { p == 0 ? plan.reader : spoolReader }
+
     // MARK: inputs and the run directory
 
     func prepareInputs() throws {
+        try discoverInputs()
+        try hashInputs()
+    }
+
+    func discoverInputs() throws {
         files = try InputDiscovery.discover(plan.inputs, formatOverride: plan.format)
         if files.contains(where: { $0.path == "-" }) {
             throw LLMDataError("a recipe reads files, not stdin", hint: "list files or directories under inputs:")
@@ -171,6 +195,10 @@ final class Execution {
                 throw LLMDataError("the input \(i) is inside the run directory \(runDir)", hint: "choose another run directory")
             }
         }
+    }
+
+    /// The size and SHA-256 of every input and resource, and the run's fingerprint from them.
+    func hashInputs() throws {
         inputRecords = try FileDigest.of(files.map { ($0.path, absolutePath($0.path)) }, jobs: settings.jobs)
         resourceRecords = try FileDigest.of(plan.resources.map { ($0, absolutePath($0)) }, jobs: settings.jobs)
         var h: [UInt8] = Array("llmdata-run-fingerprint 1\n\(plan.version)\n\(plan.canonical)\n".utf8)
@@ -190,11 +218,12 @@ final class Execution {
             ("inputs", .array(inputRecords.map(\.json))),
             ("resources", .array(resourceRecords.map(\.json))),
             ("started", .string(isoDate(started))),
+            ("executor", .string(executorName)),
         ])
     }
 
     func prepareRunDir() throws -> DirState {
-        let finals = ["records", "shards", "rejected", "stats", "samples", ".state", "run.json"]
+        let finals = ["records", "shards", "rejected", "stats", "samples", ".state", "slurm", "run.json"]
         if settings.overwrite {
             for f in finals { try? fm.removeItem(atPath: path(f)) }
         }
@@ -213,11 +242,16 @@ final class Execution {
                 throw LLMDataError("\(runDir) holds an unfinished run of other inputs or another recipe: " + describeChange(from: state),
                                            hint: "pass --overwrite to discard it and start over, or rerun with the recipe and inputs it was started with")
             }
+            let was = state["executor"] as? String ?? "local"
+            if was != executorName {
+                throw LLMDataError("\(runDir) holds an unfinished run started with the \(was) executor; this is --executor \(executorName)",
+                                   hint: "finish it with --executor \(was), or pass --overwrite to start over")
+            }
             if let s = state["started"] as? String, let d = ISO8601DateFormatter().date(from: s) { started = d }
             removeTemporaryFiles(runDir)
             return .resume
         }
-        let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") }
+        let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") && $0 != RunLock.name }
         if !present.isEmpty {
             throw LLMDataError("\(runDir) is not empty and is not a run directory (it holds \(present.sorted().prefix(5).joined(separator: ", ")))",
                                        hint: "choose an empty or new directory (llmdata run writes only into a directory it made)")
@@ -288,7 +322,7 @@ final class Execution {
     func splitIntoPasses() -> [[Int]] {
         var passes: [[Int]] = [[]]
         for (i, s) in plan.stages.enumerated() {
-            if s.stage.isBarrier && !(passes.count == 1 && passes[0].isEmpty) { passes.append([]) }
+            if s.stage.isBarrier(exactToo: exactIsBarrier) && !(passes.count == 1 && passes[0].isEmpty) { passes.append([]) }
             passes[passes.count - 1].append(i)
         }
         // a barrier first in the recipe: its decisions come from the inputs themselves
@@ -305,7 +339,11 @@ final class Execution {
     }
     func marker(_ p: Int, _ i: Int) -> String { (doneDir(p) as NSString).appendingPathComponent(partName(i) + ".json") }
 
-    func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool) throws -> ExitCode {
+    /// Runs pass `p` over `inputs` (a Slurm task: over `range` of them, its token shards in a
+    /// directory of its own; the assemble step gathers them).
+    func runPass(_ p: Int, stages idx: [Int], inputs: [InputFile], last: Bool, range: Range<Int>? = nil,
+                 task: Int? = nil) throws -> ExitCode {
+        let range = range ?? 0..<inputs.count
         let start = Clock.now()
         for d in [doneDir(p), journalDir(p)] + (last ? [path("records")] : [spoolDir(p)]) {
             try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
@@ -322,7 +360,7 @@ final class Execution {
             switch plan.stages[s].stage {
             case .record(let a):
                 chain.append(a)
-            case .dedup(let o) where o.mode == .exact:
+            case .dedup(let o) where o.mode == .exact && !exactIsBarrier:
                 let e = ExactStage(options: o)
                 e.journaling = true
                 exacts.append((s, e))
@@ -336,6 +374,9 @@ final class Execution {
                 let decisions: Decisions
                 if fm.fileExists(atPath: saved) {
                     decisions = try Decisions(jsonLines: saved)
+                } else if task != nil {
+                    throw LLMDataError("\(saved): missing (the decisions of dedup --mode \(o.mode), made by an earlier step of this run)",
+                                       hint: "resubmit the run: its decide step runs again first")
                 } else {
                     var ro = RunOptions()
                     ro.jobs = settings.jobs
@@ -354,10 +395,10 @@ final class Execution {
             }
         }
 
-        // What earlier runs finished: a prefix of the inputs.
-        var done = 0
+        // What earlier runs finished: a prefix of the inputs (of the task's range).
+        var done = range.lowerBound
         var committedShards: [Manifest.Shard] = []
-        while done < inputs.count, let m = parseJSONFile(marker(p, done)) {
+        while done < range.upperBound, let m = parseJSONFile(marker(p, done)) {
             if let sh = m["shards"] as? [Any], !sh.isEmpty {
                 let data = try JSONSerialization.data(withJSONObject: sh)
                 committedShards += try JSONDecoder().decode([Manifest.Shard].self, from: data)
@@ -368,11 +409,11 @@ final class Execution {
             for (x, j) in zip(exacts, journals) { try x.dedup.restore(journal: Array(j!)) }
             done += 1
         }
-        resumedFiles += done
-        try removeUnfinished(p, from: done, stages: idx, outDir: outDir)
+        resumedFiles += done - range.lowerBound
+        try removeUnfinished(p, files: done..<range.upperBound, stages: idx, outDir: outDir, all: task == nil)
         var writer: ShardWriter?
         if let t = tokenize {
-            let dir = path("shards")
+            let dir = task.map { taskShardDir(p, $0) } ?? path("shards")
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             // the manifest of an earlier assembly goes (it is written again at the end); shard
             // files of unfinished input files go in the writer
@@ -382,9 +423,10 @@ final class Execution {
             writer = w
         }
 
-        if done < inputs.count {
-            var config = Engine.Config(files: inputs, reader: p == 0 ? plan.reader : spoolReader, stages: chain, label: RecipeRunner.label)
+        if done < range.upperBound {
+            var config = Engine.Config(files: inputs, reader: passReader(p), stages: chain, label: RecipeRunner.label)
             config.firstFile = done
+            config.endFile = range.upperBound
             config.lastIsSink = tokenize != nil
             config.jobs = settings.jobs
             config.writeRejected = true
@@ -420,7 +462,7 @@ final class Execution {
                     if let w = writer, let (batch, _, _) = r.sinkResult as? (EncodedBatch, Int, Int) { try w.add(batch) }
                     if r.batch.isLastOfFile {
                         try commitFile(p, i, records: recordsSink!, pieces: pieces, stats: fileStats, samples: fileSamples,
-                                       writer: writer, exacts: exacts)
+                                       writer: writer, exacts: exacts, task: task)
                         recordsSink = nil
                         pieces = [:]
                         fileSamples = [:]
@@ -440,18 +482,12 @@ final class Execution {
                 throw error
             }
         }
+        // a task's shards stay in its own directory (the assemble step numbers them in order)
+        if task != nil { return .success }
         if let w = writer { manifest = try w.finish() }
 
         // Stats of this pass, from every file's marker (resumed or not: the same bytes).
-        for i in 0..<inputs.count {
-            guard let m = parseJSONFile(marker(p, i)), let st = m["stats"] as? [Any], st.count == idx.count else {
-                throw LLMDataError("\(marker(p, i)): missing or unreadable after the pass")
-            }
-            for (k, s) in idx.enumerated() { stageStats[s].merge(RunStats(json: (st[k] as? [String: Any]) ?? [:])) }
-            for (key, v) in (m["samples"] as? [String: Any]) ?? [:] {
-                if let s = Int(key), s < stageSamples.count { stageSamples[s].merge(DropSamples(json: (v as? [String: Any]) ?? [:])) }
-            }
-        }
+        try collectStats(p, stages: idx, files: 0..<inputs.count)
         for s in idx {
             switch plan.stages[s].stage {
             case .dedup(let o) where o.mode == .exact:
@@ -474,6 +510,28 @@ final class Execution {
         return .success
     }
 
+    /// Adds the per-file markers' stats and samples of `files` in pass `p` to the run's.
+    func collectStats(_ p: Int, stages idx: [Int], files: Range<Int>) throws {
+        for (k, st) in try passStats(p, stages: idx, files: files).enumerated() { stageStats[idx[k]].merge(st) }
+        for i in files {
+            for (key, v) in (parseJSONFile(marker(p, i))?["samples"] as? [String: Any]) ?? [:] {
+                if let s = Int(key), s < stageSamples.count { stageSamples[s].merge(DropSamples(json: (v as? [String: Any]) ?? [:])) }
+            }
+        }
+    }
+
+    /// The stats of pass `p`'s stages over `files`, summed from their markers.
+    func passStats(_ p: Int, stages idx: [Int], files: Range<Int>) throws -> [RunStats] {
+        var out = Array(repeating: RunStats(), count: idx.count)
+        for i in files {
+            guard let m = parseJSONFile(marker(p, i)), let st = m["stats"] as? [Any], st.count == idx.count else {
+                throw LLMDataError("\(marker(p, i)): missing or unreadable after the pass")
+            }
+            for k in idx.indices { out[k].merge(RunStats(json: (st[k] as? [String: Any]) ?? [:])) }
+        }
+        return out
+    }
+
     /// Reading spooled records: JSON Lines that already carry ids.
     var spoolReader: ReaderOptions {
         var r = ReaderOptions()
@@ -483,25 +541,28 @@ final class Execution {
         return r
     }
 
-    /// Removes what files `from...` of pass `p` may have left: their parts, rejected pieces,
-    /// journals and markers.
-    func removeUnfinished(_ p: Int, from: Int, stages idx: [Int], outDir: String) throws {
+    /// Removes what `files` of pass `p` may have left: their parts, rejected pieces, journals and
+    /// markers. With `all` (one process owns the pass) other files in the output directory go too;
+    /// a Slurm task leaves the other tasks' files alone.
+    func removeUnfinished(_ p: Int, files: Range<Int>, stages idx: [Int], outDir: String, all: Bool) throws {
         var dirs = [outDir, journalDir(p), doneDir(p)]
         for s in idx { dirs.append(rejectedPieceDir(p, stage: s)) }
         for d in dirs {
             for f in (try? fm.contentsOfDirectory(atPath: d)) ?? [] {
                 guard f.hasPrefix("part-"), let n = Int(f.dropFirst(5).prefix(5)) else {
-                    if d == outDir { try? fm.removeItem(atPath: (d as NSString).appendingPathComponent(f)) }
+                    if d == outDir && all { try? fm.removeItem(atPath: (d as NSString).appendingPathComponent(f)) }
                     continue
                 }
-                if n >= from { try fm.removeItem(atPath: (d as NSString).appendingPathComponent(f)) }
+                if files.contains(n) || (all && n >= files.lowerBound) {
+                    try fm.removeItem(atPath: (d as NSString).appendingPathComponent(f))
+                }
             }
         }
     }
 
     /// A file's outputs are complete: rename them into place, then write its done marker.
     func commitFile(_ p: Int, _ i: Int, records: FDSink, pieces: [Int: FDSink], stats: [RunStats], samples: [Int: DropSamples],
-                    writer: ShardWriter?, exacts: [(stage: Int, dedup: ExactStage)]) throws {
+                    writer: ShardWriter?, exacts: [(stage: Int, dedup: ExactStage)], task: Int? = nil) throws {
         if records.bytesWritten == 0 { try records.write(emptyFrame) }  // a valid .zst of no records
         try records.finish()
         for s in pieces.values { try s.finish() }
@@ -516,6 +577,7 @@ final class Execution {
             let shards = try w.cut()
             let data = try JSONEncoder().encode(shards)
             fields.append(("shards", .raw(Array(data))))
+            if let t = task { fields.append(("shard_dir", .string((taskShardDir(p, t) as NSString).lastPathComponent))) }
         }
         for x in exacts { try writeAtomically(x.dedup.takeJournal(file: i), to: journalPath(p, i, stage: x.stage)) }
         crashPoint("outputs:\(p):\(i)")
@@ -610,7 +672,8 @@ final class Execution {
             ("started", .string(isoDate(started))),
             ("finished", .string(isoDate(Date()))),
             ("host", .string(ProcessInfo.processInfo.hostName)),
-            ("command", .array(plan.command.map { .string($0) })),
+            ("command", .array(command.map { .string($0) })),
+            ("executor", executorJSON),
         ]
         if let m = manifest {
             fields.append(("tokens", .object([("documents", .int(m.documents)), ("tokens", .int(m.tokens)), ("shards", .int(m.shards.count))])))

@@ -42,10 +42,56 @@ struct RunRecipe: ParsableCommand {
     @Option(name: .customLong("max-warnings"), help: "Print at most this many per-record warnings; the rest are counted.")
     var maxWarnings = 100
 
+    enum Executor: String, ExpressibleByArgument, CaseIterable { case local, slurm }
+
+    @Option(help: "Where the stages run: here (local), or as Slurm job arrays submitted with sbatch (slurm; docs/scale-out.md).")
+    var executor: Executor = .local
+
+    @Option(help: "Slurm: tasks per split step (a task's share of the input files, or of the MinHash bands).")
+    var tasks: Int = 4
+
+    @Option(help: "Slurm: the partition to submit to (sbatch --partition).")
+    var partition: String?
+
+    @Option(help: "Slurm: the time limit of each task (sbatch --time, e.g. 4:00:00).")
+    var time: String?
+
+    @Option(name: .customLong("cpus-per-task"), help: "Slurm: CPUs per task (sbatch --cpus-per-task); a task runs that many worker threads.")
+    var cpusPerTask: Int = 1
+
+    @Option(help: "Slurm: memory per task (sbatch --mem, e.g. 8G).")
+    var mem: String?
+
+    @Option(name: .customLong("sbatch-arg"), help: ArgumentHelp("Slurm: an extra sbatch argument for every job (repeatable, e.g. --sbatch-arg=--account=lab).", valueName: "arg"))
+    var sbatchArgs: [String] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Slurm: write the sbatch scripts to RUNDIR/slurm and print the submission; submit nothing.")
+    var dryRun = false
+
+    @Option(help: "Slurm: seconds between looks at the queue while waiting.")
+    var poll: Double = 5
+
+    // what an sbatch script of the Slurm executor runs: one task of one step
+    @Option(name: .customLong("slurm-step"), help: .hidden)
+    var slurmStep: String?
+
+    @Option(name: .customLong("task-index"), help: .hidden)
+    var taskIndex: Int?
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !verify && output == nil { throw ValidationError("missing -o RUNDIR (the run directory)") }
         if verify && output != nil { throw ValidationError("--verify takes the run directory as its argument, not -o") }
+        if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
+        if tasks > 100_000 { throw ValidationError("--tasks \(tasks) is more than 100000 (a Slurm array's usual limit is far lower)") }
+        if cpusPerTask < 1 { throw ValidationError("--cpus-per-task must be at least 1") }
+        if !(poll > 0) { throw ValidationError("--poll must be a positive number of seconds") }
+        if executor != .slurm {
+            let given = [(partition != nil, "--partition"), (time != nil, "--time"), (mem != nil, "--mem"), (!sbatchArgs.isEmpty, "--sbatch-arg"),
+                         (dryRun, "--dry-run")].filter(\.0).map(\.1)
+            if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) apply to --executor slurm only") }
+        }
+        if (slurmStep == nil) != (taskIndex == nil) { throw ValidationError("--slurm-step and --task-index go together (the Slurm executor's scripts pass them)") }
     }
 
     func run() throws {
@@ -66,6 +112,20 @@ struct RunRecipe: ParsableCommand {
         s.strict = strict
         s.maxWarnings = maxWarnings
         s.overwrite = overwrite
+        if let step = slurmStep, let i = taskIndex {
+            s.slurmTask = SlurmTask(step: step, index: i, tasks: tasks)
+        } else if executor == .slurm {
+            var o = SlurmSettings()
+            o.tasks = tasks
+            o.partition = partition
+            o.time = time
+            o.cpusPerTask = cpusPerTask
+            o.mem = mem
+            o.extraArgs = sbatchArgs
+            o.dryRun = dryRun
+            o.poll = poll
+            s.slurm = o
+        }
         try finish(RecipeRunner.run(plan: plan, runDir: output!, settings: s))
     }
 
