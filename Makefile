@@ -58,7 +58,7 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-demo: build
+demo: build slurm-deps
 	@bash scripts/demo.sh $(BIN)
 
 test: deps browser-deps slurm-deps
