@@ -87,6 +87,8 @@ struct Provenance {
     var started: String?
     var finished: String?
     var host: String?
+    /// "local", or the Slurm jobs and tasks (run.json's `executor`).
+    var executor: String?
     var command: [String]?
     var inputs: [FileEntry] = []
     var resources: [FileEntry] = []
@@ -333,6 +335,18 @@ enum Loader {
         p.started = o["started"] as? String
         p.finished = o["finished"] as? String
         p.host = o["host"] as? String
+        if let e = o["executor"] as? [String: Any], let name = e["name"] as? String {
+            if name == "slurm" {
+                let jobs = (e["jobs"] as? [[String: Any]]) ?? []
+                let submissions = Set(jobs.compactMap { intValue($0["submission"]) }).count
+                let tasks = ((e["steps"] as? [[String: Any]]) ?? []).flatMap { ($0["tasks"] as? [[String: Any]]) ?? [] }
+                let hosts = Set(tasks.compactMap { $0["host"] as? String }).sorted()
+                p.executor = "Slurm: \(jobs.count) job(s) in \(max(submissions, 1)) submission(s), \(tasks.count + 1) task(s) on "
+                    + (hosts.count <= 3 ? hosts.joined(separator: ", ") : "\(hosts.count) hosts")
+            } else {
+                p.executor = name
+            }
+        }
         p.command = o["command"] as? [String]
         p.inputs = files(o["inputs"])
         p.resources = files(o["resources"])

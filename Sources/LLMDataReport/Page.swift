@@ -589,6 +589,7 @@ struct Page {
         if let s = p.started { rows.append(("started", esc(s))) }
         if d.kind == .run { rows.append(("finished", esc(p.finished ?? "?"))) }
         if let h = p.host { rows.append(("host", "<code>\(esc(h))</code>")) }
+        if let e = p.executor { rows.append(("executor", esc(e) + (e.hasPrefix("Slurm") ? " (job ids and every task's stats in run.json; logs in <code>slurm/logs/</code>)" : ""))) }
         if let c = p.command { rows.append(("command", "<code>\(esc(c.map(Page.shellQuote).joined(separator: " ")))</code>")) }
         b += "<table class=\"kv\"><tbody>" + rows.map { "<tr><th>\(esc($0.0))</th><td>\($0.1)</td></tr>" }.joined() + "</tbody></table>\n"
         if let t = p.recipeText {

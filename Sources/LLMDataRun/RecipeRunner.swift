@@ -222,7 +222,7 @@ final class Execution {
         ])
     }
 
-    func prepareRunDir() throws -> DirState {
+    func prepareRunDir(removeTemporary: Bool = true) throws -> DirState {
         let finals = ["records", "shards", "rejected", "stats", "samples", ".state", "slurm", "run.json"]
         if settings.overwrite {
             for f in finals { try? fm.removeItem(atPath: path(f)) }
@@ -248,7 +248,7 @@ final class Execution {
                                    hint: "finish it with --executor \(was), or pass --overwrite to start over")
             }
             if let s = state["started"] as? String, let d = ISO8601DateFormatter().date(from: s) { started = d }
-            removeTemporaryFiles(runDir)
+            if removeTemporary { removeTemporaryFiles(runDir) }
             return .resume
         }
         let present = ((try? fm.contentsOfDirectory(atPath: runDir)) ?? []).filter { !$0.contains(".tmp-") && $0 != RunLock.name }

@@ -37,7 +37,8 @@ final class SlurmDriver {
         let wallStart = Date()
         try x.prepareInputs()
         x.lock = try RunLock(runDir: x.runDir)
-        if case .complete = try x.prepareRunDir() {
+        // tasks of an earlier submission may still be writing: each task cleans its own share
+        if case .complete = try x.prepareRunDir(removeTemporary: false) {
             if !x.settings.quiet { Diagnostics.write("llmdata run: \(x.runDir) is complete for this recipe and these inputs; nothing to do (--overwrite runs it again)\n") }
             return .success
         }
@@ -236,7 +237,7 @@ final class SlurmDriver {
                     if done { continue }
                     let q = states["\(j.id)_\(i)"]
                     if let q, Self.alive.contains(q.state) { continue }
-                    return failed(st, task: i, job: j, state: q?.state ?? "finished", jobs: jobs)
+                    return failed(st, task: i, job: j, state: q?.state, jobs: jobs)
                 }
             }
             if !x.settings.quiet {
@@ -256,7 +257,7 @@ final class SlurmDriver {
         return .success
     }
 
-    func failed(_ st: SlurmStep, task i: Int, job j: Job, state: String, jobs: [Job]) -> ExitCode {
+    func failed(_ st: SlurmStep, task i: Int, job j: Job, state: String?, jobs: [Job]) -> ExitCode {
         let log = (logDir as NSString).appendingPathComponent("\(st.name)-\(j.id)_\(i).log")
         var tail = ""
         if let d = fm.contents(atPath: log) {
@@ -264,7 +265,8 @@ final class SlurmDriver {
             tail = lines.suffix(12).map { "    " + $0 }.joined(separator: "\n")
         }
         if let scancel = executable("scancel") { _ = try? runTool(scancel, jobs.map(\.id)) }
-        Diagnostics.error(stage: label, "Slurm task \(st.name)[\(i)] (job \(j.id)_\(i)) \(state.lowercased()) without finishing; its log is \(log)"
+        let how = state.map { "ended with state \($0)" } ?? "left the queue"
+        Diagnostics.error(stage: label, "Slurm task \(st.name)[\(i)] (job \(j.id)_\(i)) \(how) without its completion marker; its log is \(log)"
                           + (tail.isEmpty ? " (empty or missing)" : ":\n" + tail),
                           hint: "fix the cause and rerun the same command: only tasks without a completion marker run again (the run's other jobs were cancelled)")
         return .fatal

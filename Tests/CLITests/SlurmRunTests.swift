@@ -189,6 +189,10 @@ struct SlurmRunTests {
         // every task's log is kept
         let logs = try FileManager.default.contentsOfDirectory(atPath: cluster.appendingPathComponent("slurm/logs").path)
         #expect(logs.count == 3 + 1 + 3 + 3 + 3 + 1 + 3 + 1 + 3 + 1)
+        // the report names the executor
+        let html = top.appendingPathComponent("report.html")
+        #expect(try CLI.run(["report", cluster.path, "-o", html.path]).status == 0)
+        #expect(try String(contentsOf: html, encoding: .utf8).contains("Slurm: 10 job(s) in 1 submission(s), 22 task(s)"))
         // the same command again: complete, nothing submitted
         let again = try CLI.run(["run", recipe, "-o", cluster.path, "--executor", "slurm", "--tasks", "3"], env: Self.slurmEnv)
         #expect(again.status == 0)
