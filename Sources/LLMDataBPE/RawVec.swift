@@ -75,6 +75,13 @@ final class RawVec<T> {
         capacity = c
     }
 
+    /// Exchanges the storage of two vectors.
+    func swapContents(with other: RawVec<T>) {
+        swap(&base, &other.base)
+        swap(&count, &other.count)
+        swap(&capacity, &other.capacity)
+    }
+
     /// Moves `n` elements from `from` to `to` (ranges may overlap).
     func move(from: Int, to: Int, count n: Int) {
         if n > 0 && from != to { memmove(base + to, base + from, n * MemoryLayout<T>.stride) }

@@ -81,7 +81,8 @@ public enum BPECounting {
             WordCountVisitor(pre, shardIndex: share.index, shardCount: share.count, byRecord: byRecord)
         }
         for v in visitors { if let f = v.failure { throw LLMDataError("pre-tokenization failed: \(f)") } }
-        // merge per-thread tables into the largest
+        // merge per-thread tables into the largest (the order of the words is arbitrary until
+        // `sortByBytes`, which CountsFile.write and `bpe train` apply)
         var sorted = visitors.sorted { $0.counts.count > $1.counts.count }
         let total = sorted.isEmpty ? WordCounts() : sorted.removeFirst().counts
         for v in sorted {
@@ -129,6 +130,9 @@ public enum BPETrainRun {
             }
             if words.count == 0 { words = part } else { words.merge(part) }
         }
+        // the canonical order: the trainer sees the same word list whatever --jobs, the task
+        // split or the counts files were (see WordCounts.sortByBytes)
+        words.sortByBytes()
         let readCounts = Clock.now() - tc
         let countPeak = peakRSSBytes()
         var topt = options.trainer

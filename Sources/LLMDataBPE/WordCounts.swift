@@ -147,6 +147,76 @@ public final class WordCounts {
         for e in 0..<other.count { add(other.word(e), other.counts[e]) }
     }
 
+    /// Puts the words in the canonical order: by their raw bytes, ascending (unsigned bytewise, a
+    /// word before any longer word it begins). Insertion order depends on which worker thread saw
+    /// a word first and on the order the per-thread tables were merged; after this the order
+    /// depends only on the set of words. Counts files are written in this order and the trainer
+    /// reads words in it. O(n log n) in the unique words (comparisons mostly on an 8-byte prefix),
+    /// linear when already sorted; the hash slots are renumbered, not rehashed.
+    public func sortByBytes() {
+        let n = count
+        if n < 2 { return }
+        struct Key {
+            var prefix: UInt64  // the first 8 bytes, big-endian, zero-padded
+            var index: UInt32
+        }
+        let st = starts.base, ar = arena.base
+        var keys = [Key]()
+        keys.reserveCapacity(n)
+        for e in 0..<n {
+            let a = Int(st[e]), len = Int(st[e + 1]) - a
+            var p: UInt64 = 0
+            if len >= 8 {
+                p = UInt64(bigEndian: UnsafeRawPointer(ar + a).loadUnaligned(as: UInt64.self))
+            } else {
+                for k in 0..<len { p |= UInt64(ar[a + k]) << (56 - 8 * k) }
+            }
+            keys.append(Key(prefix: p, index: UInt32(e)))
+        }
+        keys.sort { x, y in
+            if x.prefix != y.prefix { return x.prefix < y.prefix }
+            // equal first 8 bytes (or a shorter word padded with zeros): compare the rest, then lengths
+            let xa = Int(st[Int(x.index)]), xl = Int(st[Int(x.index) + 1]) - xa
+            let ya = Int(st[Int(y.index)]), yl = Int(st[Int(y.index) + 1]) - ya
+            let m = min(xl, yl)
+            if m > 8 {
+                let c = memcmp(ar + xa + 8, ar + ya + 8, m - 8)
+                if c != 0 { return c < 0 }
+            }
+            return xl < yl
+        }
+        var inOrder = true
+        for i in 0..<n where keys[i].index != UInt32(i) {
+            inOrder = false
+            break
+        }
+        if inOrder { return }
+        let newArena = RawVec<UInt8>(capacity: arena.count)
+        let newStarts = RawVec<UInt32>(capacity: n + 1)
+        let newCounts = RawVec<UInt64>(capacity: n)
+        var newIndex = [Int32](repeating: 0, count: n)
+        newStarts.append(0)
+        for (i, k) in keys.enumerated() {
+            let e = Int(k.index)
+            let a = Int(st[e]), len = Int(st[e + 1]) - a
+            newArena.reserve(newArena.count + len)
+            (newArena.base + newArena.count).update(from: ar + a, count: len)
+            newArena.advance(by: len)
+            newStarts.append(UInt32(newArena.count))
+            newCounts.append(counts[e])
+            newIndex[e] = Int32(i)
+        }
+        keys = []
+        // a word's slot depends only on its bytes: renumber the slots in place
+        for i in 0..<slots.count where slots[i] >= 0 { slots[i] = newIndex[Int(slots[i])] }
+        arena.swapContents(with: newArena)
+        starts.swapContents(with: newStarts)
+        counts.swapContents(with: newCounts)
+        newArena.release()
+        newStarts.release()
+        newCounts.release()
+    }
+
     /// Bytes held by the table (for --stats).
     public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + counts.capacity * 8 + slots.capacity * 4 }
 
@@ -171,11 +241,16 @@ public final class WordCounts {
 ///     u64 LE  number of words
 ///     per word: u64 LE count, u32 LE byte length, the word's raw bytes (before byte-level mapping)
 ///
+/// Words are written in ascending order of their raw bytes (`WordCounts.sortByBytes`), so the file
+/// depends only on the counts: not on --jobs, on the run, or on how the input was split into
+/// tasks (the tasks' files summed word by word and written again equal one process's file).
 /// Compressed with zstd or gzip when the file name ends in .zst or .gz.
 public enum CountsFile {
     static let magic = Array("LLMBPEC1".utf8)
 
+    /// Writes `wc` in the canonical order (sorting the table first).
     public static func write(_ wc: WordCounts, pattern: String, to path: String) throws {
+        wc.sortByBytes()
         let sink = try openByteSink(path: path)
         do {
             var buf: [UInt8] = magic

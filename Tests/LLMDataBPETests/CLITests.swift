@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LLMDataBPE
 
 enum Bin {
     static let path: String = {
@@ -91,5 +92,40 @@ struct BPECLITests {
         let s = try Bin.run(["bpe", "train", input, "--vocab-size", "260", "-o", out + "2", "--quiet", "--strict"])
         #expect(s.status == 1)
         #expect(!FileManager.default.fileExists(atPath: out + "2"))
+    }
+}
+
+@Suite("counts order")
+struct CountsOrderTests {
+    @Test("sortByBytes orders words by their raw bytes (shared 8-byte prefixes, zero bytes, the empty word) and the table still finds every word")
+    func sortByBytes() throws {
+        let words: [[UInt8]] = [Array("abcdefghZ".utf8), Array("abcdefgh".utf8), Array("abcdefghA".utf8), [0x61], [0x61, 0], [0x61, 0, 0],
+                                [0xFF], [0xC3, 0xA9], Array("Ġthe".utf8), Array(" the".utf8), [], Array("abcdefghAB".utf8), [0x7F, 0x80]]
+        let wc = WordCounts(capacity: 4)
+        for (i, w) in words.enumerated() { w.withUnsafeBufferPointer { wc.add($0, UInt64(i + 1)) } }
+        wc.sortByBytes()
+        let sorted = words.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect((0..<wc.count).map { Array(wc.word($0)) } == sorted)
+        for e in 0..<wc.count {
+            let i = words.firstIndex(of: Array(wc.word(e)))!
+            #expect(wc.count(of: e) == UInt64(i + 1))
+        }
+        // adding again finds each word at its new place
+        for w in words { w.withUnsafeBufferPointer { wc.add($0, 100) } }
+        #expect(wc.count == words.count)
+        for e in 0..<wc.count { #expect(wc.count(of: e) == UInt64(words.firstIndex(of: Array(wc.word(e)))! + 101)) }
+        // many words, added in two different orders, end in the same order
+        let many = (0..<5000).map { i in Array("w\(i * 7919 % 5003)-\(i % 13)".utf8) }
+        let a = WordCounts(), b = WordCounts()
+        for w in many { w.withUnsafeBufferPointer { a.add($0) } }
+        for w in many.reversed() { w.withUnsafeBufferPointer { b.add($0) } }
+        a.sortByBytes()
+        b.sortByBytes()
+        #expect(a.count == b.count)
+        let same = (0..<a.count).allSatisfy { Array(a.word($0)) == Array(b.word($0)) && a.count(of: $0) == b.count(of: $0) }
+        #expect(same)
+        // sorting again changes nothing
+        a.sortByBytes()
+        #expect((0..<a.count).allSatisfy { Array(a.word($0)) == Array(b.word($0)) })
     }
 }

@@ -112,7 +112,7 @@ struct BPECount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "count",
         abstract: "Count pre-tokenized words of one shard into a counts file for `bpe train --counts`.",
-        discussion: "--shard-index i --shard-count n: with at least as many input files as shards, file k goes to shard k mod n (as in every stage); otherwise the record on line L of file k goes to shard (k + L) mod n (counts add up, so a file may be split). Training on the merged counts of all shards equals training on the whole input."
+        discussion: "--shard-index i --shard-count n: with at least as many input files as shards, file k goes to shard k mod n (as in every stage); otherwise the record on line L of file k goes to shard (k + L) mod n (counts add up, so a file may be split). Training on the merged counts of all shards equals training on the whole input. Words are written in ascending byte order, so the file depends only on the counts (not on --jobs, the run or the task split)."
     )
 
     @OptionGroup var input: InputOptions
