@@ -4,7 +4,8 @@ import LLMDataCore
 /// What a scale-out dedup step saw (docs/scale-out.md): the sorted list of all input files
 /// (relative paths and sizes) and the options that shape signatures. `dedup signatures` writes it
 /// beside each `signatures-IIIII.bin` (as `signatures-IIIII.json`, with the task's shard index and
-/// count); `dedup clusters` refuses files that disagree and records it as `decisions.json`;
+/// count, after the task's band files: its presence means the task is complete); `dedup clusters`
+/// (the merge and every band task) refuses files that disagree and records it as `decisions.json`;
 /// `dedup apply` refuses inputs that differ from it.
 struct InputFingerprint: Codable, Equatable {
     struct File: Codable, Equatable {

@@ -4,7 +4,9 @@ import Foundation
 /// LSH over signatures added in input order. For each band, a record is compared with the first
 /// (at most 8) earlier members of its bucket; a pair is kept when its estimated Jaccard reaches the
 /// threshold. Clusters are the connected components of kept pairs, rooted at the earliest record.
-/// Bands are independent, which is what lets `dedup clusters` split the work by band.
+/// Bands are independent, which is what lets `dedup clusters` split the work by band
+/// (`ScaleOut.bandPairs` applies the same rule -- first ≤ 8 earlier members of equal band keys --
+/// to sorted band files: change both together).
 ///
 /// Layout (bytes per record matter: docs/dedup.md promises 10 M documents in 24 GiB):
 /// * signatures in chunks of 65,536 records, so growing never copies them;

@@ -32,6 +32,11 @@ import Testing
         #expect(r.status == 2)
         #expect(r.stderr.contains("signatures-00001.bin") && r.stderr.contains("of 3 missing"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/decisions.jsonl"))
+        // a band task checks the same before reading its bands
+        let band = try CLI.run(["dedup", "clusters", work, "--band-start", "0", "--band-count", "1"])
+        #expect(band.status == 2)
+        #expect(band.stderr.contains("signatures-00001.bin") && band.stderr.contains("of 3 missing"), "\(band.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/pairs-000-001.bin"))
         // with the task run, the same directory decides
         try Self.signatures(input, work, task: 1, of: 3)
         let ok = try CLI.run(["dedup", "clusters", work])
@@ -48,6 +53,9 @@ import Testing
         let r = try CLI.run(["dedup", "clusters", work])
         #expect(r.status == 2)
         #expect(r.stderr.contains("option bands 20 vs 14"), "\(r.stderr)")
+        let band = try CLI.run(["dedup", "clusters", work, "--band-start", "0", "--band-count", "1"])
+        #expect(band.status == 2)
+        #expect(band.stderr.contains("option bands 20 vs 14"), "\(band.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/decisions.jsonl"))
     }
 

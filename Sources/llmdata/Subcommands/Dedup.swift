@@ -77,7 +77,7 @@ struct Dedup: ParsableCommand {
         @OptionGroup var input: InputOptions
         @OptionGroup var worker: WorkerFlags
         @OptionGroup var dedup: DedupFlags
-        @Option(name: [.short, .customLong("output")], help: "Directory for signatures-IIIII.bin.") var output: String
+        @Option(name: [.short, .customLong("output")], help: "Directory for signatures-IIIII.bin and one band-BBB-IIIII.bin per band.") var output: String
 
         func run() throws {
             do {
@@ -95,7 +95,7 @@ struct Dedup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reduce step: verified pairs for a band range, or the decisions (DIR/decisions.jsonl).")
         @Argument(help: "The directory with signatures-*.bin.") var dir: String
         @OptionGroup var dedup: DedupFlags
-        @Option(name: .customLong("band-start"), help: "Only these bands: write DIR/pairs-SSS-CCC.bin.") var bandStart: Int?
+        @Option(name: .customLong("band-start"), help: "Only these bands: read their DIR/band-BBB-*.bin (and the signatures of candidate pairs), write DIR/pairs-SSS-CCC.bin.") var bandStart: Int?
         @Option(name: .customLong("band-count")) var bandCount = 1
 
         func run() throws {
