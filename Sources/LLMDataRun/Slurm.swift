@@ -302,7 +302,8 @@ extension Execution {
 }
 
 /// An exclusive lock on RUNDIR/.lock while a run works there: a second run into the same
-/// directory is refused (the kernel drops the lock when the process ends, however it ends).
+/// directory is refused (the kernel drops the lock when the process ends, however it ends). While
+/// held, the file names the holder (`pid 4242 on vm`); it is empty after a run that ended.
 final class RunLock {
     static let name = ".lock"
     let fd: Int32
@@ -325,5 +326,10 @@ final class RunLock {
         _ = me.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    deinit { close(fd) }
+    /// The holder's name goes when the lock does: a run directory's bytes do not depend on the
+    /// process that made it (a killed run leaves its name until the next run ends).
+    deinit {
+        _ = ftruncate(fd, 0)
+        close(fd)
+    }
 }
