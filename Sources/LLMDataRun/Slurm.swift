@@ -35,6 +35,9 @@ public struct SlurmSettings: Sendable {
     public var time: String?
     public var cpusPerTask = 1
     public var mem: String?
+    /// `--mem` of the steps with per-record state of the whole corpus (decide, bands, clusters,
+    /// assemble); nil: `mem`.
+    public var memGlobal: String?
     public var extraArgs: [String] = []
     public var dryRun = false
     /// Seconds between looks at the queue and the markers.

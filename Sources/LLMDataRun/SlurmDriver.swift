@@ -112,7 +112,12 @@ final class SlurmDriver {
         """
         if let p = s.partition { t += "#SBATCH --partition=\(p)\n" }
         if let v = s.time { t += "#SBATCH --time=\(v)\n" }
-        if let m = s.mem { t += "#SBATCH --mem=\(m)\n" }
+        let global: Bool
+        switch st.kind {
+        case .stream, .signatures: global = false
+        case .decide, .bands, .clusters, .assemble: global = true
+        }
+        if let m = global ? (s.memGlobal ?? s.mem) : s.mem { t += "#SBATCH --mem=\(m)\n" }
         var args = [exe, "run", absolutePath(x.plan.recipePath), "-o", absolutePath(x.runDir), "--slurm-step", st.name,
                     "--tasks", String(s.tasks), "--max-warnings", String(x.settings.maxWarnings)]
         if x.settings.strict { args.append("--strict") }

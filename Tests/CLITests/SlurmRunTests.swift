@@ -107,7 +107,7 @@ struct SlurmRunTests {
         defer { try? FileManager.default.removeItem(at: top) }
         let rundir = top.appendingPathComponent("out")
         let r = try CLI.run(["run", recipe, "-o", rundir.path, "--executor", "slurm", "--tasks", "3", "--dry-run",
-                             "--partition", "cpu", "--time", "1:00:00", "--mem", "4G", "--cpus-per-task", "2", "--sbatch-arg=--account=lab"],
+                             "--partition", "cpu", "--time", "1:00:00", "--mem", "4G", "--mem-global", "9G", "--cpus-per-task", "2", "--sbatch-arg=--account=lab"],
                             env: ["PATH": "/nonexistent"])
         #expect(r.status == 0, "\(r.stderr)")
         let scripts = try FileManager.default.contentsOfDirectory(atPath: rundir.appendingPathComponent("slurm").path).filter { $0.hasSuffix(".sbatch") }.sorted()
@@ -115,9 +115,12 @@ struct SlurmRunTests {
                             "05-pass2-bands.sbatch", "06-pass2-clusters.sbatch", "07-pass2-stream.sbatch", "08-pass3-decide.sbatch",
                             "09-pass3-stream.sbatch", "10-assemble.sbatch"])
         let s = try String(contentsOf: rundir.appendingPathComponent("slurm/05-pass2-bands.sbatch"), encoding: .utf8)
-        for line in ["#SBATCH --partition=cpu", "#SBATCH --time=1:00:00", "#SBATCH --mem=4G", "#SBATCH --cpus-per-task=2", "--slurm-step pass2-bands"] {
+        for line in ["#SBATCH --partition=cpu", "#SBATCH --time=1:00:00", "#SBATCH --mem=9G", "#SBATCH --cpus-per-task=2", "--slurm-step pass2-bands"] {
             #expect(s.contains(line), "\(line)")
         }
+        // a stream step gets --mem, the steps with state of the whole corpus --mem-global
+        let stream = try String(contentsOf: rundir.appendingPathComponent("slurm/01-pass0-stream.sbatch"), encoding: .utf8)
+        #expect(stream.contains("#SBATCH --mem=4G"))
         #expect(r.out.contains("--dependency=afterok:$j4"))
         #expect(r.out.contains("--account=lab"))
         #expect(!FileManager.default.fileExists(atPath: rundir.appendingPathComponent("records").path))

@@ -62,6 +62,9 @@ struct RunRecipe: ParsableCommand {
     @Option(help: "Slurm: memory per task (sbatch --mem, e.g. 8G).")
     var mem: String?
 
+    @Option(name: .customLong("mem-global"), help: "Slurm: memory of the steps that hold state of the whole corpus (dedup decide, MinHash bands and clusters, assemble); default: --mem.")
+    var memGlobal: String?
+
     @Option(name: .customLong("sbatch-arg"), help: ArgumentHelp("Slurm: an extra sbatch argument for every job (repeatable, e.g. --sbatch-arg=--account=lab).", valueName: "arg"))
     var sbatchArgs: [String] = []
 
@@ -87,7 +90,7 @@ struct RunRecipe: ParsableCommand {
         if cpusPerTask < 1 { throw ValidationError("--cpus-per-task must be at least 1") }
         if !(poll > 0) { throw ValidationError("--poll must be a positive number of seconds") }
         if executor != .slurm {
-            let given = [(partition != nil, "--partition"), (time != nil, "--time"), (mem != nil, "--mem"), (!sbatchArgs.isEmpty, "--sbatch-arg"),
+            let given = [(partition != nil, "--partition"), (time != nil, "--time"), (mem != nil, "--mem"), (memGlobal != nil, "--mem-global"), (!sbatchArgs.isEmpty, "--sbatch-arg"),
                          (dryRun, "--dry-run")].filter(\.0).map(\.1)
             if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) apply to --executor slurm only") }
         }
@@ -121,6 +124,7 @@ struct RunRecipe: ParsableCommand {
             o.time = time
             o.cpusPerTask = cpusPerTask
             o.mem = mem
+            o.memGlobal = memGlobal
             o.extraArgs = sbatchArgs
             o.dryRun = dryRun
             o.poll = poll
