@@ -112,6 +112,15 @@ public enum BPETrainRun {
             throw LLMDataError("bpe train learns from all its inputs at once; it does not run as --shard-count \(reader.share.count) tasks",
                                hint: "count each share with `llmdata bpe count INPUT... --shard-index i --shard-count n -o counts-i.bin`, then `llmdata bpe train --counts counts-*.bin`")
         }
+        let base = baseVocabSize(specials: options.trainer.specialTokens)
+        if options.trainer.vocabSize < base && !options.count.quiet {
+            // HF's BpeTrainer also keeps every byte and special token whatever the size asked for;
+            // say so rather than write a larger vocabulary silently
+            let nSpecial = base - 256
+            Diagnostics.warning(stage: "bpe train", "--vocab-size \(options.trainer.vocabSize) is below the 256 byte tokens"
+                                + (nSpecial > 0 ? " + \(nSpecial) special token\(nSpecial == 1 ? "" : "s")" : "")
+                                + " every byte-level vocabulary holds: the tokenizer will have those \(base) tokens and no merges (as HF tokenizers' BpeTrainer does)")
+        }
         var words = WordCounts(capacity: 1 << 16)
         var runStats = RunStats()
         var countSeconds = 0.0
@@ -165,6 +174,16 @@ public enum BPETrainRun {
             try write(Array((runStats.json(stage: "bpe train", seconds: Clock.now() - t0, extra: extra)).utf8), to: sp)
         }
         return (model, stats)
+    }
+
+    /// The size of the vocabulary before any merge: the distinct special tokens and the 256
+    /// byte-level characters (a special token spelled as one of them shares its id). A smaller
+    /// `--vocab-size` still gets all of them.
+    public static func baseVocabSize(specials: [String]) -> Int {
+        var seen = Set<[UInt8]>()
+        for s in specials { seen.insert(Array(s.utf8)) }
+        for b in 0..<256 { seen.insert(ByteLevel.utf8ForByte[b]) }
+        return seen.count
     }
 
     /// `llmdata bpe count`: word counts of one shard to a counts file.

@@ -2,6 +2,10 @@ import CZstd
 import Foundation
 import LLMDataCore
 
+// ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR (macros Swift does not import).
+let zstdContentSizeUnknown = UInt64.max
+let zstdContentSizeError = UInt64.max - 1
+
 /// A parsed shard index.
 public struct ShardIndex: Sendable {
     public var bytesPerToken: Int
@@ -21,11 +25,16 @@ public struct ShardIndex: Sendable {
             guard version == ShardIndexLayout.version else { throw bad("unknown version \(version)") }
             let bpt = Int(readLE(b, 12, as: UInt32.self) as UInt32)
             guard bpt == 2 || bpt == 4 else { throw bad("bytes per token \(bpt)") }
-            let d = Int(readLE(b, 16, as: UInt64.self) as UInt64)
+            let d64: UInt64 = readLE(b, 16, as: UInt64.self)
             let t: UInt64 = readLE(b, 24, as: UInt64.self)
-            let f = Int(readLE(b, 32, as: UInt64.self) as UInt64)
+            let f64: UInt64 = readLE(b, 32, as: UInt64.self)
+            // counts beyond the file's size cannot fit (and must not overflow the size below)
+            guard d64 < UInt64(bytes.count), f64 < UInt64(bytes.count) else {
+                throw bad("\(d64) documents and \(f64) frames do not fit in its \(bytes.count) bytes")
+            }
+            let d = Int(d64), f = Int(f64)
             let need = ShardIndexLayout.headerSize + 8 * (d + 1) + 24 * f
-            guard d >= 0, f >= 0, bytes.count == need else { throw bad("size \(bytes.count), expected \(need)") }
+            guard bytes.count == need else { throw bad("size \(bytes.count), expected \(need)") }
             var offs = [UInt64](repeating: 0, count: d + 1)
             var p = ShardIndexLayout.headerSize
             for i in 0...d { offs[i] = readLE(b, p, as: UInt64.self); p += 8 }
@@ -39,6 +48,35 @@ public struct ShardIndex: Sendable {
             return ShardIndex(bytesPerToken: bpt, docOffsets: offs, tokens: t, frames: frames)
         }
         self = parsed!
+        if let why = layoutProblem() { throw bad(why) }
+    }
+
+    /// What is inconsistent in the index itself, or nil: document offsets from 0 to T without
+    /// going back, frames in increasing byte and document order, each starting at its first
+    /// document's first token (a reader trusts these to slice frames and documents).
+    func layoutProblem() -> String? {
+        let d = documents
+        if docOffsets[0] != 0 { return "document 0 starts at token \(docOffsets[0]), not 0" }
+        if docOffsets[d] != tokens { return "the documents end at token \(docOffsets[d]), the header says \(tokens) tokens" }
+        for i in 0..<d where docOffsets[i + 1] < docOffsets[i] {
+            return "document \(i) ends at token \(docOffsets[i + 1]) before it starts (token \(docOffsets[i]))"
+        }
+        if tokens > UInt64(Int.max / 4) { return "\(tokens) tokens" }
+        if frames.isEmpty != (d == 0) { return "\(frames.count) frames for \(d) documents" }
+        for (k, fr) in frames.enumerated() {
+            if k == 0 {
+                if fr.byteOffset != 0 || fr.firstDocument != 0 { return "frame 0 starts at byte \(fr.byteOffset), document \(fr.firstDocument)" }
+            } else {
+                let prev = frames[k - 1]
+                if fr.byteOffset <= prev.byteOffset { return "frame \(k) starts at byte \(fr.byteOffset), not after frame \(k - 1) (byte \(prev.byteOffset))" }
+                if fr.firstDocument <= prev.firstDocument { return "frame \(k) starts at document \(fr.firstDocument), not after frame \(k - 1) (document \(prev.firstDocument))" }
+            }
+            if fr.firstDocument >= UInt64(d) { return "frame \(k) starts at document \(fr.firstDocument) of \(d)" }
+            if fr.firstToken != docOffsets[Int(fr.firstDocument)] {
+                return "frame \(k) starts at token \(fr.firstToken), its first document \(fr.firstDocument) at token \(docOffsets[Int(fr.firstDocument)])"
+            }
+        }
+        return nil
     }
 
     init(bytesPerToken: Int, docOffsets: [UInt64], tokens: UInt64, frames: [FrameEntry]) {
@@ -71,12 +109,19 @@ public final class ShardReader {
         return idx
     }
 
-    /// Decompresses frame `f` of shard `i` into token ids.
+    /// Decompresses frame `f` of shard `i` into token ids. The frame must lie within the shard's
+    /// bytes, declare as many bytes as the index gives it tokens, and match its content checksum
+    /// (frames written since the writer sets one); otherwise a ShardError names the file.
     public func frameTokens(shard i: Int, frame f: Int, compressed: [UInt8]? = nil) throws -> [UInt32] {
         let idx = try index(shard: i)
         let p = path(manifest.shards[i].file)
+        guard f >= 0 && f < idx.frames.count else { throw ShardError("\(p): no frame \(f) (the index lists \(idx.frames.count))") }
+        let size = UInt64(compressed?.count ?? manifest.shards[i].bytes)
         let start = idx.frames[f].byteOffset
-        let end = f + 1 < idx.frames.count ? idx.frames[f + 1].byteOffset : UInt64(manifest.shards[i].bytes)
+        let end = f + 1 < idx.frames.count ? idx.frames[f + 1].byteOffset : size
+        guard start < end, end <= size else {
+            throw ShardError("\(p): frame \(f) at bytes \(start)..<\(end) is not within the file's \(size) bytes (the index does not match the data; run shards verify)")
+        }
         let bytes: [UInt8]
         if let compressed {
             bytes = Array(compressed[Int(start)..<Int(end)])
@@ -85,9 +130,20 @@ public final class ShardReader {
             defer { try? fh.close() }
             try fh.seek(toOffset: start)
             bytes = Array(try fh.read(upToCount: Int(end - start)) ?? Data())
+            guard bytes.count == Int(end - start) else {
+                throw ShardError("\(p): shorter than the index says (frame \(f) at byte \(start); run shards verify)")
+            }
         }
         let firstNext = f + 1 < idx.frames.count ? idx.frames[f + 1].firstToken : idx.tokens
         let count = Int(firstNext - idx.frames[f].firstToken)
+        // the frame's declared size, before allocating what the index claims
+        let declared = bytes.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        if declared == zstdContentSizeError {
+            throw ShardError("\(p): frame \(f) at byte \(start) is not a zstd frame")
+        }
+        if declared != zstdContentSizeUnknown && declared != UInt64(count * idx.bytesPerToken) {
+            throw ShardError("\(p): frame \(f) at byte \(start) holds \(declared) bytes, the index says \(count) tokens of \(idx.bytesPerToken) bytes")
+        }
         var raw = [UInt8](repeating: 0, count: count * idx.bytesPerToken)
         let n = bytes.withUnsafeBytes { src in
             raw.withUnsafeMutableBytes { dst in ZSTD_decompress(dst.baseAddress, dst.count, src.baseAddress, src.count) }
@@ -103,12 +159,43 @@ public final class ShardReader {
         }
     }
 
+    /// Shard `i`'s index for a reader that passes its ids on (decode, the exports): besides its
+    /// own layout, its SHA-256, counts and token width must be the manifest's. verify reports
+    /// each of these separately instead.
+    func checkedIndex(shard i: Int) throws -> ShardIndex {
+        let s = manifest.shards[i]
+        let ip = path(s.index)
+        guard let data = FileManager.default.contents(atPath: ip) else { throw ShardError("\(ip): missing") }
+        if SHA256.hex(of: Array(data)) != s.index_sha256 { throw ShardError("\(ip): SHA-256 does not match the manifest (run shards verify)") }
+        let idx = try index(shard: i)
+        if idx.documents != s.documents || Int(idx.tokens) != s.tokens || idx.frames.count != s.frames {
+            throw ShardError("\(ip): \(idx.documents) documents, \(idx.tokens) tokens, \(idx.frames.count) frames; the manifest says \(s.documents), \(s.tokens), \(s.frames)")
+        }
+        if idx.bytesPerToken != manifest.dtype.size {
+            throw ShardError("\(ip): \(idx.bytesPerToken) bytes per token, the manifest's dtype is \(manifest.dtype.rawValue)")
+        }
+        return idx
+    }
+
+    /// Frame `f` of shard `i` (as `frameTokens`), with every id checked against the vocabulary.
+    func checkedFrameTokens(shard i: Int, frame f: Int, compressed: [UInt8]? = nil) throws -> [UInt32] {
+        let toks = try frameTokens(shard: i, frame: f, compressed: compressed)
+        let vocab = manifest.vocab_size
+        if let k = toks.firstIndex(where: { Int($0) >= vocab }) {
+            let idx = try index(shard: i)
+            throw ShardError("\(path(manifest.shards[i].file)): token \(idx.frames[f].firstToken + UInt64(k)) is id \(toks[k]), beyond vocab size \(vocab) (run shards verify)")
+        }
+        return toks
+    }
+
     /// The tokens of document `n` (counting across shards), BOS and EOS included (when written).
+    /// The index, each id and (for frames written with one) the frame's checksum are checked.
     public func document(_ n: Int) throws -> [UInt32] {
+        guard n >= 0 else { throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))") }
         var rest = n
         for (i, s) in manifest.shards.enumerated() {
             if rest < s.documents {
-                let idx = try index(shard: i)
+                let idx = try checkedIndex(shard: i)
                 let start = idx.docOffsets[rest], end = idx.docOffsets[rest + 1]
                 // the frame holding the document: the last one starting at or before it
                 var lo = 0, hi = idx.frames.count - 1
@@ -116,7 +203,7 @@ public final class ShardReader {
                     let mid = (lo + hi + 1) / 2
                     if idx.frames[mid].firstToken <= start { lo = mid } else { hi = mid - 1 }
                 }
-                let toks = try frameTokens(shard: i, frame: lo)
+                let toks = try checkedFrameTokens(shard: i, frame: lo)
                 let base = idx.frames[lo].firstToken
                 return Array(toks[Int(start - base)..<Int(end - base)])
             }
@@ -237,24 +324,59 @@ public final class ShardReader {
         return r
     }
 
+    /// The prefix written to when `-o` names a directory (an existing one, or any path ending in
+    /// `/`): Megatron's own `preprocess_data.py` names its files `PREFIX_text_document`.
+    public static let megatronDirectoryPrefix = "corpus_text_document"
+
+    /// The prefix `exportMegatron` writes for `-o output`: `output` itself, or
+    /// `output/corpus_text_document` when it names a directory (never the hidden `DIR/.bin`).
+    public static func megatronPrefix(for output: String) -> String {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDir)
+        if output.hasSuffix("/") || (exists && isDir.boolValue) || output == "." || output == ".." || output.hasSuffix("/.") || output.hasSuffix("/..") {
+            var dir = output
+            while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+            return dir == "/" ? "/" + megatronDirectoryPrefix : dir + "/" + megatronDirectoryPrefix
+        }
+        return output
+    }
+
     /// Writes Megatron-LM's indexed dataset (`PREFIX.bin` + `PREFIX.idx`, MMIDIDX version 1):
     /// one sequence per document (BOS and EOS included, when written), dtype code 8 (uint16) or 4 (int32).
+    /// Everything read is checked first (each shard's and index's SHA-256 against the manifest,
+    /// the index's layout, frame checksums, ids below `vocab_size`); a set that fails is refused
+    /// with the file named and nothing is left behind.
     public func exportMegatron(prefix: String) throws -> (sequences: Int, tokens: Int) {
+        let parent = (prefix as NSString).deletingLastPathComponent
+        if !parent.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                throw ShardError("\(parent): cannot create the output directory: \(error.localizedDescription)")
+            }
+        }
         let bin = try FDSink(path: prefix + ".bin")
         var sizes: [Int32] = []
         var tokensOut = 0
         let code: UInt8 = manifest.dtype == .uint16 ? 8 : 4
         let width = manifest.dtype == .uint16 ? 2 : 4
+        var idxSink: FDSink?
         do {
-            for (i, s) in manifest.shards.enumerated() {
-                let idx = try index(shard: i)
-                let data = try shardBytes(i)
+            for i in manifest.shards.indices {
+                let idx = try checkedIndex(shard: i)
+                let data = try checkedShardBytes(i)
                 for f in 0..<idx.frames.count {
-                    let toks = try frameTokens(shard: i, frame: f, compressed: data)
+                    let toks = try checkedFrameTokens(shard: i, frame: f, compressed: data)
                     try bin.write(Self.littleEndian(toks, width: width))
                     tokensOut += toks.count
                 }
-                for d in 0..<idx.documents { sizes.append(Int32(idx.docOffsets[d + 1] - idx.docOffsets[d])) }
+                for d in 0..<idx.documents {
+                    let n = idx.docOffsets[d + 1] - idx.docOffsets[d]  // the layout check keeps it >= 0
+                    guard n <= UInt64(Int32.max) else {
+                        throw ShardError("\(path(manifest.shards[i].file)): document \(d) has \(n) tokens, more than a Megatron sequence holds (int32)")
+                    }
+                    sizes.append(Int32(n))
+                }
             }
             var idxBytes: [UInt8] = Array("MMIDIDX\0\0".utf8)
             appendLE(UInt64(1), to: &idxBytes)
@@ -268,12 +390,13 @@ public final class ShardReader {
                 pointer += Int64(s) * Int64(width)
             }
             for d in 0...sizes.count { appendLE(Int64(d), to: &idxBytes) }
-            let idxSink = try FDSink(path: prefix + ".idx")
-            try idxSink.write(idxBytes)
+            idxSink = try FDSink(path: prefix + ".idx")
+            try idxSink!.write(idxBytes)
             try bin.finish()
-            try idxSink.finish()
+            try idxSink!.finish()
         } catch {
             bin.abort()
+            idxSink?.abort()
             throw error
         }
         return (sizes.count, tokensOut)
@@ -281,15 +404,17 @@ public final class ShardReader {
 }
 
 extension ShardReader {
-    /// Shard `i`'s compressed bytes, checked against the manifest's size (the exports slice it by
-    /// the index's offsets).
-    func shardBytes(_ i: Int) throws -> [UInt8] {
+    /// Shard `i`'s compressed bytes, checked against the manifest's size and SHA-256 (the exports
+    /// slice it by the index's offsets and pass every id on).
+    func checkedShardBytes(_ i: Int) throws -> [UInt8] {
         let p = path(manifest.shards[i].file)
         guard let d = FileManager.default.contents(atPath: p) else { throw ShardError("\(p): missing") }
         guard d.count == manifest.shards[i].bytes else {
             throw ShardError("\(p): \(d.count) bytes, manifest says \(manifest.shards[i].bytes) (run shards verify)")
         }
-        return Array(d)
+        let bytes = Array(d)
+        if SHA256.hex(of: bytes) != manifest.shards[i].sha256 { throw ShardError("\(p): SHA-256 does not match the manifest (run shards verify)") }
+        return bytes
     }
 
     /// Writes datatrove's tokenized files (`DocumentTokenizer`, datatrove 0.10), one per shard, in
@@ -326,16 +451,16 @@ extension ShardReader {
     private func writeDatatrove(outDir: String, written: inout [String]) throws -> (files: Int, documents: Int, tokens: Int) {
         let width = manifest.dtype.size
         var documents = 0, tokens = 0
-        for (i, s) in manifest.shards.enumerated() {
-            let idx = try index(shard: i)
-            let data = try shardBytes(i)
+        for i in manifest.shards.indices {
+            let idx = try checkedIndex(shard: i)
+            let data = try checkedShardBytes(i)
             let base = (outDir as NSString).appendingPathComponent(String(format: "shard-%05d.ds", i))
             let ds = try FDSink(path: base)
             var files = [ds]
             do {
                 var count = 0
                 for f in 0..<idx.frames.count {
-                    let toks = try frameTokens(shard: i, frame: f, compressed: data)
+                    let toks = try checkedFrameTokens(shard: i, frame: f, compressed: data)
                     try ds.write(Self.littleEndian(toks, width: width))
                     count += toks.count
                 }

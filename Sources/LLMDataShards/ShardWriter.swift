@@ -174,16 +174,25 @@ final class BatchBytesPool: @unchecked Sendable {
 /// A zstd context: compresses one frame at a time, straight into a batch's buffer (no copy of the
 /// compressed bytes, no per-frame allocation or zero-fill).
 ///
-/// Level 1 (the default) is zstd's level 1 with a 2 KiB-entry hash table (`hashLog` 11 instead of
+/// Levels are zstd's: `levels` (1 to 22, and zstd's negative fast levels; 0 is zstd's default,
+/// 3). Level 1 (the default) is zstd's level 1 with a 2 KiB-entry hash table (`hashLog` 11 instead of
 /// 13) and 5-byte minimum matches (instead of 6): the table stays in L1 cache. On heldout's GPT-2
 /// ids (7.26 MB, 79 frames, libzstd 1.5.4) this compresses in 14.3 ms instead of 19.5 ms for a
 /// ratio of 1.972 instead of 1.990 (level -1: 14.7 ms, 1.767). Other levels are zstd's own.
 final class FrameCompressor {
     let cctx: OpaquePointer
 
+    /// The compression levels this libzstd takes (`ZSTD_minCLevel()` ... `ZSTD_maxCLevel()`).
+    static var levels: ClosedRange<Int32> { Int32(ZSTD_minCLevel())...Int32(ZSTD_maxCLevel()) }
+
     init(level: Int32) {
         cctx = ZSTD_createCCtx()
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        // A content checksum (XXH64 of the frame's ids, 4 bytes per frame) lets every reader
+        // (decode, the exports, verify) refuse a frame whose bytes changed instead of passing on
+        // wrong ids. Measured 2026-12-07 (C loop, 14 MB of GPT-2 ids, 128 KiB frames, best of 15):
+        // 39.22 -> 39.46 ms (+0.6%), 4 bytes per frame.
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
         if level == 1 {
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, 11)
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 5)
@@ -192,8 +201,8 @@ final class FrameCompressor {
 
     deinit { ZSTD_freeCCtx(cctx) }
 
-    /// Compresses `src` into one independent frame (content size included, no checksum, no
-    /// dictionary) written straight after the bytes already in `dst`; returns its size.
+    /// Compresses `src` into one independent frame (content size and content checksum included,
+    /// no dictionary) written straight after the bytes already in `dst`; returns its size.
     func compress(_ src: UnsafeRawBufferPointer, into dst: BatchBytes) -> Int {
         let bound = ZSTD_compressBound(src.count)
         dst.reserve(bound)
@@ -314,6 +323,10 @@ public final class ShardWriter {
         public var tokensPerShard = 100_000_000
         public var zstdLevel: Int32 = 1
         public init() {}
+
+        /// The `--zstd-level` values this libzstd takes: 1 to 22 and the negative fast levels
+        /// down to `ZSTD_minCLevel()` (0 is zstd's default level, 3).
+        public static var zstdLevels: ClosedRange<Int32> { FrameCompressor.levels }
     }
 
     let dir: String

@@ -29,7 +29,7 @@ struct BPECommon: ParsableArguments {
     @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2.")
     var pattern: SplitPattern = .cl100k
 
-    @Option(help: "Worker threads for reading and counting (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for reading and counting, 1 to 1024 (default: all cores).")
     var jobs: Int?
 
     @Option(help: "Write run statistics (phase seconds, words, unique words, peak memory) as JSON to this file.")
@@ -42,7 +42,7 @@ struct BPECommon: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let j = jobs, let p = JobsFlag.problem(j) { throw ValidationError(p) }
     }
 
     var countOptions: CountOptions {
@@ -85,6 +85,7 @@ struct BPETrain: ParsableCommand {
 
     func validate() throws {
         if vocabSize < 1 { throw ValidationError("--vocab-size must be positive") }
+        if special.contains("") { throw ValidationError("--special \"\" is an empty token: give the special token's text, such as <|endoftext|>") }
     }
 
     func run() throws {

@@ -54,9 +54,28 @@ struct InputOptions: ParsableArguments {
     }
 }
 
+/// `--jobs N`, wherever it is declared: from 1 to `limit` worker threads. Declared with
+/// `parsing: .unconditional`, so that `--jobs -1` reads -1 (and is refused by `problem`) instead of
+/// taking -1 for a flag and reporting a missing value.
+enum JobsFlag {
+    /// Far above any useful count (a worker per core is the default; more than a few per core only
+    /// costs memory), and low enough that each worker's buffers cannot exhaust the address space
+    /// (`tokenize --jobs 100000` once died of SIGILL after mapping 2 GB).
+    static let limit = 1024
+
+    /// Why `n` is not a worker count, or nil.
+    static func problem(_ n: Int, flag: String = "--jobs") -> String? {
+        if n < 1 { return "\(flag) must be at least 1 (got \(n))" }
+        if n > limit {
+            return "\(flag) \(n) is more than \(limit) worker threads (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores; the default is one per core)"
+        }
+        return nil
+    }
+}
+
 /// Worker, statistics and strictness options shared by every stage.
 struct WorkerFlags: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
+    @Option(parsing: .unconditional, help: "Worker threads, 1 to 1024 (default: all cores). Output is identical for any value.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Write run statistics as JSON to this file.")
@@ -72,7 +91,7 @@ struct WorkerFlags: ParsableArguments {
     var maxWarnings = 100
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let p = JobsFlag.problem(jobs) { throw ValidationError(p) }
     }
 
     var options: RunOptions {
@@ -91,7 +110,7 @@ struct RunFlags: ParsableArguments {
     @Option(name: [.short, .customLong("output")], help: "Output: - (stdout, default), a file (.jsonl, .jsonl.zst, .jsonl.gz), or a directory (ends in / or exists) that mirrors the input tree.")
     var output: String?
 
-    @Option(help: "Write rejected and dropped records to this file (verbatim for unreadable records).")
+    @Option(help: "Write rejected and dropped records to this file (an unreadable line as a record that holds it, with file, line and reason).")
     var rejected: String?
 
     @Flag(help: "In directory mode, rewrite outputs that already exist instead of skipping them.")
@@ -121,4 +140,22 @@ struct RunFlags: ParsableArguments {
 /// Turns a runner's exit code into the process exit code.
 func finish(_ code: LLMDataCore.ExitCode) throws {
     if code != .success { throw ArgumentParser.ExitCode(code.rawValue) }
+}
+
+/// Refuses an output path that exists and is not a directory (before any input is read), as
+/// `PATH: exists and is not a directory` with a hint, instead of the raw error of creating it.
+func refuseNonDirectory(_ path: String, flag: String, names what: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw LLMDataError("\(path): exists and is not a directory", hint: "\(flag) names \(what): give a new or existing directory")
+    }
+}
+
+/// A stats document (`--stats FILE`) for a step that reads no records itself or only counts them:
+/// the usual keys (records_in and records_out = `records`) and the step's own counts.
+func writeCountStats(stage: String, seconds: Double, records: Int, _ extra: [(String, JSONValue)], to path: String) throws {
+    var s = RunStats()
+    s.recordsIn = records
+    s.recordsOut = records
+    try writeStats(s, stage: stage, seconds: seconds, extra: extra, to: path)
 }

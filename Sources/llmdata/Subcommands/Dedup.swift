@@ -81,9 +81,12 @@ struct Dedup: ParsableCommand {
 
         func run() throws {
             do {
+                try refuseNonDirectory(output, flag: "-o", names: "the directory for the signature files")
+                let t0 = Clock.now()
                 let n = try ScaleOut.signatures(inputs: input.inputs, format: input.format, reader: input.reader,
                                                 options: dedup.options(mode: .minhash), outDir: output, run: worker.options)
                 if !worker.quiet { Diagnostics.write("llmdata dedup signatures: \(n) records -> \(output)\n") }
+                if let sp = worker.stats { try writeCountStats(stage: "dedup signatures", seconds: Clock.now() - t0, records: n, [("signatures", .int(n))], to: sp) }
             } catch let e as LLMDataError {
                 Diagnostics.error(stage: "dedup signatures", e.message, hint: e.hint)
                 throw ArgumentParser.ExitCode(e.exitCode.rawValue)
@@ -97,15 +100,26 @@ struct Dedup: ParsableCommand {
         @OptionGroup var dedup: DedupFlags
         @Option(name: .customLong("band-start"), help: "Only these bands: read their DIR/band-BBB-*.bin (and the signatures of candidate pairs), write DIR/pairs-SSS-CCC.bin.") var bandStart: Int?
         @Option(name: .customLong("band-count")) var bandCount = 1
+        @Option(help: "Write the counts (verified pairs; or records to remove and clusters) as JSON to this file.") var stats: String?
+        @Flag(help: "No summary line.") var quiet = false
 
         func run() throws {
             do {
+                let t0 = Clock.now()
                 if let bandStart {
                     let n = try ScaleOut.pairs(dir: dir, options: dedup.options(mode: .minhash), bandStart: bandStart, bandCount: bandCount)
-                    print("\(dir): bands \(bandStart)..<\(bandStart + bandCount): \(n) verified pairs")
+                    if !quiet { print("\(dir): bands \(bandStart)..<\(bandStart + bandCount): \(n) verified pairs") }
+                    if let stats {
+                        try writeCountStats(stage: "dedup clusters", seconds: Clock.now() - t0, records: 0,
+                                            [("band_start", .int(bandStart)), ("band_count", .int(bandCount)), ("verified_pairs", .int(n))], to: stats)
+                    }
                 } else {
                     let (removed, clusters) = try ScaleOut.clusters(dir: dir, options: dedup.options(mode: .minhash))
-                    print("\(dir)/decisions.jsonl: \(removed) records to remove in \(clusters) clusters")
+                    if !quiet { print("\(dir)/decisions.jsonl: \(removed) records to remove in \(clusters) clusters") }
+                    if let stats {
+                        try writeCountStats(stage: "dedup clusters", seconds: Clock.now() - t0, records: 0,
+                                            [("removed", .int(removed)), ("clusters", .int(clusters))], to: stats)
+                    }
                 }
             } catch let e as LLMDataError {
                 Diagnostics.error(stage: "dedup clusters", e.message, hint: e.hint)

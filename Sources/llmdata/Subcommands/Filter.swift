@@ -47,6 +47,13 @@ struct Filter: ParsableCommand {
     @Option(name: .customLong("min-stop-words"), help: "gopher_quality.min_stop_words") var minStopWords: Int?
     @Option(name: .customLong("min-sentences"), help: "c4.min_num_sentences") var minSentences: Int?
 
+    func validate() throws {
+        if let rules, rules.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            // no rule set would keep every record and still exit 0
+            throw ValidationError("--rules \"\(rules)\" names no rule set (known: \(FilterOptions.allRules.joined(separator: ", "))); without --rules all run")
+        }
+    }
+
     /// The stage these flags describe (also a recipe's `filter:`); bad values throw ValidationError.
     func makeStage() throws -> FilterStage {
         var table: [String: Any] = [:]
@@ -67,7 +74,7 @@ struct Filter: ParsableCommand {
         var o: FilterOptions
         do { o = try FilterOptions.decode(table, source: config ?? "--set") } catch let e as ConfigError { throw ValidationError(e.message) }
         if let rules {
-            o.rules = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            o.rules = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if let bad = o.rules.first(where: { !FilterOptions.allRules.contains($0) }) {
             throw ValidationError("unknown rule set \(bad) (known: \(FilterOptions.allRules.joined(separator: ", ")))")

@@ -49,6 +49,10 @@ struct LangIDRun: ParsableCommand {
     func validate() throws {
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
         if let m = minScore, !(m >= 0 && m <= 1) { throw ValidationError("--min-score must be within 0...1") }
+        if let keep, keep.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            // an empty selection would drop every record and still exit 0
+            throw ValidationError("--keep \"\(keep)\" names no language: give comma-separated codes such as en,zh (without --keep every language is kept)")
+        }
     }
 
     /// The model and options these flags describe (also a recipe's `langid:`). A model that
@@ -126,8 +130,12 @@ struct LangIDTrain: ParsableCommand {
     @Option(name: .customLong("bucket-bits"), help: "log2 of the number of hashed feature buckets.")
     var bucketBits = 16
 
-    @Option(help: "Threads used to count features (the model is identical for any value).")
+    @Option(parsing: .unconditional, help: "Threads used to count features, 1 to 1024 (the model is identical for any value).")
     var threads = 2
+
+    func validate() throws {
+        if let p = JobsFlag.problem(threads, flag: "--threads") { throw ValidationError(p) }
+    }
 
     func run() throws {
         var o = LangIDTrainOptions()

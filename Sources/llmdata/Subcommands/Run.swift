@@ -30,7 +30,7 @@ struct RunRecipe: ParsableCommand {
     @Flag(help: "Replace what RUNDIR holds (records/, shards/, rejected/, stats/, run.json and an unfinished run's state).")
     var overwrite = false
 
-    @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
+    @Option(parsing: .unconditional, help: "Worker threads, 1 to 1024 (default: all cores). Output is identical for any value.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Stop with exit code 1 at the first bad record or input.")
@@ -82,7 +82,7 @@ struct RunRecipe: ParsableCommand {
     var taskIndex: Int?
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let p = JobsFlag.problem(jobs) { throw ValidationError(p) }
         if !verify && output == nil { throw ValidationError("missing -o RUNDIR (the run directory)") }
         if verify && output != nil { throw ValidationError("--verify takes the run directory as its argument, not -o") }
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }

@@ -27,7 +27,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Another seed picks other records.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: all cores). Output is identical for any value.")
+    @Option(parsing: .unconditional, help: "Worker threads, 1 to 1024 (default: all cores). Output is identical for any value.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "No progress and no count on stderr.")
@@ -35,7 +35,10 @@ struct Sample: ParsableCommand {
 
     func validate() throws {
         if n < 1 { throw ValidationError("-n must be at least 1") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let p = JobsFlag.problem(jobs) { throw ValidationError(p) }
+        if let reason, reason.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--reason \"\(reason)\" names no reason: give rule:check or a prefix such as gopher_quality or langid (without --reason any record may be chosen)")
+        }
     }
 
     func run() throws {

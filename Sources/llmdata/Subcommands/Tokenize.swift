@@ -42,7 +42,7 @@ struct Tokenize: ParsableCommand {
     @Option(name: .customLong("frame-tokens"), help: "Close a zstd frame once it holds this many tokens (at a document boundary).")
     var frameTokens = 65_536
 
-    @Option(name: .customLong("zstd-level"), help: "zstd compression level of the shards (1: level 1 with a smaller hash table, tuned for token ids; docs/shards.md).")
+    @Option(name: .customLong("zstd-level"), parsing: .unconditional, help: "zstd compression level of the shards: 1 to 22, or a negative fast level (1: level 1 with a smaller hash table, tuned for token ids; docs/shards.md).")
     var zstdLevel: Int32 = 1
 
     @Flag(help: "Replace an existing shard set in the output directory.")
@@ -61,6 +61,10 @@ struct Tokenize: ParsableCommand {
             throw ValidationError("give exactly one of --tokenizer FILE or --tiktoken FILE")
         }
         if tokensPerShard < 1 || frameTokens < 1 { throw ValidationError("--tokens-per-shard and --frame-tokens must be positive") }
+        let levels = ShardWriter.Options.zstdLevels
+        if !levels.contains(zstdLevel) {
+            throw ValidationError("--zstd-level \(zstdLevel) is not a zstd level: 1 (fast) to \(levels.upperBound) (smallest), or a negative fast level down to \(levels.lowerBound) (0 is zstd's default, 3)")
+        }
     }
 
     /// The options these flags describe (also a recipe's `tokenize:`).
@@ -101,24 +105,28 @@ struct Shards: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check sizes, SHA-256, indexes, BOS and EOS placement and token ids; exit 1 on a problem.")
         @Argument(help: "Shard directory.") var dir: String
+        @Flag(help: "No summary line; problems are still printed, and the exit code tells.") var quiet = false
 
         func run() throws {
             let reader: ShardReader
             do { reader = try ShardReader(dir: dir) } catch { throw Shards.fail(error) }
             let r = reader.verify()
             for p in r.problems { Diagnostics.write("llmdata shards: error: \(p)\n") }
-            print("\(dir): \(r.shards) shard(s), \(r.documents) documents, \(r.tokens) tokens, \(reader.manifest.dtype.rawValue): " + (r.problems.isEmpty ? "ok" : "\(r.problems.count) problem(s)"))
+            if !quiet { print("\(dir): \(r.shards) shard(s), \(r.documents) documents, \(r.tokens) tokens, \(reader.manifest.dtype.rawValue): " + (r.problems.isEmpty ? "ok" : "\(r.problems.count) problem(s)")) }
             if !r.problems.isEmpty { throw ArgumentParser.ExitCode(LLMDataCore.ExitCode.strictViolation.rawValue) }
         }
     }
 
     struct Decode: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a document's text (or its ids) back from the shards.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print a document's text (or its ids) back from the shards.",
+            discussion: "The shard's index (SHA-256 and layout), the frame holding the document (its checksum) and every id (below vocab_size) are checked; a corrupt set is refused naming the file (exit 2).")
         @Argument(help: "Shard directory.") var dir: String
-        @Option(help: "Document number, counting from 0 across shards.") var doc: Int?
+        @Option(parsing: .unconditional, help: "Document number, counting from 0 across shards.") var doc: Int?
         @Option(help: "The document with this record id (shards written with tokenize --ids).") var id: String?
         @Option(name: .customLong("tokenizer"), help: "The tokenizer file, or a model directory with a tokenizer.json (default: the path in the manifest).") var tokenizerPath: String?
         @Flag(help: "Print the token ids instead of the text.") var ids = false
+        @Flag(help: "No note on stderr naming the document's record id.") var quiet = false
 
         func validate() throws {
             if (doc == nil) == (id == nil) { throw ValidationError("give one of --doc N or --id ID") }
@@ -129,7 +137,7 @@ struct Shards: ParsableCommand {
                 let reader = try ShardReader(dir: dir)
                 let n = try id.map { try reader.document(withID: $0) } ?? doc!
                 // the record the document came from, when the shards hold ids
-                if let rid = try reader.id(ofDocument: n) { Diagnostics.write("llmdata shards: document \(n): id \(rid)\n") }
+                if !quiet, let rid = try reader.id(ofDocument: n) { Diagnostics.write("llmdata shards: document \(n): id \(rid)\n") }
                 var toks = try reader.document(n)
                 if let eos = reader.manifest.eos_id, toks.last == UInt32(eos) { toks.removeLast() }
                 if let bos = reader.manifest.bos_id, toks.first == UInt32(bos) { toks.removeFirst() }
@@ -164,6 +172,7 @@ struct Shards: ParsableCommand {
         @Option(name: [.short, .customLong("output")], help: "The merged shard directory to write (not one of the inputs).") var output: String
         @Flag(help: "Replace a shard set already in the output directory (its shard files are removed first).") var overwrite = false
         @Flag(help: "Copy the files (checking each against its SHA-256) instead of hard-linking them.") var copy = false
+        @Flag(help: "No summary line.") var quiet = false
 
         func run() throws {
             var o = ShardMerge.Options()
@@ -171,6 +180,7 @@ struct Shards: ParsableCommand {
             o.copy = copy
             let s: ShardMerge.Summary
             do { s = try ShardMerge.merge(inputs: dirs, outDir: output, options: o) } catch { throw Shards.fail(error) }
+            if quiet { return }
             let how: String
             switch (s.linked, s.copied) {
             case (_, 0): how = "files hard-linked"
@@ -184,15 +194,21 @@ struct Shards: ParsableCommand {
     struct ExportMegatron: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export-megatron",
-            abstract: "Write Megatron-LM's indexed dataset (PREFIX.bin, PREFIX.idx; MMIDIDX, one sequence per document).")
+            abstract: "Write Megatron-LM's indexed dataset (PREFIX.bin, PREFIX.idx; MMIDIDX, one sequence per document).",
+            discussion: "Every shard, index and id is checked as it is read (SHA-256 against the manifest, the index's layout, frame checksums, ids below vocab_size); a set that fails is refused naming the file (exit 2), and nothing is written.")
         @Argument(help: "Shard directory.") var dir: String
-        @Option(name: [.short, .customLong("output")], help: "Output prefix (PREFIX.bin and PREFIX.idx are written).") var output: String
+        @Option(name: [.short, .customLong("output")], help: "Output prefix: PREFIX.bin and PREFIX.idx are written. A directory (existing, or ending in /) gets DIR/\(ShardReader.megatronDirectoryPrefix).bin/.idx.") var output: String
+        @Flag(help: "No summary line.") var quiet = false
 
         func run() throws {
             do {
                 let reader = try ShardReader(dir: dir)
-                let (n, t) = try reader.exportMegatron(prefix: output)
-                print("\(output).bin/.idx: \(n) sequences, \(t) tokens, dtype code \(reader.manifest.dtype == .uint16 ? 8 : 4)")
+                let prefix = ShardReader.megatronPrefix(for: output)
+                let (n, t) = try reader.exportMegatron(prefix: prefix)
+                if !quiet {
+                    print("\(prefix).bin/.idx: \(n) sequences, \(t) tokens, dtype code \(reader.manifest.dtype == .uint16 ? 8 : 4)"
+                          + (prefix == output ? "" : " (-o is a directory; Megatron's --data-path is \(prefix))"))
+                }
             } catch { throw Shards.fail(error) }
         }
     }
@@ -200,16 +216,18 @@ struct Shards: ParsableCommand {
     struct ExportDatatrove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export-datatrove",
-            abstract: "Write datatrove's tokenized files (.ds, .ds.index, .ds.metadata; one per shard) for its merger and nanotron's loader.")
+            abstract: "Write datatrove's tokenized files (.ds, .ds.index, .ds.metadata; one per shard) for its merger and nanotron's loader.",
+            discussion: "Every shard, index and id is checked as it is read (SHA-256 against the manifest, the index's layout, frame checksums, ids below vocab_size); a set that fails is refused naming the file (exit 2), and the files written are removed.")
         @Argument(help: "Shard directory.") var dir: String
         @Option(name: [.short, .customLong("output")], help: "Output directory.") var output: String
         @Flag(help: "Replace an earlier export's shard-*.ds files in the output directory.") var overwrite = false
+        @Flag(help: "No summary line.") var quiet = false
 
         func run() throws {
             do {
                 let reader = try ShardReader(dir: dir)
                 let (f, d, t) = try reader.exportDatatrove(outDir: output, overwrite: overwrite)
-                print("\(output): \(f) .ds file(s), \(d) documents, \(t) tokens, \(reader.manifest.dtype.size) bytes per token")
+                if !quiet { print("\(output): \(f) .ds file(s), \(d) documents, \(t) tokens, \(reader.manifest.dtype.size) bytes per token") }
             } catch { throw Shards.fail(error) }
         }
     }
