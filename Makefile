@@ -1,7 +1,7 @@
 # llmdata — `make demo`, `make test`, `make bench`. Each installs missing Debian packages first.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PKGS := time bc libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv
+APT_PKGS := time bc libicu-dev libzstd-dev libsimdjson-dev libxxhash-dev libpcre2-dev zlib1g-dev zstd python3 python3-venv libsnappy-dev
 # The report's browser check (scripts/check.d/90-report.sh) renders the page headless; the CJK
 # font draws the Chinese samples in its screenshot.
 BROWSER_PKGS := chromium fonts-wqy-zenhei

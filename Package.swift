@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
         .target(
             name: "CICUShim",
             path: "Sources/CICUShim",
@@ -35,7 +36,10 @@ let package = Package(
         ),
 
         // Core: records, readers/writers, the stage protocol, stats, the parallel executor, errors.
-        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CCrypto", "CSimdjsonShim", "CTextKernels"], swiftSettings: fast),
+        .target(name: "LLMDataCore", dependencies: ["CZstd", "CZlib", "CCrypto", "CSimdjsonShim", "CTextKernels", "LLMDataParquet"], swiftSettings: fast),
+        // Parquet files as records (docs/parquet.md): thrift metadata, pages, record assembly. Built
+        // with bounds checks on (no -Ounchecked): it parses untrusted binary input.
+        .target(name: "LLMDataParquet", dependencies: ["CSnappy", "CZstd", "CZlib", "CTextKernels"]),
 
         // One library per stage.
         .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim", "CTextKernels"], swiftSettings: fast),
@@ -78,3 +82,16 @@ let package = Package(
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
 )
+
+// libFuzzer harnesses (docs/fuzzing.md, `make fuzz`): only when LLMDATA_FUZZ is set (scripts/fuzz.sh
+// sets it and builds in its own --build-path), so `swift build`, the `llmdata` product and
+// `swift test` never see them. `llmdata-fuzz` needs -sanitize=fuzzer (libFuzzer supplies main);
+// `llmdata-fuzz-replay` runs the harnesses once over given files in a plain build (`make test`).
+if Context.environment["LLMDATA_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzHarnesses", dependencies: ["LLMDataCore", "LLMDataParquet", "LLMDataBPE", "LLMDataTokenizer", "LLMDataShards"],
+                path: "Sources/FuzzHarnesses"),
+        .executableTarget(name: "llmdata-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/FuzzLLMData"),
+        .executableTarget(name: "llmdata-fuzz-replay", dependencies: ["FuzzHarnesses"], path: "Sources/FuzzReplay"),
+    ]
+}

@@ -2,9 +2,13 @@
 #include <simdjson.h>
 #include <string.h>
 #include <string_view>
+#include <vector>
 
 struct llm_json_parser {
     simdjson::dom::parser parser;
+    // A record whose numbers simdjson cannot represent, with those numbers blanked (see
+    // blank_numbers); the DOM's strings are copies, so it lives only for one parse.
+    std::vector<uint8_t> scratch;
 };
 
 extern "C" llm_json_parser *llm_json_parser_new(void) {
@@ -82,6 +86,56 @@ extern "C" int64_t llm_json_scan_object(const uint8_t *buf, size_t len, llm_fiel
     }
 }
 
+// Length of the JSON number at buf[i] (RFC 8259 grammar), followed by a delimiter (whitespace,
+// `,`, `}`, `]` or the end); 0 when it is not one.
+static size_t number_length(const uint8_t *buf, size_t len, size_t i) {
+    size_t j = i;
+    auto digit = [&](size_t k) { return k < len && buf[k] >= '0' && buf[k] <= '9'; };
+    if (j < len && buf[j] == '-') j++;
+    if (!digit(j)) return 0;
+    if (buf[j] == '0') j++;
+    else while (digit(j)) j++;
+    if (j < len && buf[j] == '.') {
+        j++;
+        if (!digit(j)) return 0;
+        while (digit(j)) j++;
+    }
+    if (j < len && (buf[j] == 'e' || buf[j] == 'E')) {
+        j++;
+        if (j < len && (buf[j] == '+' || buf[j] == '-')) j++;
+        if (!digit(j)) return 0;
+        while (digit(j)) j++;
+    }
+    if (j < len && !is_ws(buf[j]) && buf[j] != ',' && buf[j] != '}' && buf[j] != ']') return 0;
+    return j - i;
+}
+
+// simdjson's DOM refuses numbers it cannot hold (integers beyond 64 bits, 1e309), which are valid
+// JSON. Copies the record into `out` with every well-formed number outside strings replaced by
+// `0` and spaces (same length, so byte offsets stay those of the record); malformed numbers are
+// left for the parser to reject. Returns false when there was nothing to replace.
+static bool blank_numbers(const uint8_t *buf, size_t len, std::vector<uint8_t> &out) {
+    out.assign(buf, buf + len);
+    out.resize(len + simdjson::SIMDJSON_PADDING, 0);
+    bool changed = false;
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = buf[i];
+        if (c == '"') { i = skip_string(buf, len, i); continue; }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t n = number_length(buf, len, i);
+            if (n == 0) { i++; continue; }
+            out[i] = '0';
+            for (size_t k = 1; k < n; k++) out[i + k] = ' ';
+            changed = true;
+            i += n;
+            continue;
+        }
+        i++;
+    }
+    return changed;
+}
+
 static int32_t map_error(simdjson::error_code e) {
     switch (e) {
     case simdjson::UTF8_ERROR: return LLM_JSON_INVALID_UTF8;
@@ -99,6 +153,11 @@ extern "C" int32_t llm_json_parse_record(llm_json_parser *p, const uint8_t *buf,
     out->text_field = out->id_field = out->metadata_field = -1;
     simdjson::dom::element doc;
     auto err = p->parser.parse(buf, len, false).get(doc);
+    if (err == simdjson::NUMBER_ERROR && blank_numbers(buf, len, p->scratch)) {
+        // valid JSON with numbers beyond double/64-bit range: the record's own bytes are kept,
+        // only the parse sees them as 0 (no stage reads numbers through the DOM)
+        err = p->parser.parse(p->scratch.data(), len, false).get(doc);
+    }
     if (err) {
         out->status = map_error(err);
         out->error = simdjson::error_message(err);

@@ -142,7 +142,7 @@ final class BatchProcessor {
 
     /// One record of the batch being processed.
     struct Slot {
-        enum State { case live, dropped(stage: Int, verdict: Verdict), unreadable }
+        enum State { case live, dropped(stage: Int, verdict: Verdict), unreadable(reason: String) }
         var doc: Document
         var raw: UnsafeBufferPointer<UInt8>
         var kind: RecordKind
@@ -202,6 +202,9 @@ final class BatchProcessor {
             let where_ = n.line > 0 ? "\(file.displayPath):\(n.line)" : file.displayPath
             out.messages.append("\(where_): \(n.message)")
             out.stats[0].rejected[n.reason, default: 0] += 1
+            // an over-long line is a record that was read and rejected, like an unparsable one
+            // (records_in = out + dropped + rejected); the other notices are not records
+            if n.reason == "line_too_long" { out.stats[0].recordsIn += 1 }
             if out.firstError == nil { out.firstError = "\(where_): \(n.message)" }
         }
         slots.removeAll(keepingCapacity: true)
@@ -393,7 +396,7 @@ final class BatchProcessor {
     }
 
     /// Serializes the batch: kept records to `output`, dropped ones to their stage's rejected
-    /// bytes, unreadable ones verbatim to stage 0's, all in record order.
+    /// bytes, unreadable ones to stage 0's as `unreadableRecord`s, all in record order.
     func write(out: ProcessedBatch) {
         // streaming: the record's fields are the parser's spans of this record
         (streaming ? spans : fields).withUnsafeBufferPointer { allFields in
@@ -409,10 +412,10 @@ final class BatchProcessor {
                         if collectReport { sample(all[i], allFields, stage: s, reason: reason, extra: annotation, out: out) }
                         guard writeRejected else { continue }
                         write(all[i], allFields, extra: annotation, to: &out.rejected[s])
-                    case .unreadable:
+                    case .unreadable(let reason):
                         if writeRejected {
-                            out.rejected[0].append(contentsOf: all[i].raw)
-                            out.rejected[0].append(0x0A)
+                            unreadableRecord(all[i].raw, reason: reason, line: all[i].doc.line,
+                                             file: files[out.batch.fileIndex], to: &out.rejected[0])
                         }
                     }
                 }
@@ -464,8 +467,63 @@ final class BatchProcessor {
         out.messages.append(m)
         if out.firstError == nil { out.firstError = m }
         out.stats[0].rejected[reason, default: 0] += 1
-        let doc = Document(text: UnsafeBufferPointer(start: nil, count: 0), ownID: nil, assignedIDPrefix: "", metadataRaw: nil, counters: Counters())
-        slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: 0, info: llm_record_info(), assigned: nil, state: .unreadable))
+        var doc = Document(text: UnsafeBufferPointer(start: nil, count: 0), ownID: nil, assignedIDPrefix: "", metadataRaw: nil, counters: Counters())
+        doc.line = line
+        slots.append(Slot(doc: doc, raw: raw, kind: .json, fieldStart: 0, info: llm_record_info(), assigned: nil,
+                          state: .unreadable(reason: reason)))
+    }
+
+    /// A record that could not be read, as `--rejected` holds it (docs/protocol.md, "Bad input"):
+    /// one JSON object whose text field is the input line as a string, then `reason`, `file` and
+    /// `line`. A line that is not UTF-8 has U+FFFD in its text and its exact bytes in `raw_base64`.
+    /// So the rejected file stays JSON Lines, whatever the line held.
+    func unreadableRecord(_ raw: UnsafeBufferPointer<UInt8>, reason: String, line: Int, file: InputFile, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        JSONWriter.appendString(reader.textField, to: &out)
+        out.append(UInt8(ascii: ":"))
+        let valid = raw.isEmpty || llm_utf8_valid(raw.baseAddress, raw.count) != 0
+        if valid {
+            JSONWriter.appendString(raw, to: &out)
+        } else {
+            UTF8Repair.repair(raw).withUnsafeBufferPointer { JSONWriter.appendString($0, to: &out) }
+        }
+        JSONWriter.appendStatic(",\"reason\":", to: &out)
+        JSONWriter.appendString(reason, to: &out)
+        JSONWriter.appendStatic(",\"file\":", to: &out)
+        JSONWriter.appendString(file.displayPath, to: &out)
+        JSONWriter.appendStatic(",\"line\":", to: &out)
+        JSONWriter.appendInt(line, to: &out)
+        if !valid {
+            JSONWriter.appendStatic(",\"raw_base64\":", to: &out)
+            JSONWriter.appendString(Data(raw).base64EncodedString(), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(0x0A)
+    }
+
+    /// An element of a `.json` array with a line break, carriage return or tab between its tokens,
+    /// without the whitespace outside its strings, padded for the parser (nil when it has none):
+    /// its record then stays on one line of the output. Raw control characters inside strings
+    /// are invalid JSON and are left for the parser to reject.
+    static func compacted(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard let base = raw.baseAddress,
+              memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil || memchr(base, 0x09, raw.count) != nil
+        else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count + Int(LLM_JSON_PADDING))
+        var inString = false, escape = false
+        for c in raw {
+            if inString {
+                if escape { escape = false } else if c == 0x5C { escape = true } else if c == 0x22 { inString = false }
+            } else if c == 0x22 {
+                inString = true
+            } else if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+                continue
+            }
+            out.append(c)
+        }
+        out.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
+        return out
     }
 
     func parse(_ raw: UnsafeBufferPointer<UInt8>, _ info: inout llm_record_info) -> Int32 {
@@ -491,9 +549,14 @@ final class BatchProcessor {
                    saveFields: Bool) {
         var info = llm_record_info()
         var raw = rawIn
+        if batch.fromArray, let compact = Self.compacted(rawIn) {
+            owned.append(compact)
+            // the array's storage does not move while `owned` holds it unchanged
+            raw = owned[owned.count - 1].withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<($0.count - Int(LLM_JSON_PADDING))]) }
+        }
         var st = parse(raw, &info)
         if (Int(st) == LLM_JSON_INVALID_UTF8 || Int(st) == LLM_JSON_BAD_STRING) && reader.repairUTF8 {
-            var fixed = UTF8Repair.repair(rawIn)
+            var fixed = UTF8Repair.repair(raw)
             if Int(st) == LLM_JSON_BAD_STRING { fixed = UTF8Repair.replaceLoneSurrogateEscapes(fixed) }
             fixed.append(contentsOf: repeatElement(0, count: Int(LLM_JSON_PADDING)))
             owned.append(fixed)

@@ -46,6 +46,9 @@ public final class Batch: @unchecked Sendable {
     public var isLastOfFile = false
     public var bytesIn = 0
     public var emptyLines = 0
+    /// The records are elements of a `.json` array: one may span lines or hold tabs between its
+    /// tokens, so it is written compact (`BatchProcessor.parseJSON`) to stay one JSON Lines line.
+    public var fromArray = false
 
     init(seq: Int, fileIndex: Int, kind: RecordKind, data: [UInt8]) {
         self.seq = seq
@@ -93,7 +96,9 @@ public final class BatchReader {
             var st = stat()
             let known = stat(file.path, &st) == 0
             if known && (st.st_mode & S_IFMT) == S_IFREG { plainSize = Int(st.st_size) }
-            if known && st.st_size == 0 {
+            // Only a regular file's size says it is empty: a named pipe (`<(zcat f)`, a FIFO in
+            // an input directory) or a device reports 0 and is read as a stream.
+            if plainSize == 0 {
                 let c = makeBatch(index, .json, [UInt8](repeating: 0, count: Int(LLM_JSON_PADDING)))
                 c.isFirstOfFile = true
                 c.isLastOfFile = true
@@ -104,6 +109,8 @@ public final class BatchReader {
         }
         let source = try openByteSource(path: file.path)
         defer { source.close() }
+        // Parquet (ParquetInput.swift): by its format, or by its magic where JSON was expected
+        if try readParquet(index: index, file: file, source: source, emit: emit) { return }
         // The last file's last batches get smaller (`batchTarget`), when its size is known.
         let taperSize = index == files.count - 1 && source is FDSource ? plainSize : nil
         var emitted = 0
@@ -118,6 +125,7 @@ public final class BatchReader {
             case .file: splitter = WholeSplitter()
             }
         case .json: splitter = LineSplitter(paragraphs: false)  // replaced after sniffing
+        case .parquet: splitter = LineSplitter(paragraphs: false)  // not reached: readParquet read it
         }
         kind = file.format == .txt ? .text : .json
 
@@ -157,6 +165,7 @@ public final class BatchReader {
             c.isLastOfFile = last
             c.bytesIn = cut
             c.emptyLines = splitter.takeEmptyLines()
+            c.fromArray = splitter is ArraySplitter
             emitted += cut
             first = false
             splitter.shift(by: cut)
@@ -252,6 +261,7 @@ struct LineSplitter: Splitter {
     var emptyLines = 0
     var skipping = false
     var dropBuffered = false
+    var maxLineBytes = Int.max
     // paragraph state
     var paraStart = -1
     var paraEnd = 0
@@ -262,6 +272,7 @@ struct LineSplitter: Splitter {
     var currentLine: Int { line }
 
     mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
         data.withUnsafeBufferPointer { buf in
             let base = buf.baseAddress!
             var pos = scanPos
@@ -284,16 +295,26 @@ struct LineSplitter: Splitter {
                 lineStart = n
             }
             if eof && paragraphs { closeParagraph() }
-            if !paragraphs { completeEnd = lineStart } else { completeEnd = paraStart >= 0 ? paraStart : lineStart }
             if !skipping && n - lineStart > maxLineBytes && !eof {
-                notices.append(ReaderNotice(line: line, reason: "line_too_long",
-                                            message: "line longer than \(maxLineBytes) bytes skipped (raise --max-line-bytes)"))
+                // the line is not complete yet: what is buffered of it goes, the rest is skipped
+                // as it arrives (finishLine), so it is never held in memory
+                tooLong()
                 skipping = true
             }
+            // after tooLong: it closes a paragraph, whose lines are then complete
+            if !paragraphs { completeEnd = lineStart } else { completeEnd = paraStart >= 0 ? paraStart : lineStart }
             if skipping {
                 dropBuffered = true
             }
         }
+    }
+
+    /// The current line is longer than `maxLineBytes`: reported, counted as a record read
+    /// (`line_too_long`), not parsed. It ends a paragraph.
+    private mutating func tooLong() {
+        notices.append(ReaderNotice(line: line, reason: "line_too_long",
+                                    message: "line longer than \(maxLineBytes) bytes skipped (raise --max-line-bytes)"))
+        if paragraphs { closeParagraph() }
     }
 
     private mutating func finishLine(_ buf: UnsafeBufferPointer<UInt8>, start: Int, end: Int) {
@@ -303,6 +324,11 @@ struct LineSplitter: Splitter {
         }
         var e = end
         if e > start && buf[e - 1] == 0x0D { e -= 1 }
+        // a complete line read in one piece is checked here (a partial one in `scan`)
+        if e - start > maxLineBytes {
+            tooLong()
+            return
+        }
         var blank = true
         var i = start
         while i < e {
@@ -404,10 +430,12 @@ struct ArraySplitter: Splitter {
     var completeEnd = 0
     var closed = false
     var dropBuffered = false
+    var maxLineBytes = Int.max
 
     var currentLine: Int { line }
 
     mutating func scan(_ data: [UInt8], eof: Bool, maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
         var i = scanPos
         let n = data.count
         while i < n {
@@ -431,14 +459,14 @@ struct ArraySplitter: Splitter {
                 }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 if depth == 1 {
-                    closeElement(end: i)
+                    closeElement(end: i, data)
                     depth = 0
                     closed = true
                 } else if depth > 1 {
                     depth -= 1
                 }
             case UInt8(ascii: ","):
-                if depth == 1 { closeElement(end: i) }
+                if depth == 1 { closeElement(end: i, data) }
             case 0x20, 0x09, 0x0A, 0x0D:
                 break
             default:
@@ -451,7 +479,7 @@ struct ArraySplitter: Splitter {
             if depth != 0 || !closed {
                 notices.append(ReaderNotice(line: line, reason: "invalid_json",
                                             message: "invalid JSON: the top-level array is not closed"))
-                if elemStart >= 0 { closeElement(end: n) }
+                if elemStart >= 0 { closeElement(end: n, data) }
             }
             completeEnd = n
         } else {
@@ -459,10 +487,17 @@ struct ArraySplitter: Splitter {
         }
     }
 
-    private mutating func closeElement(end: Int) {
+    private mutating func closeElement(end: Int, _ data: [UInt8]) {
         guard elemStart >= 0 else { return }
-        // trailing whitespace inside an element span is harmless to the JSON parser
-        spans.append((elemStart, end, elemLine))
+        // the whitespace between the element and its `,` or `]` is not part of the record
+        var e = end
+        while e > elemStart, data[e - 1] == 0x20 || data[e - 1] == 0x0A || data[e - 1] == 0x0D || data[e - 1] == 0x09 { e -= 1 }
+        if e - elemStart > maxLineBytes {
+            notices.append(ReaderNotice(line: elemLine, reason: "line_too_long",
+                                        message: "array element longer than \(maxLineBytes) bytes skipped (raise --max-line-bytes)"))
+        } else {
+            spans.append((elemStart, e, elemLine))
+        }
         elemStart = -1
     }
 

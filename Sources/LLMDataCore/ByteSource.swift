@@ -201,29 +201,34 @@ public final class GzipSource: ByteSource {
 }
 
 /// Opens a path (or `-` for stdin) with decompression chosen by extension, or by sniffing
-/// the first bytes for stdin.
+/// the first bytes for stdin and for a pipe or device without a compression extension.
 public func openByteSource(path: String) throws -> ByteSource {
-    if path == "-" {
-        let src = FDSource(fd: 0)
-        var head = [UInt8](repeating: 0, count: 4)
-        var got = 0
-        while got < 4 {
-            let n = try head.withUnsafeMutableBytes { b in
-                try src.read(into: UnsafeMutableRawBufferPointer(rebasing: b[got...]))
-            }
-            if n == 0 { break }
-            got += n
-        }
-        head.removeLast(4 - got)
-        src.pending = head
-        switch Compression.sniff(head) {
-        case .zst: return ZstdSource(src)
-        case .gz: return try GzipSource(src)
-        case .none: return src
-        }
-    }
+    if path == "-" { return try sniffed(FDSource(fd: 0)) }
     let src = try FDSource(path: path)
     switch Compression.of(path: path) {
+    case .zst: return ZstdSource(src)
+    case .gz: return try GzipSource(src)
+    case .none:
+        var st = stat()
+        if fstat(src.fd, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG { return try sniffed(src) }
+        return src
+    }
+}
+
+/// A stream with decompression told by its first bytes (read, then pushed back).
+func sniffed(_ src: FDSource) throws -> ByteSource {
+    var head = [UInt8](repeating: 0, count: 4)
+    var got = 0
+    while got < 4 {
+        let n = try head.withUnsafeMutableBytes { b in
+            try src.read(into: UnsafeMutableRawBufferPointer(rebasing: b[got...]))
+        }
+        if n == 0 { break }
+        got += n
+    }
+    head.removeLast(4 - got)
+    src.pending = head
+    switch Compression.sniff(head) {
     case .zst: return ZstdSource(src)
     case .gz: return try GzipSource(src)
     case .none: return src

@@ -67,6 +67,12 @@ public enum Diagnostics {
         }
     }
 
+    /// The subcommand this process runs (`normalize`, `bpe`), for messages from code that is not
+    /// told its stage (input discovery).
+    public static var commandLabel: String {
+        CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "llmdata"
+    }
+
     public static func warning(stage: String, _ message: String) {
         write("llmdata \(stage): warning: \(message)\n")
     }

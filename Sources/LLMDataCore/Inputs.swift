@@ -8,6 +8,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case json
     /// Plain text, split according to `TxtMode`.
     case txt
+    /// A Parquet file: each row is a record (docs/parquet.md; read by `BatchReader.readParquet`).
+    case parquet
 }
 
 /// How plain text becomes records.
@@ -55,7 +57,7 @@ public struct InputFile: Sendable, Equatable {
     public var stem: String {
         var s = relativePath
         for ext in [".zst", ".zstd", ".gz"] where s.hasSuffix(ext) { s.removeLast(ext.count) }
-        for ext in [".jsonl", ".json", ".txt"] where s.hasSuffix(ext) {
+        for ext in [".jsonl", ".json", ".txt", ".parquet"] where s.hasSuffix(ext) {
             s.removeLast(ext.count)
             break
         }
@@ -119,6 +121,7 @@ public struct TaskShare: Sendable, Equatable, CustomStringConvertible {
 public enum InputDiscovery {
     /// The format a file name implies, or nil when it is not a record container.
     public static func format(of name: String) -> InputFormat? {
+        if name.hasSuffix(".parquet") { return .parquet }  // compressed inside: no .zst/.gz around it
         var s = name
         for ext in [".zst", ".zstd", ".gz"] where s.hasSuffix(ext) { s.removeLast(ext.count) }
         if s.hasSuffix(".jsonl") || s.hasSuffix(".ndjson") { return .jsonl }
@@ -129,6 +132,9 @@ public enum InputDiscovery {
 
     /// Expands arguments into input files: directories recursively (hidden entries, temporary
     /// outputs and a directory-mode output's `llmdata.json` records skipped), sorted by relative path in byte order; `-` or nothing is stdin.
+    /// A walk follows symbolic links but reads each real directory and file once (a link back to
+    /// an ancestor is a loop, not followed); what it leaves out, and files whose extension is not
+    /// an input format, are reported once per process on stderr and listed in `skipped`.
     /// With a `share` of several tasks, only that task's files (`TaskShare.select`).
     public static func discover(_ args: [String], formatOverride: InputFormat? = nil, share: TaskShare) throws -> [InputFile] {
         try share.select(discover(args, formatOverride: formatOverride))
@@ -149,9 +155,10 @@ public enum InputDiscovery {
                 throw LLMDataError("\(arg): no such file or directory", hint: "inputs are files, directories or - for stdin")
             }
             if isDir.boolValue {
-                var found: [String] = []
-                try walk(root: arg, rel: "", into: &found)
-                found.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                var walk = Walk(root: arg)
+                try walk.walk(rel: "")
+                walk.report()
+                let found = walk.found.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 for rel in found {
                     guard let f = formatOverride ?? format(of: rel) else { continue }
                     var file = InputFile(path: (arg as NSString).appendingPathComponent(rel), relativePath: rel, format: f)
@@ -160,9 +167,11 @@ public enum InputDiscovery {
                 }
             } else {
                 let name = (arg as NSString).lastPathComponent
-                guard let f = formatOverride ?? format(of: name) else {
+                // a pipe or device named by the shell (`<(zcat f)` is /dev/fd/63) has no extension:
+                // it is read as stdin is, JSON Lines with compression told by its first bytes
+                guard let f = formatOverride ?? format(of: name) ?? (isStream(arg) ? .jsonl : nil) ?? parquetByMagic(arg) else {
                     throw LLMDataError("\(arg): unknown input format",
-                                       hint: "use .jsonl, .json, .txt (optionally .zst or .gz), or pass --format")
+                                       hint: "use .jsonl, .json, .txt (optionally .zst or .gz), .parquet, or pass --format")
                 }
                 out.append(InputFile(path: arg, relativePath: name, format: f))
             }
@@ -170,24 +179,143 @@ public enum InputDiscovery {
         return out
     }
 
-    static func walk(root: String, rel: String, into out: inout [String]) throws {
-        let dir = rel.isEmpty ? root : (root as NSString).appendingPathComponent(rel)
-        let entries: [String]
-        do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: dir)
-        } catch {
-            throw LLMDataError("\(dir): cannot list directory: \(error.localizedDescription)")
+    /// Whether `path` exists and is neither a regular file nor a directory (a FIFO, a device).
+    public static func isStream(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// What a directory walk left out.
+    public struct Skipped: Sendable, Equatable {
+        public enum Reason: String, Sendable {
+            /// A file whose extension is not an input format.
+            case unknownExtension = "unknown_extension"
+            /// A link to a directory that contains it: following it would read the tree again and again.
+            case symlinkLoop = "symlink_loop"
+            /// A file or directory already read through another path (a symbolic or hard link).
+            case duplicate = "duplicate"
         }
-        for name in entries {
-            if name.hasPrefix(".") || name.contains(".tmp-") || OutputDirectory.isSidecarName(name) { continue }
-            let childRel = rel.isEmpty ? name : rel + "/" + name
-            var isDir: ObjCBool = false
-            // a dangling link is not a directory: it is listed, and opening it names the problem
-            _ = FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(childRel), isDirectory: &isDir)
-            if isDir.boolValue {
-                try walk(root: root, rel: childRel, into: &out)
-            } else if format(of: name) != nil {
-                out.append(childRel)
+        /// The path as the walk met it (the root argument joined with the relative path).
+        public var path: String
+        public var reason: Reason
+        public var isDirectory: Bool
+        /// For a loop or a duplicate: the path already read.
+        public var sameAs: String?
+    }
+
+    final class SkippedLog: @unchecked Sendable {
+        let lock = NSLock()
+        var entries: [Skipped] = []
+        var paths: Set<String> = []
+    }
+    static let skippedLog = SkippedLog()
+
+    /// Everything this process's directory walks left out, each path once, in the order met.
+    public static var skipped: [Skipped] {
+        skippedLog.lock.lock()
+        defer { skippedLog.lock.unlock() }
+        return skippedLog.entries
+    }
+
+    /// Adds what was left out to a stage's stats: `files_skipped` counts the files, and the
+    /// counters `skipped_unknown_extension`, `skipped_symlink_loop`, `skipped_duplicate` every entry.
+    public static func count(skippedInto stats: inout RunStats) {
+        for s in skipped {
+            if !s.isDirectory { stats.filesSkipped += 1 }
+            stats.counters.add("skipped_" + s.reason.rawValue)
+        }
+    }
+
+    /// The walk of one directory argument.
+    struct Walk {
+        struct Key: Hashable { var dev: UInt64; var ino: UInt64 }
+        let root: String
+        var found: [String] = []
+        var skipped: [Skipped] = []
+        /// Real directories and files already met, with the relative path they were read as.
+        var dirs: [Key: String] = [:]
+        var files: [Key: String] = [:]
+        /// The directories from the root down to the one being walked.
+        var stack: [Key] = []
+
+        init(root: String) { self.root = root }
+
+        func full(_ rel: String) -> String { rel.isEmpty ? root : (root as NSString).appendingPathComponent(rel) }
+
+        static func key(_ path: String) -> Key? {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            return Key(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+        }
+
+        mutating func walk(rel: String) throws {
+            let dir = full(rel)
+            var pushed = false
+            if let k = Walk.key(dir) {
+                if stack.contains(k) {
+                    skipped.append(Skipped(path: dir, reason: .symlinkLoop, isDirectory: true, sameAs: full(dirs[k] ?? "")))
+                    return
+                }
+                if let first = dirs[k] {
+                    skipped.append(Skipped(path: dir, reason: .duplicate, isDirectory: true, sameAs: full(first)))
+                    return
+                }
+                dirs[k] = rel
+                stack.append(k)
+                pushed = true
+            }
+            defer { if pushed { stack.removeLast() } }
+            var entries: [String]
+            do {
+                entries = try FileManager.default.contentsOfDirectory(atPath: dir)
+            } catch {
+                throw LLMDataError("\(dir): cannot list directory: \(error.localizedDescription)")
+            }
+            // a fixed order, so which of two paths to one file is read does not vary
+            entries.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for name in entries {
+                if name.hasPrefix(".") || name.contains(".tmp-") || OutputDirectory.isSidecarName(name) { continue }
+                let childRel = rel.isEmpty ? name : rel + "/" + name
+                let path = full(childRel)
+                var isDir: ObjCBool = false
+                // a dangling link is not a directory: it is listed, and opening it names the problem
+                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                if isDir.boolValue {
+                    try walk(rel: childRel)
+                } else if InputDiscovery.format(of: name) == nil {
+                    skipped.append(Skipped(path: path, reason: .unknownExtension, isDirectory: false))
+                } else if let k = Walk.key(path), let first = files[k] {
+                    skipped.append(Skipped(path: path, reason: .duplicate, isDirectory: false, sameAs: full(first)))
+                } else {
+                    if let k = Walk.key(path) { files[k] = childRel }
+                    found.append(childRel)
+                }
+            }
+        }
+
+        /// Warnings for what this walk left out (the first time this process meets each path).
+        func report() {
+            let log = InputDiscovery.skippedLog
+            log.lock.lock()
+            let fresh = skipped.filter { log.paths.insert($0.path).inserted }
+            log.entries += fresh
+            log.lock.unlock()
+            guard !fresh.isEmpty else { return }
+            let label = Diagnostics.commandLabel
+            let unknown = fresh.filter { $0.reason == .unknownExtension }.map(\.path)
+            if !unknown.isEmpty {
+                let shown = unknown.prefix(10).joined(separator: ", ") + (unknown.count > 10 ? " and \(unknown.count - 10) more" : "")
+                Diagnostics.warning(stage: label, "\(root): \(unknown.count) file\(unknown.count == 1 ? "" : "s") not read, the extension is not an input format: \(shown) (give such a file by name with --format to read it)")
+            }
+            for s in fresh where s.reason != .unknownExtension {
+                let what = s.isDirectory ? "directory" : "file"
+                if s.reason == .symlinkLoop {
+                    Diagnostics.warning(stage: label, "\(s.path): symbolic link loop (it leads back to \(s.sameAs ?? root)), not followed")
+                } else {
+                    Diagnostics.warning(stage: label, "\(s.path): the same \(what) as \(s.sameAs ?? "?"), read once")
+                }
             }
         }
     }

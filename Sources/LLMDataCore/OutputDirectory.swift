@@ -319,6 +319,7 @@ final class OutputDirectory {
                                    hint: "choose an output directory outside \(r)")
             }
         }
+        try OutputDirectory.checkDistinctOutputs(files, dir: dir, compression: compression)
         let inputReal = Set(files.filter { $0.displayPath != "-" }.map { realPathOfNew($0.path) })
         for i in files.indices {
             let p = outputPath(i)
@@ -330,6 +331,30 @@ final class OutputDirectory {
                                    hint: "choose another output directory")
             }
         }
+    }
+
+    /// Fails, listing them, when several inputs would have the same output (and piece): their
+    /// names differ only in extensions (`x.json`, `x.jsonl`, `x.jsonl.gz`), or two input roots or
+    /// file arguments hold the same relative path (`a/part.jsonl`, `b/part.jsonl`). Each would
+    /// overwrite the other's records. `files`: every input of the run (all tasks' when it is split).
+    public static func checkDistinctOutputs(_ files: [InputFile], dir: String, compression: Compression) throws {
+        var byName: [String: [String]] = [:]
+        var order: [String] = []
+        for f in files {
+            let name = f.stem + ".jsonl" + compression.fileExtension
+            if byName[name] == nil { order.append(name) }
+            byName[name, default: []].append(f.displayPath)
+        }
+        let clashes = order.filter { byName[$0]!.count > 1 }
+        guard !clashes.isEmpty else { return }
+        let lines = clashes.prefix(20).map { name -> String in
+            let ins = byName[name]!
+            return "\((dir as NSString).appendingPathComponent(name)): the output of \(ins.count) inputs: \(ins.joined(separator: ", "))"
+        }
+        var message = lines.joined(separator: "\n  ")
+        if clashes.count > 20 { message += "\n  and \(clashes.count - 20) more outputs with several inputs" }
+        throw LLMDataError(message,
+                           hint: "in directory mode each input's output is named after its path without extensions; rename the inputs so that they differ without their extensions, or run each input directory into its own output directory")
     }
 
     /// Hashes every regular input file (in parallel).

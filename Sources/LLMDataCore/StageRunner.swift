@@ -14,7 +14,12 @@ public enum StageRunner {
     public static func run<S: RecordStage>(stage: S, inputs: [String], format: InputFormat? = nil,
                                            reader: ReaderOptions, options: RunOptions) -> ExitCode {
         do {
-            let files = try InputDiscovery.discover(inputs, formatOverride: format, share: reader.share)
+            let all = try InputDiscovery.discover(inputs, formatOverride: format)
+            if !reader.share.isWhole, isDirectoryOutput(options.output) {
+                // tasks share the output directory: no two of all the tasks' inputs may share an output
+                try OutputDirectory.checkDistinctOutputs(all, dir: options.output!, compression: options.directoryCompression)
+            }
+            let files = try reader.share.select(all)
             return run(stage: stage, files: files, reader: reader, options: options, inputArgs: inputs)
         } catch {
             return Diagnostics.exitCode(for: error, stage: stage.name)
@@ -52,6 +57,13 @@ public enum StageRunner {
             try OutputDirectory(dir: outArg, stage: stage, files: files, compression: options.directoryCompression,
                                 inputArgs: Set(files.map { $0.root ?? $0.path })).checkPaths()
         }
+    }
+
+    /// Whether `-o` names an output directory (a trailing `/` or an existing directory).
+    static func isDirectoryOutput(_ output: String?) -> Bool {
+        let outArg = output ?? "-"
+        var isDir: ObjCBool = false
+        return outArg != "-" && (outArg.hasSuffix("/") || (FileManager.default.fileExists(atPath: outArg, isDirectory: &isDir) && isDir.boolValue))
     }
 
     /// Fails when a path where a file is expected is a directory.
@@ -156,7 +168,13 @@ public enum StageRunner {
                     current = nil
                 }
             }
-            if completed {
+            // Nothing read at all (empty inputs, a directory with no input files) is an error, not an
+            // empty result; a task whose share of the files is empty has simply nothing to do.
+            let noRecords = completed && stats.recordsIn == 0 && !(files.isEmpty && !reader.share.isWhole)
+            if noRecords {
+                abortAll()
+                exit = .fatal
+            } else if completed {
                 try outputSink?.finish()
                 try rejectedSink?.finish()
                 if let d = dir, let rp = options.rejectedPath { try d.assembleRejected(to: rp) }
@@ -165,6 +183,7 @@ public enum StageRunner {
                 exit = .strictViolation
                 abortAll()
             }
+            if reader.share.index == 0 { InputDiscovery.count(skippedInto: &stats) }
             if let sp = options.statsPath {
                 do {
                     try writeStats(stats, stage: stage.name, seconds: Clock.now() - start, extra: stage.extraStats(), to: sp)
@@ -172,6 +191,13 @@ public enum StageRunner {
                     Diagnostics.error(stage: stage.name, "\(sp): cannot write stats: \(error)")
                     return .fatal
                 }
+            }
+            if noRecords {
+                let what = files.isEmpty ? "no input files found"
+                    : "\(files.count) input file\(files.count == 1 ? "" : "s") (\(files.prefix(3).map(\.displayPath).joined(separator: ", "))\(files.count > 3 ? ", …" : "")) hold\(files.count == 1 ? "s" : "") none"
+                Diagnostics.error(stage: stage.name, "no records read: \(what)",
+                                  hint: "a run that reads no record exits 2; check the input paths (warnings above name empty files and files not read)")
+                return exit
             }
             // last: the record that the directory is complete
             if completed, let d = dir { try d.writeSidecar() }

@@ -400,7 +400,12 @@ public enum DedupRunner {
                 r.startedAt = start
                 return StageRunner.run(stage: stage, files: files, reader: reader, options: r)
             }
-            // the other modes read their inputs twice: stdin is first copied to a temporary file
+            // the other modes read their inputs twice: stdin is first copied to a temporary file;
+            // a named pipe or device would be empty the second time
+            if let pipe = files.first(where: { $0.path != "-" && InputDiscovery.isStream($0.path) }) {
+                throw LLMDataError("\(pipe.path) is not a regular file: dedup reads its inputs twice (once to decide, once to write)",
+                                   hint: "pipe it to dedup's stdin instead (stdin is copied to a temporary file), or write it to a file first")
+            }
             var inputs = inputs
             var spoolDir: String?
             defer { if let d = spoolDir { try? FileManager.default.removeItem(atPath: d) } }

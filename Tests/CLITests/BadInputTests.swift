@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The bad-input suite of docs/protocol.md: every case is reported as `file:line: reason`,
-/// skipped, counted in --stats, written verbatim to --rejected, and fatal under --strict.
+/// skipped, counted in --stats, kept in --rejected (a JSON object holding the line), and fatal
+/// under --strict.
 @Suite("bad input")
 struct BadInputTests {
     struct Case {
@@ -23,7 +24,7 @@ struct BadInputTests {
         Case(name: "a lone surrogate escape", line: Data("{\"text\": \"a\\ud800b\"}\n".utf8), reason: "lone_surrogate", message: "lone surrogate"),
     ]
 
-    @Test("each bad record is reported with file and line, counted, kept verbatim in --rejected, and the good ones pass", arguments: cases.map(\.name))
+    @Test("each bad record is reported with file and line, counted, kept in --rejected with its reason, and the good ones pass", arguments: cases.map(\.name))
     func badRecordIsReportedAndKept(name: String) throws {
         let c = Self.cases.first { $0.name == name }!
         let dir = try CLI.tempDir()
@@ -39,8 +40,19 @@ struct BadInputTests {
         #expect(r.lines.count == 2)
         #expect(r.stderr.contains("\(input.path):2: "))
         #expect(r.stderr.contains(c.message))
+        // the line, as a record that holds it (the exact bytes in raw_base64 when it is not UTF-8)
         let rej = try Data(contentsOf: URL(fileURLWithPath: rejected))
-        #expect(rej == c.line)
+        let o = CLI.json(String(decoding: rej, as: UTF8.self))
+        let line = c.line.dropLast()
+        if let b64 = o["raw_base64"] as? String {
+            #expect(Data(base64Encoded: b64) == line)
+        } else {
+            #expect((o["text"] as? String).map { Data($0.utf8) } == line)
+        }
+        #expect(o["reason"] as? String == c.reason)
+        #expect(o["file"] as? String == input.path)
+        #expect(o["line"] as? Int == 2)
+        #expect(rej.last == 0x0A && !rej.dropLast().contains(0x0A))
         let s = CLI.json(try String(contentsOfFile: stats, encoding: .utf8))
         #expect((s["rejected"] as? [String: Int])?[c.reason] == 1)
         #expect(s["records_in"] as? Int == 3)
@@ -105,14 +117,14 @@ struct BadInputTests {
         #expect(r.stderr.contains("truncated gzip stream"))
     }
 
-    @Test("an empty file is reported and counted, and --strict exits 1")
+    @Test("an empty file is reported and counted, a run that reads nothing else exits 2, and --strict exits 1")
     func emptyFile() throws {
         let dir = try CLI.tempDir()
         let f = dir.appendingPathComponent("empty.jsonl")
         try Data().write(to: f)
         let stats = dir.appendingPathComponent("s.json").path
         let r = try CLI.run(["normalize", f.path, "--stats", stats])
-        #expect(r.status == 0)
+        #expect(r.status == 2)
         #expect(r.stderr.contains("\(f.path): empty file"))
         let s = CLI.json(try String(contentsOfFile: stats, encoding: .utf8))
         #expect((s["rejected"] as? [String: Int])?["empty_file"] == 1)

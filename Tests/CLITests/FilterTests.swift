@@ -241,7 +241,7 @@ struct FilterTests {
         #expect(a.stdout == b.stdout)
     }
 
-    @Test("bad records reach filter's caller as file:line warnings, go verbatim to --rejected, and --strict exits 1")
+    @Test("bad records reach filter's caller as file:line warnings, go to --rejected as records holding the line, and --strict exits 1")
     func badInput() throws {
         let dir = try CLI.tempDir()
         let f = dir.appendingPathComponent("in.jsonl")
@@ -253,7 +253,9 @@ struct FilterTests {
         #expect(r.lines.count == 1)
         #expect(r.stderr.contains("\(f.path):2: the text field is not a string"))
         #expect(r.stderr.contains("\(f.path):3: invalid JSON"))
-        #expect(try String(contentsOfFile: rej, encoding: .utf8) == "{\"text\": 7}\nnot json\n")
+        #expect(try String(contentsOfFile: rej, encoding: .utf8) ==
+                "{\"text\":\"{\\\"text\\\": 7}\",\"reason\":\"text_not_string\",\"file\":\"\(f.path)\",\"line\":2}\n" +
+                "{\"text\":\"not json\",\"reason\":\"invalid_json\",\"file\":\"\(f.path)\",\"line\":3}\n")
         #expect(try CLI.run(["filter", f.path, "--strict"]).status == 1)
     }
 }

@@ -14,7 +14,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("text-field"), help: "The field that holds the text.")
     var textField = "text"
 
-    @Option(help: "Input format, overriding the file extension (jsonl, json, txt).")
+    @Option(help: "Input format, overriding the file extension (jsonl, json, txt, parquet).")
     var format: InputFormat?
 
     @Option(name: .customLong("txt-mode"), help: "How plain text becomes records: line, paragraph or file.")
