@@ -46,6 +46,20 @@ public enum Diagnostics {
     }
 
     /// Prints `llmdata STAGE: error: message` and an optional `hint: …` line.
+    /// `no records read: 2 input files (a.jsonl, b.jsonl) hold none`: every command that reads
+    /// records exits 2 when it read none (docs/protocol.md).
+    public static func noRecordsRead(stage: String, files: [InputFile]) {
+        let e = noRecordsError(files: files)
+        error(stage: stage, e.message, hint: e.hint)
+    }
+
+    public static func noRecordsError(files: [InputFile]) -> LLMDataError {
+        let what = files.isEmpty ? "no input files found"
+            : "\(files.count) input file\(files.count == 1 ? "" : "s") (\(files.prefix(3).map(\.displayPath).joined(separator: ", "))\(files.count > 3 ? ", …" : "")) hold\(files.count == 1 ? "s" : "") none"
+        return LLMDataError("no records read: \(what)",
+                            hint: "a run that reads no record exits 2; check the input paths (warnings above name empty files and files not read)")
+    }
+
     public static func error(stage: String, _ message: String, hint: String? = nil) {
         var s = "llmdata \(stage): error: \(message)\n"
         if let hint { s += "hint: \(hint)\n" }

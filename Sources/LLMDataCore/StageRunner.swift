@@ -193,10 +193,7 @@ public enum StageRunner {
                 }
             }
             if noRecords {
-                let what = files.isEmpty ? "no input files found"
-                    : "\(files.count) input file\(files.count == 1 ? "" : "s") (\(files.prefix(3).map(\.displayPath).joined(separator: ", "))\(files.count > 3 ? ", …" : "")) hold\(files.count == 1 ? "s" : "") none"
-                Diagnostics.error(stage: stage.name, "no records read: \(what)",
-                                  hint: "a run that reads no record exits 2; check the input paths (warnings above name empty files and files not read)")
+                Diagnostics.noRecordsRead(stage: stage.name, files: files)
                 return exit
             }
             // last: the record that the directory is complete

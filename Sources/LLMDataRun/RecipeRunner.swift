@@ -588,6 +588,8 @@ final class Execution {
     // MARK: final files
 
     func assemble() throws {
+        // a run that read nothing is not a finished run (exit 2; no run.json)
+        if !plan.stages.isEmpty && stageStats[0].recordsIn == 0 { throw Diagnostics.noRecordsError(files: files) }
         for d in ["rejected", "stats", "samples"] { try fm.createDirectory(atPath: path(d), withIntermediateDirectories: true) }
         // samples/NN-STAGE.jsonl: a few dropped records per reason (llmdata report)
         for f in (try? fm.contentsOfDirectory(atPath: path("samples"))) ?? [] { try? fm.removeItem(atPath: path("samples/\(f)")) }

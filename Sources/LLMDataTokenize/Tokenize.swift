@@ -265,6 +265,16 @@ public enum TokenizeRunner {
                         discarded.tokens += tokens
                     }
                 })
+            if stats.recordsIn == 0 && !(files.isEmpty && !reader.share.isWhole) {
+                // nothing read: no shard set is made (a task with no files of its own is fine)
+                w?.abort()
+                writer = nil
+                if let sp = run.statsPath {
+                    try writeStats(stats, stage: "tokenize", seconds: Clock.now() - start, extra: [], to: sp)
+                }
+                Diagnostics.noRecordsRead(stage: "tokenize", files: files)
+                return .fatal
+            }
             let manifest = try w?.finish()
             let seconds = Clock.now() - start
             let documents = manifest?.documents ?? discarded.documents

@@ -283,6 +283,28 @@ struct InputFaultTests {
         #expect(try CLI.run(["langid", "-", "--keep", "zh"], stdin: Data("{\"text\":\"an English sentence\"}\n".utf8)).status == 0)
     }
 
+    @Test("tokenize and llmdata run that read no records exit 2: no shard set, no run.json")
+    func noRecordsReadIsFatalForTokenizeAndRun() throws {
+        let dir = try CLI.tempDir()
+        let corpus = dir.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try "\n\n".write(to: corpus.appendingPathComponent("blank.jsonl"), atomically: true, encoding: .utf8)
+        let shards = dir.appendingPathComponent("shards")
+        let t = try CLI.run(["tokenize", corpus.path, "--tiktoken", RunTests.gpt2, "--pattern", "gpt2", "-o", shards.path])
+        #expect(t.status == 2)
+        #expect(t.stderr.contains("error: no records read: 1 input file"), "\(t.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: shards.appendingPathComponent("manifest.json").path))
+        let recipe = try RunTests.writeRecipe(dir, "inputs: [corpus]\nstages:\n  - normalize:\n")
+        let r = try CLI.run(["run", recipe, "-o", dir.appendingPathComponent("out").path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("error: no records read: 1 input file"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/run.json").path))
+        // a record that a stage drops was read: the run completes
+        try "{\"text\":\"x\"}\n".write(to: corpus.appendingPathComponent("one.jsonl"), atomically: true, encoding: .utf8)
+        let recipe2 = try RunTests.writeRecipe(dir, "inputs: [corpus]\nstages:\n  - langid: {keep: [zh]}\n", name: "r2.yaml")
+        #expect(try CLI.run(["run", recipe2, "-o", dir.appendingPathComponent("out2").path, "--quiet"]).status == 0)
+    }
+
     @Test("--rejected is always valid JSON Lines: an unreadable line becomes a record that holds it, with file, line and reason")
     func rejectedIsValidJSONLines() throws {
         let dir = try CLI.tempDir()
