@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/llmdata
 DATA := .data
 
-.PHONY: deps browser-deps slurm-deps slurm-up slurm-down build debug demo test bench clean
+.PHONY: deps browser-deps slurm-deps slurm-up slurm-down build debug demo test bench fuzz fuzz-replay clean
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -70,6 +70,19 @@ test: deps browser-deps slurm-deps
 	echo "LLMDATA_SLURM_CONF=$(SLURM_DIR)/slurm.conf LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel"; \
 	LLMDATA_SLURM_CONF=$(SLURM_DIR)/slurm.conf LLMDATA_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --parallel
 	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/check.sh
+	@$(MAKE) --no-print-directory fuzz-replay
+
+# libFuzzer harnesses (docs/fuzzing.md): builds them (debug, ASan) and fuzzes each for FUZZ_SECONDS
+# (default 240), printing execs, exec/s, coverage and crashes per harness. `make fuzz FUZZ_HARNESSES=shards`
+# runs one.
+FUZZ_SECONDS ?= 240
+FUZZ_HARNESSES ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh run $(FUZZ_HARNESSES)
+
+# Every harness once over its seed corpus and saved crash reproducers, no libFuzzer (part of `make test`).
+fuzz-replay: deps
+	SWIFT=$(SWIFT) bash scripts/fuzz.sh replay
 
 bench: build
 	LLMDATA_BIN=$(CURDIR)/$(BIN) bash scripts/bench.sh

@@ -229,9 +229,17 @@ public final class ShardReader {
 
     /// The record id of document `n` (counting across shards), or nil when the set has no ids.
     public func id(ofDocument n: Int) throws -> String? {
+        guard n >= 0 else { throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))") }
         var rest = n
         for (i, s) in manifest.shards.enumerated() {
-            if rest < s.documents { return try ids(shard: i)?[rest] }
+            if rest < s.documents {
+                guard let ids = try ids(shard: i) else { return nil }
+                // the ids file is not checked against its SHA-256 here (verify does): it may be short
+                guard rest < ids.count else {
+                    throw ShardError("\(path(manifest.shards[i].ids ?? "")): \(ids.count) ids for \(s.documents) documents (run shards verify)")
+                }
+                return ids[rest]
+            }
             rest -= s.documents
         }
         throw ShardError("document \(n) is out of range (the set holds \(manifest.documents))")

@@ -3,6 +3,10 @@ import Foundation
 import LLMDataBPE
 
 extension BPEModel {
+    /// Ids of a tokenizer file (vocabulary ids, added tokens, tiktoken ranks) must be below this
+    /// (2^24; the largest real vocabularies have ~260k): they size the token table.
+    public static let maxTokenIDs = 1 << 24
+
     /// The GPT-2 split pattern that HF's `ByteLevel(use_regex=true)` pre-tokenizer applies: the
     /// built-in gpt2 pattern itself, so the encoder finds it and takes its ASCII fast path.
     public static let hfByteLevelRegex = SplitPattern.gpt2.regex
@@ -50,7 +54,11 @@ extension BPEModel {
             var keyLength = 0
             var n: Int64 = 0
             // an id that is not an integer is skipped, as before
-            guard llm_tokjson_vocab_entry(tj, i, &key, &keyLength, &n) != 0, n >= 0, n <= Int64(UInt32.max) else { continue }
+            guard llm_tokjson_vocab_entry(tj, i, &key, &keyLength, &n) != 0 else { continue }
+            // ids size the token table: a negative or huge one would trap or allocate gigabytes
+            guard n >= 0, n < Int64(maxTokenIDs) else {
+                throw TokenizerError("\(path): vocabulary entry \(string(key, keyLength).debugDescription) has id \(n), outside 0..<\(maxTokenIDs)")
+            }
             ids[string(key, keyLength)] = UInt32(n)
             maxID = max(maxID, Int(n))
         }
@@ -59,6 +67,9 @@ extension BPEModel {
         var added: [(String, Int)] = []
         for t in root["added_tokens"] as? [[String: Any]] ?? [] {
             if let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue {
+                guard id >= 0, id < maxTokenIDs else {
+                    throw TokenizerError("\(path): added token \(c.debugDescription) has id \(id), outside 0..<\(maxTokenIDs)")
+                }
                 specials[c] = UInt32(id)
                 // HF splits the text on every added token; the special ones only matter with
                 // --allow-special here (issue 7), the others always
@@ -205,6 +216,11 @@ extension BPEModel {
             guard parts.count == 2, let tok = Data(base64Encoded: Data(parts[0])),
                   let rank = Int(String(decoding: parts[1], as: UTF8.self)) else {
                 throw TokenizerError("\(path):\(n + 1): not a tiktoken ranks line (base64 token, space, rank)")
+            }
+            // ranks are ids: they size the token table (a negative one trapped, a huge one
+            // allocated gigabytes)
+            guard rank >= 0, rank < maxTokenIDs else {
+                throw TokenizerError("\(path):\(n + 1): rank \(rank) is outside 0..<\(maxTokenIDs)")
             }
             ranks.append((Array(tok), UInt32(rank)))
             maxRank = max(maxRank, rank)

@@ -1,0 +1,43 @@
+import Foundation
+import LLMDataBPE
+import LLMDataTokenizer
+
+/// The tokenizer-file loaders: `BPEModel.loadTokenizerJSON` (simdjson spans + JSONSerialization,
+/// pre-tokenizer and post-processor shapes), `ByteLevelBPEFile.parse` (LLMDataBPE's own reader of
+/// tokenizer.json) and `BPEModel.loadTiktoken` (base64 ranks). A model that loads is used once:
+/// an `Encoder` (the file's split regex compiled by PCRE2) encodes a short text and decodes it.
+/// There is no SentencePiece loader (byte_fallback files are refused).
+///
+/// Input: byte 0 chooses, the rest is the file.
+///   bits 0-1: 0 and 3 loadTokenizerJSON, 1 ByteLevelBPEFile.parse, 2 loadTiktoken
+///   bits 2-4: tiktoken pattern (0, 6, 7: none, inferred; 1-5: gpt2 cl100k o200k llama3 qwen2)
+///   bit 5: encode and decode after loading;  bit 6: with --allow-special
+enum TokenizerHarness {
+    static let text = "Hello, world! It's 2024 -- naïve café, 日本語のテキスト, 😀 <|endoftext|> x\n\n  \t y <|im_start|>"
+
+    static func run(_ input: [UInt8]) {
+        guard let flags = input.first else { return }
+        let body = input.dropFirst()
+        do {
+            let model: LLMDataTokenizer.BPEModel
+            switch flags & 3 {
+            case 1:
+                _ = try ByteLevelBPEFile.parse(Data(body))
+                return
+            case 2:
+                let k = Int(flags >> 2) & 7
+                let pattern: TiktokenPattern? = (1...5).contains(k) ? TiktokenPattern.allCases[k - 1] : nil
+                model = try LLMDataTokenizer.BPEModel.loadTiktoken(path: Scratch.write("ranks.tiktoken", body), pattern: pattern)
+            default:
+                model = try LLMDataTokenizer.BPEModel.loadTokenizerJSON(path: Scratch.write("tokenizer.json", body))
+            }
+            _ = model.defaultEOS
+            _ = model.idCount
+            guard flags & 32 != 0 else { return }
+            let encoder = try Encoder(model: model)
+            encoder.allowSpecial = flags & 64 != 0
+            let ids = encoder.encode(text)
+            _ = model.decode(ids)
+        } catch {}
+    }
+}
