@@ -35,3 +35,10 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         throw error
     }
 }
+
+/// A word for the shell: as it is when it holds only safe characters, else in single quotes
+/// (`it's` → `'it'\''s'`). The report's command line and the Slurm scripts use it.
+public func shellQuote(_ s: String) -> String {
+    if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,4 +1,5 @@
 import Foundation
+import LLMDataCore
 
 // The HTML page: one file, CSS and JS inline, charts as inline SVG. Every figure taken from
 // run.json, a stats file or the shard manifest is written with `data-key` and `data-value`
@@ -590,7 +591,7 @@ struct Page {
         if d.kind == .run { rows.append(("finished", esc(p.finished ?? "?"))) }
         if let h = p.host { rows.append(("host", "<code>\(esc(h))</code>")) }
         if let e = p.executor { rows.append(("executor", esc(e) + (e.hasPrefix("Slurm") ? " (job ids and every task's stats in run.json; logs in <code>slurm/logs/</code>)" : ""))) }
-        if let c = p.command { rows.append(("command", "<code>\(esc(c.map(Page.shellQuote).joined(separator: " ")))</code>")) }
+        if let c = p.command { rows.append(("command", "<code>\(esc(c.map(shellQuote).joined(separator: " ")))</code>")) }
         b += "<table class=\"kv\"><tbody>" + rows.map { "<tr><th>\(esc($0.0))</th><td>\($0.1)</td></tr>" }.joined() + "</tbody></table>\n"
         if let t = p.recipeText {
             b += "<h3>Recipe</h3>\n<pre class=\"recipe\">\(esc(t))</pre>\n"
@@ -618,11 +619,6 @@ struct Page {
         let head = "\(title): \(files.count) file\(files.count == 1 ? "" : "s"), \(Fmt.int(total)) bytes (\(Fmt.bytesHuman(total)))"
         if files.count > 30 { return "<details class=\"table\"><summary><strong>\(esc(head))</strong></summary>\(t)</details>\n" }
         return "<h3>\(esc(head))</h3>\n" + t
-    }
-
-    static func shellQuote(_ s: String) -> String {
-        if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) { return s }
-        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     // MARK: style and script

@@ -327,8 +327,3 @@ func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, out: St
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
-/// `'it'\''s'`
-func shellQuote(_ s: String) -> String {
-    if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-=:,+".contains($0) }) { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
