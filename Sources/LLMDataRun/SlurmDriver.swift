@@ -269,12 +269,25 @@ final class SlurmDriver {
             let lines = String(decoding: d, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             tail = lines.suffix(12).map { "    " + $0 }.joined(separator: "\n")
         }
-        if let scancel = executable("scancel") { _ = try? runTool(scancel, jobs.map(\.id)) }
+        cancel(jobs)
         let how = state.map { "ended with state \($0)" } ?? "left the queue"
         Diagnostics.error(stage: label, "Slurm task \(st.name)[\(i)] (job \(j.id)_\(i)) \(how) without its completion marker; its log is \(log)"
                           + (tail.isEmpty ? " (empty or missing)" : ":\n" + tail),
                           hint: "fix the cause and rerun the same command: only tasks without a completion marker run again (the run's other jobs were cancelled)")
         return .fatal
+    }
+
+    /// Cancels `jobs` and waits (up to ~10 s) until none of them is queued any more: a pending
+    /// array can outlive one scancel for a moment.
+    func cancel(_ jobs: [Job]) {
+        guard let scancel = executable("scancel"), !jobs.isEmpty else { return }
+        for _ in 0..<10 {
+            _ = try? runTool(scancel, jobs.map(\.id))
+            guard let squeue = executable("squeue"),
+                  let left = try? queueStates(jobs.map(\.id), squeue: squeue).filter({ Self.alive.contains($0.value.state) }),
+                  !left.isEmpty else { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
     }
 
     func printSummary(_ steps: [SlurmStep], jobs: [Job], seconds: Double) {

@@ -218,8 +218,12 @@ struct SlurmRunTests {
         #expect(r.stderr.contains("slurm/logs/pass1-stream-"))
         #expect(!FileManager.default.fileExists(atPath: cluster.appendingPathComponent("run.json").path))
         // the rest of the run was cancelled: nothing of it is queued
-        let q = try SlurmClusterTests.slurm(["squeue", "-h", "-n", "llmdata-pass3-stream"])
-        #expect(q.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        var q = try SlurmClusterTests.slurm(["squeue", "-h", "-n", "llmdata-pass3-stream"])
+        for _ in 0..<15 where !q.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            Thread.sleep(forTimeInterval: 1)
+            q = try SlurmClusterTests.slurm(["squeue", "-h", "-n", "llmdata-pass3-stream"])
+        }
+        #expect(q.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "still queued: \(q.out)")
 
         let again = try CLI.run(["run", recipe, "-o", cluster.path, "--executor", "slurm", "--tasks", "3", "--poll", "0.5"], env: Self.slurmEnv)
         try #require(again.status == 0, "\(again.stderr)")
