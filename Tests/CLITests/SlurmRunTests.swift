@@ -218,10 +218,14 @@ struct SlurmRunTests {
         #expect(r.stderr.contains("slurm/logs/pass1-stream-"))
         #expect(!FileManager.default.fileExists(atPath: cluster.appendingPathComponent("run.json").path))
         // the rest of the run was cancelled: nothing of it is queued
-        var q = try SlurmClusterTests.slurm(["squeue", "-h", "-n", "llmdata-pass3-stream"])
+        // (this run's jobs only: the suite's other Slurm tests share the cluster and the job names)
+        let submitted = try JSONSerialization.jsonObject(with: Data(contentsOf: cluster.appendingPathComponent(".state/slurm/jobs.json"))) as! [String: Any]
+        let ids = ((submitted["jobs"] as? [[String: Any]]) ?? []).compactMap { $0["job_id"] as? String }.joined(separator: ",")
+        try #require(!ids.isEmpty)
+        var q = try SlurmClusterTests.slurm(["squeue", "-h", "-j", ids])
         for _ in 0..<15 where !q.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             Thread.sleep(forTimeInterval: 1)
-            q = try SlurmClusterTests.slurm(["squeue", "-h", "-n", "llmdata-pass3-stream"])
+            q = try SlurmClusterTests.slurm(["squeue", "-h", "-j", ids])
         }
         #expect(q.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "still queued: \(q.out)")
 
