@@ -44,10 +44,10 @@ let package = Package(
         // One library per stage.
         .target(name: "LLMDataNormalize", dependencies: ["LLMDataCore", "CICUShim", "CTextKernels"], swiftSettings: fast),
         .target(name: "CPCRE2Shim", path: "Sources/CPCRE2Shim", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))], linkerSettings: [.linkedLibrary("pcre2-8")]),
-        .target(name: "LLMDataBPE", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
+        .target(name: "LLMDataBPETraining", dependencies: ["LLMDataCore", "CPCRE2Shim"], swiftSettings: fast),
 
-        .target(name: "LLMDataTokenizer", dependencies: ["LLMDataCore", "LLMDataBPE", "CICUShim", "CSimdjsonShim"], swiftSettings: fast),
-        .target(name: "LLMDataTokenize", dependencies: ["LLMDataCore", "LLMDataTokenizer", "LLMDataShards"], swiftSettings: fast),
+        .target(name: "LLMDataBPEEncoding", dependencies: ["LLMDataCore", "LLMDataBPETraining", "CICUShim", "CSimdjsonShim"], swiftSettings: fast),
+        .target(name: "LLMDataTokenizeStage", dependencies: ["LLMDataCore", "LLMDataBPEEncoding", "LLMDataShards"], swiftSettings: fast),
         .target(name: "LLMDataShards", dependencies: ["LLMDataCore", "CZstd", "CCrypto"], swiftSettings: fast),
 
         .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
 
         // `llmdata run`: a recipe's stages as one resumable run with provenance.
-        .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenize"], swiftSettings: fast),
+        .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizeStage"], swiftSettings: fast),
 
         // `llmdata report`: an HTML page about a run directory or a directory of stats files.
         .target(name: "LLMDataReport", dependencies: ["LLMDataCore"]),
@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "llmdata",
             dependencies: [
-                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizer", "LLMDataTokenize", "LLMDataBPE", "LLMDataLangID", "LLMDataFilter", "LLMDataRun", "LLMDataReport",
+                "LLMDataCore", "LLMDataNormalize", "LLMDataDedup", "LLMDataShards", "LLMDataBPEEncoding", "LLMDataTokenizeStage", "LLMDataBPETraining", "LLMDataLangID", "LLMDataFilter", "LLMDataRun", "LLMDataReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -75,7 +75,7 @@ let package = Package(
 
         .testTarget(name: "LLMDataCoreTests", dependencies: ["LLMDataCore"]),
         .testTarget(name: "CLITests", dependencies: ["LLMDataCore"]),
-        .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPE", "LLMDataCore", "LLMDataTokenizer"]),
+        .testTarget(name: "LLMDataBPETests", dependencies: ["LLMDataBPETraining", "LLMDataCore", "LLMDataBPEEncoding"]),
         .testTarget(name: "LLMDataLangIDTests", dependencies: ["LLMDataLangID", "LLMDataCore"]),
         .testTarget(name: "LLMDataDedupTests", dependencies: ["LLMDataDedup"]),
     ],
@@ -89,7 +89,7 @@ let package = Package(
 // `llmdata-fuzz-replay` runs the harnesses once over given files in a plain build (`make test`).
 if Context.environment["LLMDATA_FUZZ"] != nil {
     package.targets += [
-        .target(name: "FuzzHarnesses", dependencies: ["LLMDataCore", "LLMDataParquet", "LLMDataBPE", "LLMDataTokenizer", "LLMDataShards"],
+        .target(name: "FuzzHarnesses", dependencies: ["LLMDataCore", "LLMDataParquet", "LLMDataBPETraining", "LLMDataBPEEncoding", "LLMDataShards"],
                 path: "Sources/FuzzHarnesses"),
         .executableTarget(name: "llmdata-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/FuzzLLMData"),
         .executableTarget(name: "llmdata-fuzz-replay", dependencies: ["FuzzHarnesses"], path: "Sources/FuzzReplay"),

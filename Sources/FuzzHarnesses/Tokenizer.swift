@@ -1,9 +1,9 @@
 import Foundation
-import LLMDataBPE
-import LLMDataTokenizer
+import LLMDataBPETraining
+import LLMDataBPEEncoding
 
 /// The tokenizer-file loaders: `BPEModel.loadTokenizerJSON` (simdjson spans + JSONSerialization,
-/// pre-tokenizer and post-processor shapes), `ByteLevelBPEFile.parse` (LLMDataBPE's own reader of
+/// pre-tokenizer and post-processor shapes), `ByteLevelBPEFile.parse` (LLMDataBPETraining's own reader of
 /// tokenizer.json) and `BPEModel.loadTiktoken` (base64 ranks). A model that loads is used once:
 /// an `Encoder` (the file's split regex compiled by PCRE2) encodes a short text and decodes it.
 /// There is no SentencePiece loader (byte_fallback files are refused).
@@ -19,7 +19,7 @@ enum TokenizerHarness {
         guard let flags = input.first else { return }
         let body = input.dropFirst()
         do {
-            let model: LLMDataTokenizer.BPEModel
+            let model: BPEModel
             switch flags & 3 {
             case 1:
                 _ = try ByteLevelBPEFile.parse(Data(body))
@@ -27,9 +27,9 @@ enum TokenizerHarness {
             case 2:
                 let k = Int(flags >> 2) & 7
                 let pattern: TiktokenPattern? = (1...5).contains(k) ? TiktokenPattern.allCases[k - 1] : nil
-                model = try LLMDataTokenizer.BPEModel.loadTiktoken(path: Scratch.write("ranks.tiktoken", body), pattern: pattern)
+                model = try BPEModel.loadTiktoken(path: Scratch.write("ranks.tiktoken", body), pattern: pattern)
             default:
-                model = try LLMDataTokenizer.BPEModel.loadTokenizerJSON(path: Scratch.write("tokenizer.json", body))
+                model = try BPEModel.loadTokenizerJSON(path: Scratch.write("tokenizer.json", body))
             }
             _ = model.defaultEOS
             _ = model.idCount

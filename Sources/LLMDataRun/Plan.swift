@@ -1,7 +1,7 @@
 import Foundation
 import LLMDataCore
 import LLMDataDedup
-import LLMDataTokenize
+import LLMDataTokenizeStage
 
 /// One stage of a recipe, as the run executes it.
 public enum PlannedStage {

@@ -2,7 +2,7 @@ import Foundation
 import LLMDataCore
 import LLMDataDedup
 import LLMDataShards
-import LLMDataTokenize
+import LLMDataTokenizeStage
 
 // `llmdata run RECIPE -o RUNDIR` (docs/run.md)
 //

@@ -1,7 +1,7 @@
 import Foundation
 import LLMDataCore
 import Testing
-@testable import LLMDataBPE
+@testable import LLMDataBPETraining
 
 enum Repo {
     static let root: URL = {
@@ -35,7 +35,7 @@ func countInputs(_ inputs: [String], _ pattern: SplitPattern, shard: (Int, Int) 
     return try BPECounting.count(inputs: inputs, format: nil, reader: r, options: o).counts
 }
 
-func train(_ wc: WordCounts, vocab: Int, specials: [String] = [], minFrequency: UInt64 = 0) -> BPEModel {
+func train(_ wc: WordCounts, vocab: Int, specials: [String] = [], minFrequency: UInt64 = 0) -> TrainedBPE {
     var o = BPETrainerOptions()
     o.vocabSize = vocab
     o.specialTokens = specials

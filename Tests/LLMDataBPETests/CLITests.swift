@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import LLMDataBPE
+import LLMDataBPETraining
 
 enum Bin {
     static let path: String = {

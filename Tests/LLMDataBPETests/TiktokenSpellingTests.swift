@@ -1,5 +1,5 @@
-import LLMDataBPE
-import LLMDataTokenizer
+import LLMDataBPETraining
+import LLMDataBPEEncoding
 import Testing
 
 @Suite("tiktoken patterns")

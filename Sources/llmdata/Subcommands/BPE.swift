@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LLMDataBPE
+import LLMDataBPETraining
 import LLMDataCore
 
 extension SplitPattern: ExpressibleByArgument {}

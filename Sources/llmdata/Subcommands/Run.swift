@@ -3,7 +3,7 @@ import Foundation
 import LLMDataCore
 import LLMDataLangID
 import LLMDataRun
-import LLMDataTokenize
+import LLMDataTokenizeStage
 
 struct RunRecipe: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LLMDataCore
 import LLMDataShards
-import LLMDataTokenize
-import LLMDataTokenizer
+import LLMDataTokenizeStage
+import LLMDataBPEEncoding
 
 extension TiktokenPattern: ExpressibleByArgument {}
 

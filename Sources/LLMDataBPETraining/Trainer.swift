@@ -16,7 +16,7 @@ public struct BPETrainerOptions: Sendable {
 }
 
 /// A trained byte-level BPE model in HF tokenizers' id space.
-public struct BPEModel: Sendable {
+public struct TrainedBPE: Sendable {
     /// Token strings by id: special tokens verbatim, everything else as byte-level strings (UTF-8).
     public var vocab: [[UInt8]]
     /// Merges as HF writes them: pairs of ids in rank order (a pair merged twice keeps its last rank).
@@ -208,7 +208,7 @@ public final class BPETrainer {
 
     /// Trains on word counts. With `releaseWords`, `wc` is emptied once the words are turned into
     /// symbol ids, so its memory is released before the pair index is built.
-    public func train(words wc: WordCounts, releaseWords: Bool = false) -> BPEModel {
+    public func train(words wc: WordCounts, releaseWords: Bool = false) -> TrainedBPE {
         var t0 = Clock.now()
         func phase(_ name: String) {
             let t = Clock.now()
@@ -488,7 +488,7 @@ public final class BPETrainer {
         stats.mergeSteps = mergeList.count
         stats.pairsCreated = pairKey.count
         stats.heapMax = heapMax
-        var model = BPEModel(vocab: vocab, merges: merges, specialTokens: specials)
+        var model = TrainedBPE(vocab: vocab, merges: merges, specialTokens: specials)
         model.mergeSteps = mergeList.count
         return model
     }

@@ -106,7 +106,7 @@ public struct TrainRunOptions: Sendable {
 
 public enum BPETrainRun {
     /// `llmdata bpe train`: count words (from inputs and/or counts files), train, write outputs.
-    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TrainRunOptions) throws -> (BPEModel, BPETrainStats) {
+    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: TrainRunOptions) throws -> (TrainedBPE, BPETrainStats) {
         let t0 = Clock.now()
         if !reader.share.isWhole {
             throw LLMDataError("bpe train learns from all its inputs at once; it does not run as --shard-count \(reader.share.count) tasks",

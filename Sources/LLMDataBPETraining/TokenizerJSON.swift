@@ -6,7 +6,7 @@ public enum TokenizerJSON {
     /// The file tokenizers 0.2x writes (`Tokenizer.save`, pretty JSON, no trailing newline) for a
     /// BPE model trained with `Split(pattern, isolated)` + `ByteLevel(use_regex: false)` (or
     /// `ByteLevel(use_regex: true)` alone for GPT-2's pattern) and a ByteLevel decoder.
-    public static func serialize(_ model: BPEModel, pattern: SplitPattern) -> [UInt8] {
+    public static func serialize(_ model: TrainedBPE, pattern: SplitPattern) -> [UInt8] {
         var o: [UInt8] = []
         o.reserveCapacity(model.vocab.count * 40 + model.merges.count * 40)
         func raw(_ s: String) { o.append(contentsOf: s.utf8) }
@@ -134,7 +134,7 @@ public struct ByteLevelBPEFile: Sendable {
 public enum TiktokenFile {
     /// Ranks are the tokenizer.json ids, so ids agree between the two files; special tokens
     /// (ids below the byte alphabet) are not written, as tiktoken takes them separately.
-    public static func serialize(_ model: BPEModel) -> [UInt8] {
+    public static func serialize(_ model: TrainedBPE) -> [UInt8] {
         var o: [UInt8] = []
         for id in model.specialTokens.count..<model.vocab.count {
             guard let bytes = model.tokenBytes(id) else { continue }

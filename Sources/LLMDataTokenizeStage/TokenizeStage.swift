@@ -1,7 +1,7 @@
 import Foundation
 import LLMDataCore
 import LLMDataShards
-import LLMDataTokenizer
+import LLMDataBPEEncoding
 
 public struct TokenizeOptions: Sendable {
     /// A HF `tokenizer.json`, or

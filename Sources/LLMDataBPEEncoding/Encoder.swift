@@ -1,0 +1,296 @@
+// The encoder's design (see docs/perf/tokenize-encoder.md for the measurements behind it):
+// * one Encoder per thread; it owns its splitter's match data, scratch and a private PieceCache;
+// * at --jobs > 1 the encoders share a lock-free SharedPieceCache first, held as raw pointers (a
+//   class reference would be a contended reference count);
+// * tables the hot path probes (PairTable, PieceCache) live in huge-page mappings, one cache line
+//   per probe;
+// * invariants: the same text gives the same ids whatever the cache state, the --jobs count or
+//   the batch cut; the hot path retains and releases nothing.
+
+import CICUShim
+import Foundation
+import Glibc
+import LLMDataBPETraining
+import Synchronization
+
+/// Encodes UTF-8 text into token ids with a `BPEModel`. One per thread: it owns the split
+/// pattern's match data, scratch buffers and a piece cache.
+///
+/// Phases per text: (1) split into pieces with the pattern (PCRE2 JIT); (2) for each piece, the
+/// cache; (3) whole-piece lookup (tiktoken, or HF `ignore_merges`); (4) BPE merges: a piece of
+/// n bytes starts as n byte tokens and the adjacent pair with the lowest priority is merged,
+/// leftmost first, until no pair merges. Short pieces use a direct scan; long ones a heap with
+/// lazy invalidation, so the work is O(n log n) even for a megabyte-long piece.
+public final class Encoder {
+    public let model: BPEModel
+    /// The split pattern (LLMDataBPETraining's PCRE2 pre-tokenizer, with its ASCII fast path when the
+    /// pattern is one of the built-in ones), one splitter per encoder.
+    let splitter: PreTokenizer.Splitter?
+    let pairs: PairTable
+    let byteToID: UnsafeMutablePointer<UInt32>
+    let whole: TokenTable?
+    let maxTokenLength: Int
+    /// ICU NFC for tokenizer.json files with an NFC normalizer (Qwen2 style).
+    let nfc: OpaquePointer?
+    /// Every special and added token (`--allow-special`), and the added tokens that are not
+    /// special (always matched).
+    let allSpecials: TokenMatcher
+    let alwaysMatched: TokenMatcher
+    public var allowSpecial = false
+    // scratch
+    var ids: [UInt32] = []
+    var next: [Int32] = []
+    var prev: [Int32] = []
+    var heap: [(UInt64, Int32)] = []
+    var prios: [UInt64] = []
+    let cache: PieceCache
+    /// A cache shared by the encoders of one run (`--jobs` > 1), consulted first; the private
+    /// cache takes over once it has stopped taking pieces. `sharedOwner` keeps it alive; the hot
+    /// path uses `shared`, raw pointers only: a class reference would be retained and released
+    /// around every use, and with several threads on one object that reference count is a
+    /// contended cache line (measured: swift_retain/release 3% -> 24% of samples at --jobs 2).
+    let sharedOwner: SharedPieceCache?
+    let shared: SharedPieceCache.Ref?
+
+    /// `privateCache`: a cache made (and prefaulted) ahead of time, or nil for a new one.
+    public init(model: BPEModel, sharedCache: SharedPieceCache? = nil, privateCache: PieceCache? = nil) throws {
+        self.model = model
+        sharedOwner = sharedCache
+        shared = sharedCache?.ref
+        if model.splitRegex.isEmpty {
+            splitter = nil
+        } else if let builtin = SplitPattern.allCases.first(where: { $0.regex == model.splitRegex }) {
+            splitter = try PreTokenizer(builtin).makeSplitter()
+        } else if let same = TiktokenPattern.allCases.first(where: { $0.regex == model.splitRegex }) {
+            // tiktoken's spelling of a built-in pattern: the same pieces, so the same ASCII fast
+            // path (without it every piece went through PCRE2: ~20% of encoding's samples)
+            splitter = try PreTokenizer(regex: model.splitRegex, asciiFastPathOf: same.splitPattern).makeSplitter()
+        } else {
+            splitter = try PreTokenizer(regex: model.splitRegex).makeSplitter()
+        }
+        allSpecials = TokenMatcher(model.specials)
+        alwaysMatched = TokenMatcher(model.addedTokens)
+        cache = privateCache ?? PieceCache()
+        pairs = model.pairs
+        byteToID = .allocate(capacity: 256)
+        for i in 0..<256 { byteToID[i] = model.byteToID[i] }
+        whole = model.wholeTable
+        maxTokenLength = model.maxTokenLength
+        if model.normalizer == "NFC" {
+            guard let n = llm_normalizer_new(Int32(LLM_FORM_NFC), 0) else { throw TokenizerError("ICU NFC normalizer unavailable") }
+            nfc = n
+        } else {
+            nfc = nil
+        }
+    }
+
+    deinit {
+        byteToID.deallocate()
+        if let nfc { llm_normalizer_free(nfc) }
+    }
+
+    /// Appends the ids of `text` to `out`.
+    public func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if let nfc {
+            var res: UnsafePointer<UInt8>? = nil
+            let n = llm_normalize_utf8(nfc, text.baseAddress, text.count, &res)
+            if n >= 0 {
+                let copy = Array(UnsafeBufferPointer(start: res, count: Int(n)))
+                copy.withUnsafeBufferPointer { encodeSpecials($0, into: &out) }
+                return
+            }
+        }
+        encodeSpecials(text, into: &out)
+    }
+
+    /// Splits the text at the tokens to match (leftmost, then longest, as HF's added vocabulary
+    /// does; tiktoken takes the first alternative of its special-token regex, the same here since
+    /// no special token of these tokenizers is a prefix of another) and encodes the text between.
+    func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let m = allowSpecial ? allSpecials : alwaysMatched
+        if m.isEmpty {
+            encodeOrdinary(text, into: &out)
+            return
+        }
+        var start = 0
+        var i = 0
+        let n = text.count
+        while i < n {
+            if m.first[Int(text[i])], let (len, id) = m.match(text, i) {
+                encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<i]), into: &out)
+                out.append(id)
+                i += len
+                start = i
+                continue
+            }
+            i += 1
+        }
+        encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<n]), into: &out)
+    }
+
+    public func encode(_ s: String) -> [UInt32] {
+        var out: [UInt32] = []
+        var s = s
+        s.withUTF8 { encode($0, into: &out) }
+        return out
+    }
+
+    func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if text.isEmpty { return }
+        if model.addPrefixSpace && text[0] != 0x20 {
+            var t = [UInt8](repeating: 0x20, count: 1)
+            t.append(contentsOf: text)
+            t.withUnsafeBufferPointer { encodeOrdinaryNoPrefix($0, into: &out) }
+        } else {
+            encodeOrdinaryNoPrefix(text, into: &out)
+        }
+    }
+
+    func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        guard let splitter else {
+            encodePiece(text, into: &out)
+            return
+        }
+        do {
+            try splitter.forEachPiece(text) { encodePiece($0, into: &out) }
+        } catch {
+            // PCRE2 resource errors only (patterns cannot fail to match): the text as one piece
+            encodePiece(text, into: &out)
+        }
+    }
+
+    @inline(__always)
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if piece.count == 1 {
+            out.append(byteToID[Int(piece[0])])
+            return
+        }
+        let cacheable = piece.count <= PieceCache.maxPieceLength
+        if cacheable {
+            if let shared {
+                if shared.lookup(piece, into: &out) { return }
+                if shared.isStopped, cache.lookup(piece, into: &out) { return }
+            } else if cache.lookup(piece, into: &out) {
+                return
+            }
+        }
+        let start = out.count
+        if let whole, piece.count <= maxTokenLength, let id = whole.get(piece) {
+            out.append(id)
+        } else {
+            merge(piece, into: &out)
+        }
+        if cacheable {
+            out.withUnsafeBufferPointer {
+                let ids = UnsafeBufferPointer(rebasing: $0[start...])
+                if shared?.insert(piece, ids) != true { cache.insert(piece, ids) }
+            }
+        }
+    }
+
+    /// BPE merges over one piece.
+    func merge(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let n = piece.count
+        ids.removeAll(keepingCapacity: true)
+        for b in piece { ids.append(byteToID[Int(b)]) }
+        if n <= 48 {
+            // Direct scan: the priority of every adjacent pair is looked up once; after a merge
+            // only the two pairs next to it are looked up again.
+            var count = n
+            let pairs = self.pairs
+            if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
+            ids.withUnsafeMutableBufferPointer { p in
+                prios.withUnsafeMutableBufferPointer { q in
+                    for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
+                    while count > 1 {
+                        var best = UInt64.max, at = -1
+                        for i in 0..<(count - 1) where q[i] < best {
+                            best = q[i]
+                            at = i
+                        }
+                        if at < 0 { break }
+                        p[at] = UInt32(truncatingIfNeeded: best)
+                        // drop symbol at+1 and the pair (at+1, at+2); later pairs move down
+                        var j = at + 1
+                        while j < count - 1 {
+                            p[j] = p[j + 1]
+                            if j < count - 2 { q[j] = q[j + 1] }
+                            j += 1
+                        }
+                        count -= 1
+                        if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
+                        if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
+                    }
+                }
+            }
+            out.append(contentsOf: ids[0..<count])
+            return
+        }
+        mergeLong(n, into: &out)
+    }
+
+    /// Heap-based merging for long pieces: O(n log n).
+    func mergeLong(_ n: Int, into out: inout [UInt32]) {
+        let pairs = self.pairs
+        next = (0..<n).map { Int32($0 + 1) }
+        prev = (0..<n).map { Int32($0 - 1) }
+        heap.removeAll(keepingCapacity: true)
+        @inline(__always) func key(_ prio: UInt32, _ pos: Int) -> UInt64 { UInt64(prio) << 32 | UInt64(pos) }
+        func push(_ i: Int) {
+            let j = Int(next[i])
+            guard j < n else { return }
+            let v = pairs.get(ids[i], ids[j])
+            if v == UInt64.max { return }
+            heap.append((key(UInt32(truncatingIfNeeded: v >> 32), i), Int32(ids[j])))
+            var c = heap.count - 1
+            while c > 0 {
+                let p = (c - 1) / 2
+                if heap[p].0 <= heap[c].0 { break }
+                heap.swapAt(p, c)
+                c = p
+            }
+        }
+        func pop() -> (UInt64, Int32) {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var c = 0
+                while true {
+                    let l = 2 * c + 1, r = l + 1
+                    var m = c
+                    if l < heap.count && heap[l].0 < heap[m].0 { m = l }
+                    if r < heap.count && heap[r].0 < heap[m].0 { m = r }
+                    if m == c { break }
+                    heap.swapAt(m, c)
+                    c = m
+                }
+            }
+            return top
+        }
+        var alive = [Bool](repeating: true, count: n)
+        for i in 0..<(n - 1) { push(i) }
+        while !heap.isEmpty {
+            let (k, rightID) = pop()
+            let i = Int(k & 0xFFFF_FFFF)
+            let j = Int(next[i])
+            // stale: the left symbol was merged away, the right neighbour changed, or ids changed
+            guard alive[i], j < n, ids[j] == UInt32(rightID) else { continue }
+            let v = pairs.get(ids[i], ids[j])
+            guard v != UInt64.max, v >> 32 == k >> 32 else { continue }
+            ids[i] = UInt32(truncatingIfNeeded: v)
+            alive[j] = false
+            let jn = Int(next[j])
+            next[i] = Int32(jn)
+            if jn < n { prev[jn] = Int32(i) }
+            push(i)
+            let p = Int(prev[i])
+            if p >= 0 { push(p) }
+        }
+        var i = 0
+        while i < n {
+            out.append(ids[i])
+            i = Int(next[i])
+        }
+    }
+}
