@@ -17,12 +17,27 @@ ensure_langid_data() {
   LANGID_DATA=$DATA_DIR/langid-data
 }
 
-# A throw-away venv with the peer tools used by checks and benchmarks.
+# The peer tools' versions: every check and benchmark compares against exactly these.
+PINS="regex==2026.12.2 numpy==2.4.6 zstandard==0.25.0 orjson==3.13.0 tokenizers==0.23.3 tiktoken==0.14.0
+datatrove==0.10.1 datasketch==2.0.0 rensa==0.5.0 spacy==3.8.18 jieba==0.42.1 pyarrow==26.0.1
+sentencepiece==0.2.1 fastokens==0.3.5 mistral-common==1.13.1"
+
+# A throw-away venv with the peer tools used by checks and benchmarks: the base set and EXTRA_PIP
+# (names; the version comes from PINS when it is there).
 ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
   local want="regex numpy zstandard orjson tokenizers tiktoken ${EXTRA_PIP:-}"
-  local missing=""
-  for p in $want; do "$VENV/bin/python" -c "import ${p//-/_}" 2>/dev/null || missing="$missing $p"; done
+  local missing="" p spec ver
+  for p in $want; do
+    spec=$(printf '%s\n' $PINS | grep -i "^$p==" || echo "$p")
+    ver=${spec#*==}; [ "$ver" = "$spec" ] && ver=""
+    "$VENV/bin/python" - "$p" "$ver" 2>/dev/null <<'PYCHECK' || missing="$missing $spec"
+import sys, importlib.metadata as m
+name, ver = sys.argv[1], sys.argv[2]
+have = m.version(name)
+sys.exit(0 if not ver or have == ver else 1)
+PYCHECK
+  done
   if [ -n "$missing" ]; then "$VENV/bin/pip" install -q $missing; fi
   PY=$VENV/bin/python
 }
