@@ -69,6 +69,18 @@ void llm_re_ctx_free(llm_re_ctx *c) {
     free(c);
 }
 
+int32_t llm_re_find(llm_re_ctx *c, const uint8_t *text, size_t len, size_t start, size_t *ms, size_t *me) {
+    int rc = c->re->jit
+        ? pcre2_jit_match(c->re->code, text, len, start, PCRE2_NO_UTF_CHECK, c->md, c->mctx)
+        : pcre2_match(c->re->code, text, len, start, PCRE2_NO_UTF_CHECK, c->md, c->mctx);
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc < 0) return -1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+    *ms = ov[0];
+    *me = ov[1];
+    return 1;
+}
+
 int64_t llm_re_split(llm_re_ctx *c, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap) {
     size_t n = 0;
     size_t pos = start;

@@ -20,6 +20,10 @@ void llm_re_free(llm_re *re);
 llm_re_ctx *llm_re_ctx_new(const llm_re *re);
 void llm_re_ctx_free(llm_re_ctx *ctx);
 
+/// The first match in `text[start..<len]` (searching from `start`, lookbehind may see the text
+/// before it): 1 with its byte range in `*ms..<*me`, 0 when there is none, -1 on a matching error.
+int32_t llm_re_find(llm_re_ctx *ctx, const uint8_t *text, size_t len, size_t start, size_t *ms, size_t *me);
+
 /// Splits `text[start..<len]` like HF tokenizers' Split(behavior: isolated): every match is a
 /// piece and so is every non-empty gap between matches. Writes piece end offsets (absolute) into
 /// `ends` (at most `cap`) and returns how many were written; the caller continues from the last
