@@ -23,6 +23,8 @@ extern "C" llm_normalizer *llm_normalizer_new(int32_t form, int32_t keep_fullwid
     case LLM_FORM_NFC: n = icu::Normalizer2::getNFCInstance(ec); break;
     case LLM_FORM_NFKC: n = icu::Normalizer2::getNFKCInstance(ec); break;
     case LLM_FORM_NFKC_CASEFOLD: n = icu::Normalizer2::getNFKCCasefoldInstance(ec); break;
+    case LLM_FORM_NFD: n = icu::Normalizer2::getNFDInstance(ec); break;
+    case LLM_FORM_NFKD: n = icu::Normalizer2::getNFKDInstance(ec); break;
     default: return nullptr;
     }
     if (U_FAILURE(ec) || !n) return nullptr;

@@ -12,6 +12,8 @@ enum {
     LLM_FORM_NFC = 0,
     LLM_FORM_NFKC = 1,
     LLM_FORM_NFKC_CASEFOLD = 2,
+    LLM_FORM_NFD = 3,
+    LLM_FORM_NFKD = 4,
 };
 
 typedef struct llm_normalizer llm_normalizer;
