@@ -13,7 +13,20 @@ token first (as Llama 3's TemplateProcessing does).
 The tiktoken patterns llama3 and qwen2 are those of Llama 3's tokenizer.model (Meta's
 tokenizer.py) and Qwen's qwen.tiktoken, with their special tokens after the ranks.
 
-Usage: check_tokenize.py LLMDATA_BIN WORKDIR (--tiktoken FILE --pattern P | --tokenizer FILE) [--bos TOKEN] INPUT.jsonl...
+Named tiktoken encodings (`--encoding E`): the reference is `tiktoken.Encoding` built from
+tiktoken's own constructor in tiktoken_ext/openai_public.py (pat_str, special tokens,
+explicit_n_vocab) with the ranks read from FILE (load_tiktoken_bpe checks tiktoken's expected
+SHA-256), or for llama3/llama4 Meta's Tokenizer class from llama_models' tokenizer.py (its
+tiktoken Encoding: Meta's encode also cuts runs of 25,000 characters, which these texts do not
+have). A ranks file with a sidecar FILE.json is checked against tiktoken.Encoding(pat_str,
+special_tokens) from the sidecar. `--detect` passes the file as `--tokenizer FILE` alone: llmdata
+must recognize it (the manifest names the encoding).
+
+Mistral Tekken (`--tekken FILE`): the reference is mistral-common's
+`Tekkenizer.from_file(FILE).encode(text, bos=False, eos=False)`, EOS its eos_id.
+
+Usage: check_tokenize.py LLMDATA_BIN WORKDIR (--tiktoken FILE [--pattern P | --encoding E] [--detect] [--llama-py PY]
+       | --tokenizer FILE | --tekken FILE) [--bos TOKEN] [--allow-special] INPUT.jsonl...
 """
 import argparse
 import unicodedata
@@ -88,7 +101,11 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("workdir")
     ap.add_argument("--tiktoken")
-    ap.add_argument("--pattern", default="gpt2")
+    ap.add_argument("--pattern")
+    ap.add_argument("--encoding")
+    ap.add_argument("--detect", action="store_true", help="pass the ranks file as --tokenizer FILE, nothing else")
+    ap.add_argument("--llama-py", help="Meta's tokenizer.py for --encoding llama3/llama4")
+    ap.add_argument("--tekken")
     ap.add_argument("--tokenizer")
     ap.add_argument("--bos")
     ap.add_argument("--allow-special", action="store_true",
@@ -103,6 +120,7 @@ def main():
     out = os.path.join(a.workdir, "shards")
     args = [a.binary, "tokenize", *a.inputs, "-o", out, "--overwrite", "--quiet", "--tokens-per-shard", "200000", "--frame-tokens", "5000", "--batch-bytes", "200000"]
     nfc = False
+    ref_vocab = None
     if a.tiktoken:
         import tiktoken
         from tiktoken.load import load_tiktoken_bpe
@@ -112,31 +130,72 @@ def main():
                 "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""}
         ranks = load_tiktoken_bpe(a.tiktoken)
         n = len(ranks)
-        # the special tokens numbered as the model's own loader numbers them, after the ranks:
-        # Meta's Llama 3.1 tokenizer.py (named tokens, then reserved ones up to 256) and Qwen's
-        # tokenization_qwen.py (enumerate from the first id after the ranks)
-        llama = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-                 "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
-                 "<|eot_id|>", "<|python_tag|>"]
-        llama += [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(llama))]
-        qwen = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [f"<|extra_{i}|>" for i in range(205)]
-        specials, eos_name = {
-            "gpt2": ({"<|endoftext|>": n}, "<|endoftext|>"),
-            "llama3": ({t: n + i for i, t in enumerate(llama)}, "<|end_of_text|>"),
-            "qwen2": ({t: n + i for i, t in enumerate(qwen)}, "<|endoftext|>"),
-        }[a.pattern]
-        enc = tiktoken.Encoding(name="check", pat_str=pats[a.pattern], mergeable_ranks=ranks, special_tokens=specials)
+        sidecar = a.tiktoken + ".json"
+        qwen = a.pattern == "qwen2" or a.encoding == "qwen"
+        if a.encoding in ("r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base"):
+            # tiktoken's own constructor, reading FILE instead of downloading (and checking its hash)
+            import tiktoken_ext.openai_public as op
+            op.load_tiktoken_bpe = lambda _url, expected_hash=None: load_tiktoken_bpe(a.tiktoken, expected_hash=expected_hash)
+            kw = op.ENCODING_CONSTRUCTORS[a.encoding]()
+            enc = tiktoken.Encoding(**kw)
+            specials, eos_name = kw["special_tokens"], "<|endoftext|>"
+        elif a.encoding in ("llama3", "llama4"):
+            # Meta's Tokenizer class as llama_models ships it (its one relative import replaced)
+            from pathlib import Path
+            src = open(a.llama_py).read().replace("from ..tokenizer_utils import load_bpe_file",
+                                                  "from tiktoken.load import load_tiktoken_bpe as load_bpe_file")
+            ns = {"__name__": "meta_tokenizer"}
+            exec(compile(src, a.llama_py, "exec"), ns)
+            meta = ns["Tokenizer"](Path(a.tiktoken))
+            enc, specials, eos_name = meta.model, meta.special_tokens, "<|end_of_text|>"
+        elif os.path.exists(sidecar):
+            sc = json.load(open(sidecar))
+            specials = sc.get("special_tokens", {})
+            pat = sc.get("pat_str") or pats[sc["pattern"]]
+            enc = tiktoken.Encoding(name="sidecar", pat_str=pat, mergeable_ranks=ranks, special_tokens=specials)
+            eos_name = "<|endoftext|>"
+        else:
+            # the special tokens numbered as the model's own loader numbers them, after the ranks:
+            # Meta's Llama 3.1 tokenizer.py (named tokens, then reserved ones up to 256) and Qwen's
+            # tokenization_qwen.py (enumerate from the first id after the ranks)
+            llama = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+                     "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
+                     "<|eot_id|>", "<|python_tag|>"]
+            llama += [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(llama))]
+            qwen_names = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [f"<|extra_{i}|>" for i in range(205)]
+            p = "qwen2" if qwen else a.pattern
+            specials, eos_name = {
+                "gpt2": ({"<|endoftext|>": n}, "<|endoftext|>"),
+                "llama3": ({t: n + i for i, t in enumerate(llama)}, "<|end_of_text|>"),
+                "qwen2": ({t: n + i for i, t in enumerate(qwen_names)}, "<|endoftext|>"),
+            }[p]
+            enc = tiktoken.Encoding(name="check", pat_str=pats[p], mergeable_ranks=ranks, special_tokens=specials)
         bos = [specials[a.bos]] if a.bos else []
         # Qwen's tokenizer NFC-normalizes before tiktoken
-        nfc = a.pattern == "qwen2"
+        nfc = qwen
         norm = (lambda t: unicodedata.normalize("NFC", t)) if nfc else (lambda t: t)  # noqa: E731
         if a.allow_special:
             encode = lambda t: bos + enc.encode(norm(t), allowed_special="all")  # noqa: E731
         else:
             encode = lambda t: bos + enc.encode_ordinary(norm(t))  # noqa: E731
         decode = enc.decode_bytes
-        eos = specials[eos_name]
-        args += ["--tiktoken", a.tiktoken, "--pattern", a.pattern]
+        ref_vocab = meta.n_words if a.encoding in ("llama3", "llama4") else enc.n_vocab
+        eos = specials.get(eos_name)
+        if eos is None:
+            sys.exit(f"the reference has no {eos_name}")
+        if a.detect:
+            args += ["--tokenizer", a.tiktoken]
+        else:
+            args += ["--tiktoken", a.tiktoken] + (["--pattern", a.pattern] if a.pattern else []) + (["--encoding", a.encoding] if a.encoding else [])
+    elif a.tekken:
+        from mistral_common.tokens.tokenizers.tekken import Tekkenizer
+        tek = Tekkenizer.from_file(a.tekken)
+        encode = lambda t: tek.encode(t, bos=False, eos=False)  # noqa: E731
+        k = tek.num_special_tokens
+        decode = lambda ids: b"".join(tek._model.decode_single_token_bytes(i - k) for i in ids)  # noqa: E731
+        eos, bos = tek.eos_id, []
+        ref_vocab = tek.n_words
+        args += ["--tokenizer", a.tekken]
     else:
         from tokenizers import Tokenizer
         tok = Tokenizer.from_file(a.tokenizer)
@@ -155,6 +214,14 @@ def main():
     if p.returncode != 0:
         sys.exit(f"tokenize failed: {p.stderr}")
     m = json.load(open(os.path.join(out, "manifest.json")))
+    if a.detect and a.encoding and m["tokenizer"].get("encoding") != a.encoding:
+        sys.exit(f"the manifest records {m['tokenizer']} for {a.tiktoken}, not encoding {a.encoding}")
+    if a.tekken and m["tokenizer"].get("kind") != "tekken":
+        sys.exit(f"the manifest records {m['tokenizer']} for {a.tekken}, not kind tekken")
+    if ref_vocab is not None and m["vocab_size"] != ref_vocab:
+        sys.exit(f"vocab_size {m['vocab_size']} in the manifest, the reference's is {ref_vocab}")
+    if m["vocab_size"] < max((max(d) for d in read_documents(out) if len(d)), default=0) + 1:
+        sys.exit(f"vocab_size {m['vocab_size']} is not above every id")
     if eos is None:
         eos = m["eos_id"]
     docs = list(read_documents(out))

@@ -43,14 +43,22 @@ public struct Manifest: Codable, Sendable, Equatable {
     public struct TokenizerInfo: Codable, Sendable, Equatable {
         /// File name the shards were made with (as given).
         public var name: String
-        /// `tokenizer.json` or `tiktoken`.
+        /// `tokenizer.json`, `tiktoken`, `tekken` or `sentencepiece`.
         public var kind: String
         /// SHA-256 of the tokenizer file.
         public var sha256: String
-        /// Split pattern name for tiktoken files (gpt2, cl100k, o200k); nil for tokenizer.json.
+        /// Split pattern name for tiktoken files (gpt2, cl100k, o200k, llama3, llama4, qwen2, or a
+        /// sidecar's name); nil for the other kinds.
         public var pattern: String?
         /// Absolute path at the time of writing (a hint for `shards decode`).
         public var path: String
+        /// What the ids follow within the kind: a tiktoken encoding's name (`cl100k_base`,
+        /// `p50k_edit`, `llama4`, ...) or a Tekken file's version (`v3`); absent when none (and in
+        /// manifests written before tokenize recorded it).
+        public var encoding: String? = nil
+        /// A tiktoken ranks file's sidecar (`FILE.json`: pattern and special tokens) and its SHA-256.
+        public var sidecar: String? = nil
+        public var sidecar_sha256: String? = nil
 
         public init(name: String, kind: String, sha256: String, pattern: String?, path: String) {
             self.name = name

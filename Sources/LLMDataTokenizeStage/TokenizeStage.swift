@@ -4,12 +4,14 @@ import LLMDataShards
 import LLMDataBPEEncoding
 
 public struct TokenizeOptions: Sendable {
-    /// A HF `tokenizer.json`, or
-    public var tokenizerJSON: String?
-    /// a tiktoken ranks file with its split pattern.
+    /// `--tokenizer`: a tokenizer file of any kind or a model directory (the kind is detected), or
+    public var tokenizer: String?
+    /// `--tiktoken`: a tiktoken ranks file.
     public var tiktoken: String?
-    /// nil: inferred from the number of ranks (`TiktokenPattern.forRankCount`), else cl100k.
+    /// `--pattern` for a tiktoken ranks file (`TiktokenSpec.Choice.pattern`).
     public var pattern: TiktokenPattern?
+    /// `--encoding`: the named tiktoken encoding the ranks file is.
+    public var encoding: TiktokenEncoding?
     /// The EOS written after every document: a token string, a numeric id, `none`, or nil for the
     /// tokenizer's default.
     public var eos: String?
@@ -25,37 +27,204 @@ public struct TokenizeOptions: Sendable {
     public init() {}
 }
 
-/// Loads the tokenizer named by the options and describes it for the manifest.
-public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo) {
-    if let given = o.tokenizerJSON {
-        let p = try resolveTokenizerJSON(given)
-        let m = try BPEModel.loadTokenizerJSON(path: p)
-        return (m, .init(name: (p as NSString).lastPathComponent, kind: "tokenizer.json", sha256: try SHA256.hex(ofFile: p),
-                         pattern: nil, path: absolute(p)))
-    }
-    if let p = o.tiktoken {
-        let m = try BPEModel.loadTiktoken(path: p, pattern: o.pattern)
-        return (m, .init(name: (p as NSString).lastPathComponent, kind: "tiktoken", sha256: try SHA256.hex(ofFile: p),
-                         pattern: m.tiktokenPattern?.rawValue, path: absolute(p)))
-    }
-    throw LLMDataError("no tokenizer given", hint: "pass --tokenizer tokenizer.json, or --tiktoken FILE --pattern gpt2|cl100k|o200k|llama3|qwen2")
-}
+/// The kinds of tokenizer file `--tokenizer` tells apart (the manifest's `tokenizer.kind`).
+public enum TokenizerKind: String, Sendable, CaseIterable {
+    case tokenizerJSON = "tokenizer.json", tiktoken, tekken, sentencePiece = "sentencepiece"
 
-/// A tokenizer.json path: the file itself, or a model directory (as downloaded from the HF hub)
-/// that holds one.
-public func resolveTokenizerJSON(_ p: String) throws -> String {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { return p }
-    let inside = (p as NSString).appendingPathComponent("tokenizer.json")
-    if FileManager.default.fileExists(atPath: inside) { return inside }
-    // Meta's and Qwen's own releases ship tiktoken ranks files instead
-    for (file, pattern) in [("original/tokenizer.model", "llama3"), ("tokenizer.model", "llama3"), ("qwen.tiktoken", "qwen2")] {
-        let f = (p as NSString).appendingPathComponent(file)
-        if FileManager.default.fileExists(atPath: f) {
-            throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "it has \(file): if that is a tiktoken ranks file, pass --tiktoken \(f) --pattern \(pattern)")
+    var described: String {
+        switch self {
+        case .tokenizerJSON: return "HF tokenizer.json"
+        case .tiktoken: return "tiktoken ranks"
+        case .tekken: return "Mistral Tekken"
+        case .sentencePiece: return "SentencePiece model"
         }
     }
-    throw LLMDataError("\(p) is a directory without a tokenizer.json", hint: "pass a byte-level BPE tokenizer.json (--tokenizer) or a tiktoken ranks file (--tiktoken)")
+}
+
+/// A tokenizer file found by `--tokenizer`: the file (inside a model directory, when one was
+/// given) and its kind.
+public struct DetectedTokenizer: Sendable, Equatable {
+    public var path: String
+    public var kind: TokenizerKind
+    /// The model directory it was found in, if one was given.
+    public var directory: String?
+}
+
+/// The files of a model directory that hold its tokenizer, in the order they are looked for:
+/// HF's tokenizer.json first (HF downloads of Llama, Mistral and Qwen models have one), then
+/// Mistral's tekken.json, then a tokenizer.model (Meta's tiktoken ranks or a SentencePiece model,
+/// by its contents), Meta's original/ folder and Qwen's qwen.tiktoken.
+public let modelDirectoryFiles = ["tokenizer.json", "tekken.json", "tokenizer.model", "original/tokenizer.model", "qwen.tiktoken"]
+
+/// What `path` is: a model directory is searched for `modelDirectoryFiles`, a file is told by its
+/// first bytes (a JSON object: tokenizer.json or Tekken by its keys; lines of base64, space, rank:
+/// tiktoken; a protobuf: SentencePiece).
+public func detectTokenizer(_ path: String) throws -> DetectedTokenizer {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw LLMDataError("\(path): no such file or directory", hint: "pass --tokenizer with a tokenizer file or a model directory")
+    }
+    if isDir.boolValue {
+        for f in modelDirectoryFiles {
+            let inside = (path as NSString).appendingPathComponent(f)
+            var sub: ObjCBool = false
+            if FileManager.default.fileExists(atPath: inside, isDirectory: &sub), !sub.boolValue {
+                var d = try detectTokenizer(inside)
+                d.directory = path
+                return d
+            }
+        }
+        throw LLMDataError("\(path) is a directory without a tokenizer.json, tekken.json, tokenizer.model, original/tokenizer.model or qwen.tiktoken",
+                           hint: "pass the tokenizer file itself with --tokenizer FILE")
+    }
+    guard let h = FileHandle(forReadingAtPath: path) else { throw LLMDataError("\(path): cannot read") }
+    defer { try? h.close() }
+    let head = [UInt8]((try? h.read(upToCount: 1 << 16)) ?? Data())
+    if head.isEmpty { throw LLMDataError("\(path): empty file, not a tokenizer", hint: "pass a tokenizer.json, tiktoken ranks file, Tekken JSON or SentencePiece model") }
+    var i = 0
+    if head.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
+    while i < head.count, [0x20, 0x09, 0x0A, 0x0D].contains(head[i]) { i += 1 }
+    if i < head.count, head[i] == UInt8(ascii: "{") {
+        return DetectedTokenizer(path: path, kind: BPEModel.looksLikeTekken(head) ? .tekken : .tokenizerJSON)
+    }
+    if looksLikeTiktokenRanks(head) { return DetectedTokenizer(path: path, kind: .tiktoken) }
+    if looksLikeProtobuf(head) { return DetectedTokenizer(path: path, kind: .sentencePiece) }
+    throw LLMDataError("\(path): not a tokenizer file llmdata reads",
+                       hint: "--tokenizer takes an HF tokenizer.json, a tiktoken ranks file (base64 token, space, rank per line), a Mistral Tekken JSON, a SentencePiece .model, or a model directory holding one")
+}
+
+/// The first line is `base64 rank`.
+func looksLikeTiktokenRanks(_ head: [UInt8]) -> Bool {
+    let line = head.prefix { $0 != 0x0A && $0 != 0x0D }
+    guard let sp = line.firstIndex(of: 0x20), sp > line.startIndex, sp + 1 < line.endIndex else { return false }
+    let b64 = line[line.startIndex..<sp], digits = line[(sp + 1)...]
+    func isB64(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F || c == 0x3D
+    }
+    return b64.allSatisfy(isB64) && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+}
+
+/// A SentencePiece `ModelProto` starts with field 1 (`pieces`, length-delimited: tag 0x0A) or
+/// field 2 (`trainer_spec`, tag 0x12), and holds a piece's `<unk>`/`<s>`-like strings early on.
+func looksLikeProtobuf(_ head: [UInt8]) -> Bool {
+    guard let f = head.first, f == 0x0A || f == 0x12, head.count > 2 else { return false }
+    // not text: a length varint follows, and a control byte appears in the first bytes
+    return head.prefix(64).contains { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }
+}
+
+/// The tokenizer files a run depends on (the file and a tiktoken sidecar), for a recipe's
+/// resources.
+public func tokenizerResources(_ o: TokenizeOptions) throws -> [String] {
+    let file: String
+    if let t = o.tokenizer { file = try detectTokenizer(t).path } else if let t = o.tiktoken { file = t } else { return [] }
+    let side = TiktokenSpec.sidecarPath(of: file)
+    return FileManager.default.fileExists(atPath: side) ? [file, side] : [file]
+}
+
+/// Loads the tokenizer named by the options and describes it for the manifest; `detected` is the
+/// one-line description tokenize prints.
+public func loadModel(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo) {
+    let (m, info, _) = try loadModelDescribed(o)
+    return (m, info)
+}
+
+public func loadModelDescribed(_ o: TokenizeOptions) throws -> (BPEModel, Manifest.TokenizerInfo, String) {
+    let found: DetectedTokenizer
+    if let t = o.tiktoken {
+        found = DetectedTokenizer(path: t, kind: .tiktoken)
+    } else if let t = o.tokenizer {
+        found = try detectTokenizer(t)
+    } else {
+        throw LLMDataError("no tokenizer given", hint: "pass --tokenizer FILE (tokenizer.json, tiktoken ranks, Tekken JSON, SentencePiece model or a model directory)")
+    }
+    if o.encoding != nil && o.pattern != nil {
+        throw LLMDataError("--encoding and --pattern together", hint: "--encoding \(o.encoding!.rawValue) sets the pattern (\(o.encoding!.pattern.rawValue)) and the special tokens; drop --pattern")
+    }
+    let p = found.path
+    let name = (p as NSString).lastPathComponent
+    let whereFound = found.directory.map { " (in model directory \($0))" } ?? ""
+    if found.kind != .tiktoken {
+        if let e = o.encoding {
+            throw LLMDataError("\(p): --encoding \(e.rawValue) is for tiktoken ranks files, and this is a \(found.kind.described)",
+                               hint: "a \(found.kind.described) carries its own pattern and special tokens: drop --encoding")
+        }
+        if let pat = o.pattern {
+            throw LLMDataError("\(p): --pattern \(pat.rawValue) is for tiktoken ranks files, and this is a \(found.kind.described)",
+                               hint: "a \(found.kind.described) carries its own pattern: drop --pattern")
+        }
+    }
+    switch found.kind {
+    case .tokenizerJSON:
+        let m = try BPEModel.loadTokenizerJSON(path: p)
+        return (m, .init(name: name, kind: TokenizerKind.tokenizerJSON.rawValue, sha256: try SHA256.hex(ofFile: p), pattern: nil, path: absolute(p)),
+                "\(p): HF tokenizer.json\(whereFound), \(m.idCount) ids, \(m.specials.count) special/added tokens")
+    case .tiktoken:
+        let choice: TiktokenSpec.Choice = o.encoding.map { .encoding($0) } ?? o.pattern.map { .pattern($0) } ?? .detect
+        let (m, spec) = try BPEModel.loadTiktoken(path: p, choice: choice)
+        var info = Manifest.TokenizerInfo(name: name, kind: TokenizerKind.tiktoken.rawValue, sha256: try SHA256.hex(ofFile: p),
+                                          pattern: spec.patternName, path: absolute(p))
+        info.encoding = spec.encoding?.rawValue
+        if let side = spec.sidecar {
+            info.sidecar = (side as NSString).lastPathComponent
+            info.sidecar_sha256 = try SHA256.hex(ofFile: side)
+        }
+        let how = spec.encoding.map { "encoding \($0.rawValue)" + (o.encoding == nil && o.pattern == nil ? " (recognized by its ranks)" : "") }
+            ?? spec.sidecar.map { "pattern \(spec.patternName) and special tokens from \($0)" }
+            ?? "pattern \(spec.patternName), no special tokens (no \((TiktokenSpec.sidecarPath(of: p) as NSString).lastPathComponent))"
+        return (m, info, "\(p): tiktoken ranks\(whereFound), \(how); \(m.idCount) ids, \(m.specials.count) special tokens")
+    case .tekken:
+        if o.allowSpecial {
+            throw LLMDataError("\(p): --allow-special with a Tekken file",
+                               hint: "Tekkenizer.encode never turns text into special tokens ([INST] in a document is text), and neither does tokenize: drop --allow-special")
+        }
+        let (m, t) = try BPEModel.loadTekken(path: p)
+        var info = Manifest.TokenizerInfo(name: name, kind: TokenizerKind.tekken.rawValue, sha256: try SHA256.hex(ofFile: p), pattern: nil, path: absolute(p))
+        info.encoding = t.version
+        return (m, info, "\(p): Mistral Tekken \(t.version)\(whereFound), \(t.numSpecial) special tokens then \(t.vocabSize - t.numSpecial) ranks (\(t.vocabSize) ids)")
+    case .sentencePiece:
+        let m = try BPEModel.loadSentencePiece(path: p)
+        return (m, .init(name: name, kind: TokenizerKind.sentencePiece.rawValue, sha256: try SHA256.hex(ofFile: p), pattern: nil, path: absolute(p)),
+                "\(p): SentencePiece BPE model\(whereFound), \(m.idCount) ids, \(m.specials.count) control/unknown pieces")
+    }
+}
+
+/// Loads the tokenizer a shard set was written with, from its manifest, the way tokenize loaded
+/// it (`shards decode`); `override` is another path for the file (or a model directory).
+public func reloadModel(_ info: Manifest.TokenizerInfo, override: String?) throws -> (BPEModel, path: String) {
+    let kind = TokenizerKind(rawValue: info.kind)
+    let path: String
+    if let o = override {
+        let found = try detectTokenizer(o)
+        if let k = kind, found.kind != k {
+            throw LLMDataError("\(found.path): a \(found.kind.described), but the shards were written with a \(k.described) (\(info.name))",
+                               hint: "pass the tokenizer file the shards were made with")
+        }
+        path = found.path
+    } else {
+        path = info.path
+    }
+    switch kind {
+    case .tokenizerJSON:
+        return (try BPEModel.loadTokenizerJSON(path: path), path)
+    case .tiktoken:
+        // the named encoding, else the pattern (manifests before --encoding have only that)
+        let choice: TiktokenSpec.Choice
+        if let e = info.encoding.flatMap(TiktokenEncoding.init(rawValue:)) {
+            // a model family's numbering follows any file's ranks (it may have come by --pattern)
+            choice = TiktokenEncoding.family(of: e.pattern) == e ? .pattern(e.pattern) : .encoding(e)
+        } else if info.sidecar != nil {
+            choice = .detect
+        } else {
+            choice = TiktokenPattern(rawValue: info.pattern ?? "cl100k").map { .pattern($0) } ?? .detect
+        }
+        return (try BPEModel.loadTiktoken(path: path, choice: choice).model, path)
+    case .tekken:
+        return (try BPEModel.loadTekken(path: path).model, path)
+    case .sentencePiece:
+        return (try BPEModel.loadSentencePiece(path: path), path)
+    case nil:
+        throw LLMDataError("the manifest's tokenizer.kind \(info.kind) is not one llmdata reads (tokenizer.json, tiktoken, tekken, sentencepiece)")
+    }
 }
 
 func absolute(_ p: String) -> String {
@@ -66,6 +235,11 @@ func absolute(_ p: String) -> String {
 public func resolveEOS(_ spec: String?, model: BPEModel) throws -> Int? {
     guard let spec else {
         guard let (_, id) = model.defaultEOS else {
+            if model.specials.isEmpty {
+                // a ranks file of its own without a sidecar: no special token to default to
+                throw LLMDataError("the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none), so no default end-of-document token",
+                                   hint: "pass --eos ID (a number from 0 to \(model.idCount - 1)) or --eos none; `bpe train --tiktoken FILE --special TOKEN` writes FILE.json with the special tokens")
+            }
             throw LLMDataError("the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
                                hint: "pass --eos TOKEN, --eos ID or --eos none")
         }
@@ -86,6 +260,10 @@ func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? 
     if let id = model.specials[spec] { return Int(id) }
     let limit = model.idCount
     if let n = Int(spec), n >= 0, n < limit { return n }
+    if model.specials.isEmpty {
+        throw LLMDataError("\(flag) \(spec): the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none)",
+                           hint: "give an id from 0 to \(limit - 1), or none")
+    }
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
     throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
                        hint: (names.isEmpty ? "give" : "special tokens include \(names); or give") + " an id from 0 to \(limit - 1), or none")
@@ -194,7 +372,10 @@ public final class TokenizeStage: RecordStage, @unchecked Sendable {
         // first write to each of its huge pages otherwise costs the encoders ~20 ms (16 MiB) of
         // page clearing in the middle of encoding, on cores that are busy by then.
         let caches = CacheWarmer(shared: jobs > 1)
-        (model, info) = try loadModel(options)
+        let detected: String
+        (model, info, detected) = try loadModelDescribed(options)
+        // what the tokenizer was read as, so a wrong guess of the user's is seen at once
+        if !quiet { Diagnostics.write("llmdata tokenize: tokenizer: \(detected)\n") }
         // `load_seconds` ends here: a wait for the caches (a vocabulary that loads faster
         // than they fault in) counts as encoding time, not as loading.
         loadSeconds = Clock.now() - start

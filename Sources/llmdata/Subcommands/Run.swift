@@ -162,8 +162,7 @@ struct RunRecipe: ParsableCommand {
                 case let c as Tokenize:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
                     let o = c.options
-                    if let t = o.tokenizerJSON { resources.append(try resolveTokenizerJSON(t)) }
-                    if let t = o.tiktoken { resources.append(t) }
+                    resources += try tokenizerResources(o)
                     planned = .tokenize(o)
                 default:
                     throw RecipeError(description: "\(recipePath):\(st.line): \(st.name) is not a stage")

@@ -6,22 +6,26 @@ import LLMDataTokenizeStage
 import LLMDataBPEEncoding
 
 extension TiktokenPattern: ExpressibleByArgument {}
+extension TiktokenEncoding: ExpressibleByArgument {}
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode records into zstd token shards (docs/shards.md).",
-        discussion: "Byte-level BPE from a tokenizer.json (ours, GPT-2, Llama-3, Qwen2 style) or a tiktoken ranks file. EOS follows every document; --bos puts a token before each."
+        discussion: "--tokenizer takes an HF tokenizer.json, a tiktoken ranks file, a Mistral Tekken JSON, a SentencePiece model, or a model directory holding one; the kind is detected, printed, and recorded in the manifest (docs/tokenize.md has the table of formats). EOS follows every document; --bos puts a token before each."
     )
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .customLong("tokenizer"), help: "A byte-level BPE tokenizer.json, or a model directory that holds one.")
-    var tokenizerJSON: String?
+    @Option(name: .customLong("tokenizer"), help: "A tokenizer file (tokenizer.json, tiktoken ranks, Tekken JSON, SentencePiece .model) or a model directory (tokenizer.json, tekken.json, tokenizer.model, original/tokenizer.model, qwen.tiktoken); the kind is detected.")
+    var tokenizer: String?
 
-    @Option(help: "A tiktoken ranks file (base64 token, rank per line); needs --pattern.")
+    @Option(help: "A tiktoken ranks file (base64 token, rank per line), read as tiktoken ranks whatever its name.")
     var tiktoken: String?
 
-    @Option(help: "Split pattern for --tiktoken: gpt2, cl100k, o200k, llama3 (Llama 3's tokenizer.model) or qwen2 (Qwen's qwen.tiktoken) (default: the one whose encoding has as many ranks as the file, else cl100k).")
+    @Option(help: "For a tiktoken ranks file: the named encoding it is (r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3, llama4, qwen): its pattern and special-token ids (default: recognized from the ranks).")
+    var encoding: TiktokenEncoding?
+
+    @Option(help: "For a tiktoken ranks file of its own: the split pattern (gpt2, cl100k, o200k, llama3, llama4, qwen2). llama3, llama4 and qwen2 number their model's special tokens after the ranks; otherwise the special tokens come from FILE.json beside the file, or there are none.")
     var pattern: TiktokenPattern?
 
     @Option(help: "End-of-document token: a special token, an id, or none (default: the tokenizer's <|endoftext|>-like token).")
@@ -57,8 +61,11 @@ struct Tokenize: ParsableCommand {
     @OptionGroup var worker: WorkerFlags
 
     func validate() throws {
-        if (tokenizerJSON == nil) == (tiktoken == nil) {
-            throw ValidationError("give exactly one of --tokenizer FILE or --tiktoken FILE")
+        if (tokenizer == nil) == (tiktoken == nil) {
+            throw ValidationError("give exactly one of --tokenizer PATH or --tiktoken FILE")
+        }
+        if encoding != nil && pattern != nil {
+            throw ValidationError("--encoding \(encoding!.rawValue) sets the pattern (\(encoding!.pattern.rawValue)) and the special tokens: drop --pattern")
         }
         if tokensPerShard < 1 || frameTokens < 1 { throw ValidationError("--tokens-per-shard and --frame-tokens must be positive") }
         let levels = ShardWriter.Options.zstdLevels
@@ -70,9 +77,10 @@ struct Tokenize: ParsableCommand {
     /// The options these flags describe (also a recipe's `tokenize:`).
     var options: TokenizeOptions {
         var o = TokenizeOptions()
-        o.tokenizerJSON = tokenizerJSON
+        o.tokenizer = tokenizer
         o.tiktoken = tiktoken
         o.pattern = pattern
+        o.encoding = encoding
         o.eos = eos
         o.bos = bos
         o.allowSpecial = allowSpecial
@@ -124,7 +132,7 @@ struct Shards: ParsableCommand {
         @Argument(help: "Shard directory.") var dir: String
         @Option(parsing: .unconditional, help: "Document number, counting from 0 across shards.") var doc: Int?
         @Option(help: "The document with this record id (shards written with tokenize --ids).") var id: String?
-        @Option(name: .customLong("tokenizer"), help: "The tokenizer file, or a model directory with a tokenizer.json (default: the path in the manifest).") var tokenizerPath: String?
+        @Option(name: .customLong("tokenizer"), help: "The tokenizer file, or a model directory holding it (default: the path in the manifest).") var tokenizerPath: String?
         @Flag(help: "Print the token ids instead of the text.") var ids = false
         @Flag(help: "No note on stderr naming the document's record id.") var quiet = false
 
@@ -148,10 +156,8 @@ struct Shards: ParsableCommand {
                     return
                 }
                 let info = reader.manifest.tokenizer
-                let path = info.kind == "tiktoken" ? tokenizerPath ?? info.path : try resolveTokenizerJSON(tokenizerPath ?? info.path)
-                let model = info.kind == "tiktoken"
-                    ? try BPEModel.loadTiktoken(path: path, pattern: TiktokenPattern(rawValue: info.pattern ?? "cl100k") ?? .cl100k)
-                    : try BPEModel.loadTokenizerJSON(path: path)
+                // the kind, encoding and pattern the manifest records, as tokenize loaded them
+                let (model, path) = try reloadModel(info, override: tokenizerPath)
                 if try SHA256.hex(ofFile: path) != info.sha256 {
                     Diagnostics.warning(stage: "shards", "\(path) is not the tokenizer the shards were written with (SHA-256 differs)")
                 }
