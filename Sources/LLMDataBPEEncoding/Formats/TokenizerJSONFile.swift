@@ -11,10 +11,15 @@ extension BPEModel {
     /// built-in gpt2 pattern itself, so the encoder finds it and takes its ASCII fast path.
     public static let hfByteLevelRegex = SplitPattern.gpt2.regex
 
-    /// Loads a byte-level BPE `tokenizer.json` (HF tokenizers): ours, GPT-2, Llama-3 and Qwen2
-    /// style files. Supported: model BPE (merges as "a b" strings or [a, b] pairs,
-    /// `ignore_merges`), pre-tokenizer ByteLevel or Sequence[Split(Regex, Isolated), ByteLevel],
-    /// normalizer none or NFC, added tokens.
+    /// Loads a BPE `tokenizer.json` (HF tokenizers). Supported, as HF applies them: normalizers
+    /// NFC/NFD/NFKC/NFKD, Lowercase, Replace, Prepend, Strip, Sequence; pre-tokenizers ByteLevel
+    /// (with or without its regex), Split (every behavior, invert), Digits, Metaspace, Whitespace,
+    /// WhitespaceSplit, Punctuation, Sequence; added tokens with special / normalized / lstrip /
+    /// rstrip / single_word; model BPE with merges as "a b" or [a, b], `ignore_merges`,
+    /// `byte_fallback`, `unk_token`, `fuse_unk`, `continuing_subword_prefix`,
+    /// `end_of_word_suffix` (byte-level vocabularies when the pre-tokenizer ends with ByteLevel,
+    /// character-level ones otherwise); post-processors TemplateProcessing (a special token before
+    /// and/or after the text), ByteLevel, and a Sequence of them. Anything else is refused by name.
     public static func loadTokenizerJSON(path: String) throws -> BPEModel {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenizerError("\(path): cannot read")
@@ -38,10 +43,52 @@ extension BPEModel {
         let restBytes = llm_tokjson_rest(tj, &restCount)
         guard let restPtr = restBytes,
               let root = try? JSONSerialization.jsonObject(with: Data(bytes: restPtr, count: restCount)) as? [String: Any],
-              let model = root["model"] as? [String: Any], (model["type"] as? String ?? "BPE") == "BPE" else {
+              let model = root["model"] as? [String: Any] else {
             throw TokenizerError("\(path): not a BPE tokenizer.json (model.type, model.vocab and model.merges are needed)")
         }
-        if model["byte_fallback"] as? Bool == true { throw TokenizerError("\(path): byte_fallback BPE (sentencepiece style) is not supported") }
+        let modelType = model["type"] as? String ?? "BPE"
+        guard modelType == "BPE" else {
+            throw TokenizerError("\(path): model \(modelType) is not supported (only BPE models)")
+        }
+        if let d = model["dropout"] as? NSNumber, d.doubleValue != 0 {
+            throw TokenizerError("\(path): BPE dropout \(d) is not supported (it makes the ids random)")
+        }
+        for key in ["truncation", "padding"] where root[key] != nil && !(root[key] is NSNull) {
+            throw TokenizerError("\(path): \"\(key)\" is set, which changes HF's ids for every text; it is not supported (set it to null)")
+        }
+        // normalizer and pre-tokenizer first: the pre-tokenizer says whether the vocabulary is
+        // byte-level
+        let normalizer = try NormalizerStep.parse(root["normalizer"], path: path)
+        var steps = try PreTokenizerStep.parse(root["pre_tokenizer"], path: path)
+        for (k, s) in steps.enumerated() where s.name == "ByteLevel" && k != steps.count - 1 {
+            throw TokenizerError("\(path): pre-tokenizer \(steps[k + 1].name) after ByteLevel is not supported")
+        }
+        var byteLevel = false
+        var regex = ""
+        var prefix = false
+        if case .byteLevel(let p, let useRegex)? = steps.last {
+            byteLevel = true
+            steps.removeLast()
+            prefix = p
+            if useRegex {
+                regex = hfByteLevelRegex
+            } else if !p, case .split(.regex(let r), .isolated, invert: false)? = steps.last {
+                // the last split on the encoder's split pattern (the built-in patterns' fast path)
+                regex = r
+                steps.removeLast()
+            }
+        }
+        if !byteLevel, case .split(.regex(let r), .isolated, invert: false)? = steps.last {
+            regex = r
+            steps.removeLast()
+        }
+        let prefixString = model["continuing_subword_prefix"] as? String
+        let suffixString = model["end_of_word_suffix"] as? String
+        if byteLevel, (prefixString ?? "") != "" || (suffixString ?? "") != "" {
+            throw TokenizerError("\(path): continuing_subword_prefix / end_of_word_suffix with a ByteLevel pre-tokenizer is not supported")
+        }
+        let byteFallback = model["byte_fallback"] as? Bool ?? false
+        let fuseUnk = model["fuse_unk"] as? Bool ?? false
         func string(_ p: UnsafePointer<UInt8>?, _ n: Int) -> String {
             String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
         }
@@ -64,34 +111,31 @@ extension BPEModel {
         }
         var specials: [String: UInt32] = [:]
         var nonSpecial: [String: UInt32] = [:]
-        var added: [(String, Int)] = []
+        var added: [AddedTokenSpec] = []
         for t in root["added_tokens"] as? [[String: Any]] ?? [] {
-            if let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue {
-                guard id >= 0, id < maxTokenIDs else {
-                    throw TokenizerError("\(path): added token \(c.debugDescription) has id \(id), outside 0..<\(maxTokenIDs)")
-                }
-                specials[c] = UInt32(id)
-                // HF splits the text on every added token; the special ones only matter with
-                // --allow-special here (issue 7), the others always
-                if (t["special"] as? Bool) == false, !c.isEmpty {
-                    // HF's lstrip / rstrip / single_word change where such a token matches (in
-                    // every text): not reproduced, so refused rather than encoded differently
-                    for flag in ["lstrip", "rstrip", "single_word"] where (t[flag] as? Bool) == true {
-                        throw TokenizerError("\(path): added token \(c.debugDescription) has \(flag): true, which is not supported for tokens that are not special")
-                    }
-                    nonSpecial[c] = UInt32(id)
-                }
-                added.append((c, id))
-                maxID = max(maxID, id)
+            guard let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue else { continue }
+            guard id >= 0, id < maxTokenIDs else {
+                throw TokenizerError("\(path): added token \(c.debugDescription) has id \(id), outside 0..<\(maxTokenIDs)")
             }
+            let special = t["special"] as? Bool ?? false
+            specials[c] = UInt32(id)
+            if !special && !c.isEmpty { nonSpecial[c] = UInt32(id) }
+            added.append(AddedTokenSpec(content: c, id: UInt32(id), special: special,
+                                        normalized: t["normalized"] as? Bool ?? !special, lstrip: t["lstrip"] as? Bool ?? false,
+                                        rstrip: t["rstrip"] as? Bool ?? false, singleWord: t["single_word"] as? Bool ?? false))
+            maxID = max(maxID, id)
         }
         var bytes = [[UInt8]?](repeating: nil, count: maxID + 1)
         for (k, id) in ids {
-            guard let b = ByteLevel.decode(k) else {
-                throw TokenizerError("\(path): vocabulary entry \(k.debugDescription) is not byte-level (GPT-2 byte mapping)")
+            if byteLevel {
+                // an entry outside the byte-level alphabet (DeepSeek-V3's added tokens are in its
+                // vocabulary too) can never be a piece or a merge of one: no bytes
+                bytes[Int(id)] = ByteLevel.decode(k)
+            } else {
+                bytes[Int(id)] = Array(k.utf8)
             }
-            bytes[Int(id)] = b
         }
+        let prefixLength = (prefixString ?? "").utf8.count
         var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
         let mergeCount = llm_tokjson_merge_count(tj)
         entries.reserveCapacity(mergeCount)
@@ -102,71 +146,105 @@ extension BPEModel {
                 throw TokenizerError("\(path): merge \(rank) is neither \"a b\" nor [a, b]")
             }
             let pair = (string(a, aLength), string(b, bLength))
-            guard let l = ids[pair.0], let r = ids[pair.1], let merged = ids[pair.0 + pair.1] else {
+            // HF: the merged token is a + b without the continuing-subword prefix's length
+            let mergedName = prefixLength == 0 ? pair.0 + pair.1
+                : pair.0 + string(b.map { $0 + min(prefixLength, bLength) }, max(0, bLength - prefixLength))
+            guard let l = ids[pair.0], let r = ids[pair.1], let merged = ids[mergedName] else {
                 throw TokenizerError("\(path): merge \(rank) (\(pair.0) \(pair.1)) uses tokens missing from the vocabulary")
             }
             entries.append((l, r, UInt32(rank), merged))
         }
         var whole: TokenTable? = nil
         if model["ignore_merges"] as? Bool == true {
-            whole = TokenTable(bytes.enumerated().compactMap { id, b in b.map { ($0, UInt32(id)) } })
+            // HF looks the whole piece up in the model's vocabulary (not the added tokens)
+            whole = TokenTable(ids.compactMap { k, id in bytes[Int(id)].map { ($0, id) } })
         }
-        // pre-tokenizer
-        var regex = hfByteLevelRegex
-        var prefix = false
-        func byteLevel(_ p: [String: Any]) {
-            prefix = p["add_prefix_space"] as? Bool ?? false
-        }
-        if let pre = root["pre_tokenizer"] as? [String: Any] {
-            switch pre["type"] as? String {
-            case "ByteLevel":
-                byteLevel(pre)
-                if pre["use_regex"] as? Bool == false { regex = "" }
-            case "Sequence":
-                var found = false
-                for p in pre["pretokenizers"] as? [[String: Any]] ?? [] {
-                    switch p["type"] as? String {
-                    case "Split":
-                        guard let pat = p["pattern"] as? [String: Any], let r = pat["Regex"] as? String,
-                              (p["behavior"] as? String ?? "Isolated") == "Isolated", p["invert"] as? Bool != true else {
-                            throw TokenizerError("\(path): only Split with a Regex pattern, Isolated, not inverted, is supported")
-                        }
-                        regex = r
-                        found = true
-                    case "ByteLevel":
-                        byteLevel(p)
-                        if p["use_regex"] as? Bool != false && !found { regex = hfByteLevelRegex; found = true }
-                    case let other:
-                        throw TokenizerError("\(path): pre-tokenizer \(other ?? "?") is not supported")
-                    }
+        var symbols = Symbols.byteLevel
+        if !byteLevel {
+            var unk: UInt32? = nil
+            if let u = model["unk_token"] as? String {
+                guard let id = ids[u] ?? specials[u] else {
+                    throw TokenizerError("\(path): unk_token \(u.debugDescription) is not in the vocabulary")
                 }
-            case let other:
-                throw TokenizerError("\(path): pre-tokenizer \(other ?? "?") is not supported")
+                unk = id
+            }
+            let vocab = ids.map { (Array($0.key.utf8), $0.value) }
+            symbols = .characters(CharacterSymbols(vocab: vocab, continuingSubwordPrefix: prefixString, endOfWordSuffix: suffixString,
+                                                   byteFallback: byteFallback, unk: unk, fallback: .huggingFace(fuseUnk: fuseUnk)))
+        }
+        // added tokens with normalized: true are matched by their normalized form
+        var normalizedContent: [UInt32: String] = [:]
+        if !normalizer.isEmpty {
+            let runner = try NormalizerRunner(normalizer)
+            for t in added where t.normalized {
+                var c = Array(t.content.utf8)
+                let n = c.withUnsafeBufferPointer { runner.normalize($0) { String(decoding: $0, as: UTF8.self) } }
+                if n != t.content { normalizedContent[t.id] = n }
+                c.removeAll()
             }
         }
-        var normalizer: String? = nil
-        if let norm = root["normalizer"] as? [String: Any] {
-            guard norm["type"] as? String == "NFC" else {
-                throw TokenizerError("\(path): normalizer \(norm["type"] ?? "?") is not supported (only NFC)")
-            }
-            normalizer = "NFC"
+        let (lead, trail) = try template(root["post_processor"], path: path)
+        for name in [lead, trail].compactMap({ $0 }) where specials[name] == nil && ids[name] == nil {
+            throw TokenizerError("\(path): the post-processor's token \(name.debugDescription) is not a token of the file")
         }
-        return try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
-                            specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: normalizer,
-                            postProcessorBOS: leadingSpecial(root["post_processor"]))
+        let m = try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
+                             specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: nil,
+                             postProcessorBOS: lead, symbols: symbols)
+        m.postProcessorEOS = trail
+        m.pipeline = TokenizerJSONPipeline(normalizer: normalizer, preTokenizer: steps, addedTokens: added,
+                                           normalizedContent: normalizedContent)
+        return m
     }
 
-    /// The special token a post-processor's `TemplateProcessing` puts before a single text
-    /// (`"single": [{"SpecialToken": {"id": "<|begin_of_text|>"}}, {"Sequence": {"id": "A"}}]`),
-    /// also inside a `Sequence` of processors (Llama 3.1); nil when the text comes first.
-    static func leadingSpecial(_ p: Any?) -> String? {
-        guard let p = p as? [String: Any] else { return nil }
-        if p["type"] as? String == "Sequence" {
-            for q in p["processors"] as? [Any] ?? [] { if let s = leadingSpecial(q) { return s } }
-            return nil
+    /// The special tokens a post-processor puts before and after a single text: HF's
+    /// `TemplateProcessing` with `single` = [SpecialToken]? Sequence A [SpecialToken]?, ByteLevel
+    /// (offsets only), or a `Sequence` of them. Other processors (BertProcessing,
+    /// RobertaProcessing) and other templates are refused by name.
+    static func template(_ p: Any?, path: String) throws -> (String?, String?) {
+        guard let p, !(p is NSNull) else { return (nil, nil) }
+        guard let d = p as? [String: Any], let type = d["type"] as? String else {
+            throw TokenizerError("\(path): post_processor is not an object with a \"type\"")
         }
-        guard p["type"] as? String == "TemplateProcessing", let first = (p["single"] as? [Any])?.first as? [String: Any],
-              let special = first["SpecialToken"] as? [String: Any] else { return nil }
-        return special["id"] as? String
+        switch type {
+        case "ByteLevel":
+            return (nil, nil)
+        case "Sequence":
+            var lead: String? = nil, trail: String? = nil
+            for q in d["processors"] as? [Any] ?? [] {
+                let (l, t) = try template(q, path: path)
+                if (l != nil && lead != nil) || (t != nil && trail != nil) {
+                    throw TokenizerError("\(path): post-processor Sequence with two templates is not supported")
+                }
+                lead = lead ?? l
+                trail = trail ?? t
+            }
+            return (lead, trail)
+        case "TemplateProcessing":
+            let single = d["single"] as? [Any] ?? []
+            var names: [String?] = []  // nil: the text
+            for item in single {
+                guard let it = item as? [String: Any] else { continue }
+                if let s = it["SpecialToken"] as? [String: Any], let id = s["id"] as? String {
+                    names.append(id)
+                } else if let s = it["Sequence"] as? [String: Any], (s["id"] as? String ?? "A") == "A" {
+                    names.append(nil)
+                } else {
+                    throw TokenizerError("\(path): post-processor TemplateProcessing item \(it) is not supported")
+                }
+            }
+            guard let at = names.firstIndex(where: { $0 == nil }), names.filter({ $0 == nil }).count == 1, at <= 1, names.count - at <= 2 else {
+                throw TokenizerError("\(path): post-processor TemplateProcessing single \(names.map { $0 ?? "$A" }) is not supported (at most one special token before and one after the text)")
+            }
+            // each special token of the template must stand for exactly one id
+            let table = d["special_tokens"] as? [String: Any] ?? [:]
+            for name in names.compactMap({ $0 }) {
+                if let e = table[name] as? [String: Any], let tokenIDs = e["ids"] as? [Any], tokenIDs.count != 1 {
+                    throw TokenizerError("\(path): post-processor TemplateProcessing token \(name.debugDescription) stands for \(tokenIDs.count) ids; not supported")
+                }
+            }
+            return (at == 1 ? names[0] : nil, at + 1 < names.count ? names[at + 1] : nil)
+        default:
+            throw TokenizerError("\(path): post-processor \(type) is not supported (supported: TemplateProcessing with a token before and/or after the text, ByteLevel, Sequence)")
+        }
     }
 }
