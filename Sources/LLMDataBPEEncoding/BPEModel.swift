@@ -5,7 +5,7 @@ import Foundation
 /// `tokenizer.json` (priority = merge rank) or a tiktoken ranks file (priority = rank of the
 /// merged token, which reproduces tiktoken's lowest-rank-first merging exactly).
 public final class BPEModel: @unchecked Sendable {
-    public enum Kind: String, Sendable { case tokenizerJSON = "tokenizer.json", tiktoken }
+    public enum Kind: String, Sendable { case tokenizerJSON = "tokenizer.json", tiktoken, sentencePiece = "sentencepiece" }
 
     public let kind: Kind
     /// Bytes of every id (nil for ids not in use).
@@ -33,11 +33,18 @@ public final class BPEModel: @unchecked Sendable {
     /// The special token a tokenizer.json's post-processor puts before every text
     /// (`TemplateProcessing`, as Llama 3's `<|begin_of_text|>`), if any.
     public let postProcessorBOS: String?
+    /// What merges start from: bytes, or characters (Symbols.swift).
+    public let symbols: Symbols
+    /// A SentencePiece model's normalizer and segmentation, which replace the split pattern.
+    public let sentencePiece: SentencePieceNormalizer?
 
     init(kind: Kind, tokenBytes: [[UInt8]?], pairs: PairTable, wholeLookup: TokenTable?, specials: [String: UInt32],
          addedTokens: [String: UInt32] = [:], splitRegex: String, addPrefixSpace: Bool, normalizer: String?,
-         tiktokenPattern: TiktokenPattern? = nil, postProcessorBOS: String? = nil) throws {
+         tiktokenPattern: TiktokenPattern? = nil, postProcessorBOS: String? = nil,
+         symbols: Symbols = .byteLevel, sentencePiece: SentencePieceNormalizer? = nil) throws {
         self.kind = kind
+        self.symbols = symbols
+        self.sentencePiece = sentencePiece
         self.tiktokenPattern = tiktokenPattern
         self.postProcessorBOS = postProcessorBOS
         self.addedTokens = addedTokens
@@ -55,7 +62,10 @@ public final class BPEModel: @unchecked Sendable {
             if t.count == 1 && b2i[Int(t[0])] == UInt32.max { b2i[Int(t[0])] = UInt32(id) }
             maxLen = max(maxLen, t.count)
         }
-        if let missing = b2i.firstIndex(of: UInt32.max) {
+        if case .characters(let c) = symbols {
+            // byte tokens are the byte-fallback pieces <0xXX>, where there are any
+            for b in 0..<256 { b2i[b] = c.byteIDs[b] }
+        } else if let missing = b2i.firstIndex(of: UInt32.max) {
             throw TokenizerError("the vocabulary has no token for byte 0x\(String(missing, radix: 16)): not a byte-level BPE")
         }
         byteToID = b2i
@@ -77,6 +87,11 @@ public final class BPEModel: @unchecked Sendable {
         for id in ids {
             if Int(id) < tokenBytes.count, let b = tokenBytes[Int(id)] { out.append(contentsOf: b) }
             else if let s = specialByID[id] { out.append(contentsOf: Array(s.utf8)) }
+        }
+        // sentencepiece's decoder drops the space its dummy prefix put before the text
+        if let sp = sentencePiece, sp.addDummyPrefix, let first = ids.first, Int(first) < tokenBytes.count,
+           tokenBytes[Int(first)]?.first == 0x20, out.first == 0x20 {
+            out.removeFirst()
         }
         return out
     }

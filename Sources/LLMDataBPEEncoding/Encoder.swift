@@ -43,6 +43,13 @@ public final class Encoder {
     var prev: [Int32] = []
     var heap: [(UInt64, Int32)] = []
     var prios: [UInt64] = []
+    /// Character-level symbols (Symbols.swift), nil for byte-level models; their scratch.
+    let characters: CharacterSymbols?
+    var unknownChars: [UInt64] = []
+    var symbolScratch: [UInt32] = []
+    /// SentencePiece models: the normalizer, and the normalized text.
+    let sentencePiece: SentencePieceNormalizer?
+    var spText: [UInt8] = []
     let cache: PieceCache
     /// A cache shared by the encoders of one run (`--jobs` > 1), consulted first; the private
     /// cache takes over once it has stopped taking pieces. `sharedOwner` keeps it alive; the hot
@@ -76,6 +83,8 @@ public final class Encoder {
         for i in 0..<256 { byteToID[i] = model.byteToID[i] }
         whole = model.wholeTable
         maxTokenLength = model.maxTokenLength
+        if case .characters(let c) = model.symbols { characters = c } else { characters = nil }
+        sentencePiece = model.sentencePiece
         if model.normalizer == "NFC" {
             guard let n = llm_normalizer_new(Int32(LLM_FORM_NFC), 0) else { throw TokenizerError("ICU NFC normalizer unavailable") }
             nfc = n
@@ -137,6 +146,10 @@ public final class Encoder {
 
     func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         if text.isEmpty { return }
+        if let sentencePiece {
+            encodeSentencePiece(sentencePiece, text, into: &out)
+            return
+        }
         if model.addPrefixSpace && text[0] != 0x20 {
             var t = [UInt8](repeating: 0x20, count: 1)
             t.append(contentsOf: text)
@@ -162,7 +175,11 @@ public final class Encoder {
     @inline(__always)
     func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         if piece.count == 1 {
-            out.append(byteToID[Int(piece[0])])
+            if let characters {
+                mergeCharacters(characters, piece, into: &out)
+            } else {
+                out.append(byteToID[Int(piece[0])])
+            }
             return
         }
         let cacheable = piece.count <= PieceCache.maxPieceLength
@@ -190,9 +207,19 @@ public final class Encoder {
 
     /// BPE merges over one piece.
     func merge(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if let characters {
+            mergeCharacters(characters, piece, into: &out)
+            return
+        }
         let n = piece.count
         ids.removeAll(keepingCapacity: true)
         for b in piece { ids.append(byteToID[Int(b)]) }
+        mergeSymbols(n, into: &out)
+    }
+
+    /// BPE merges over the n symbols in `ids`, appended to `out`.
+    @inline(__always)
+    func mergeSymbols(_ n: Int, into out: inout [UInt32]) {
         if n <= 48 {
             // Direct scan: the priority of every adjacent pair is looked up once; after a merge
             // only the two pairs next to it are looked up again.
