@@ -143,7 +143,7 @@ def main():
             # Meta's Tokenizer class as llama_models ships it (its one relative import replaced)
             from pathlib import Path
             src = open(a.llama_py).read().replace("from ..tokenizer_utils import load_bpe_file",
-                                                  "from tiktoken.load import load_tiktoken_bpe as load_bpe_file")
+                                                  "from tiktoken.load import load_tiktoken_bpe\nload_bpe_file = lambda p: load_tiktoken_bpe(str(p))")
             ns = {"__name__": "meta_tokenizer"}
             exec(compile(src, a.llama_py, "exec"), ns)
             meta = ns["Tokenizer"](Path(a.tiktoken))
@@ -189,7 +189,7 @@ def main():
             args += ["--tiktoken", a.tiktoken] + (["--pattern", a.pattern] if a.pattern else []) + (["--encoding", a.encoding] if a.encoding else [])
     elif a.tekken:
         from mistral_common.tokens.tokenizers.tekken import Tekkenizer
-        tek = Tekkenizer.from_file(a.tekken)
+        tek = Tekkenizer.from_file(os.path.join(a.tekken, "tekken.json") if os.path.isdir(a.tekken) else a.tekken)
         encode = lambda t: tek.encode(t, bos=False, eos=False)  # noqa: E731
         k = tek.num_special_tokens
         decode = lambda ids: b"".join(tek._model.decode_single_token_bytes(i - k) for i in ids)  # noqa: E731

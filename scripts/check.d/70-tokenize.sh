@@ -45,6 +45,8 @@ pairs = list(itertools.product(range(256), repeat=2))
 toks = itertools.chain(([b] for b in range(256)), itertools.islice(itertools.product(range(256), repeat=3), 34_508),
                        [p for p in pairs if max(p) >= 128], [p for p in pairs if max(p) < 128])
 open(sys.argv[1], "w").writelines(f"{base64.b64encode(bytes(t)).decode()} {r}\n" for r, t in enumerate(toks))
+# a ranks file of its own has no special tokens unless its sidecar FILE.json names them
+open(sys.argv[1] + ".json", "w").write('{"pattern": "gpt2", "special_tokens": {"<|endoftext|>": 100300}}')
 PY
 "$PY" scripts/check_tokenize.py "$LLMDATA_BIN" "$work" --tiktoken "$work/big.tiktoken" --pattern gpt2 fixtures/sample/en.jsonl fixtures/normalize/cjk.jsonl
 "$PY" scripts/make_hf_tokenizers.py fixtures/tokenize/gpt2.tiktoken "$work/hf" >/dev/null
