@@ -42,6 +42,124 @@ public enum SplitPattern: String, CaseIterable, Sendable {
     }
 }
 
+extension SplitPattern {
+    /// The pattern as tiktoken writes it (`pat_str` of `tiktoken.Encoding`): tiktoken's own
+    /// spellings for gpt2 (r50k_base) and cl100k_base, which split text into the same pieces as
+    /// `regex` above; the others are the same string.
+    public var tiktokenRegex: String {
+        switch self {
+        case .gpt2:
+            return #"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"#
+        case .cl100k:
+            return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+        case .o200k, .llama3, .qwen2:
+            return regex
+        }
+    }
+}
+
+/// How `bpe count` and `bpe train` split text into words: a built-in pattern (`--pattern`), or
+/// custom regexes (`--split-regex`, repeatable) applied in sequence as HF tokenizers applies a
+/// `Sequence` of `Split(Regex, behavior: Isolated)` pre-tokenizers: each regex splits every piece
+/// the previous one left (matches and the gaps between them are pieces).
+public enum SplitSpec: Sendable, Equatable {
+    case builtin(SplitPattern)
+    case regexes([String])
+
+    /// The name counts files store: the pattern's name, or `split-regex` and each regex after a
+    /// NUL byte.
+    public var name: String {
+        switch self {
+        case .builtin(let p): return p.rawValue
+        case .regexes(let rs): return (["split-regex"] + rs).joined(separator: "\u{0}")
+        }
+    }
+
+    /// The options that select this split, as a user types them.
+    public var flags: String {
+        switch self {
+        case .builtin(let p): return "--pattern \(p.rawValue)"
+        case .regexes(let rs): return rs.map { "--split-regex '\($0)'" }.joined(separator: " ")
+        }
+    }
+
+    /// The split a counts file's stored name stands for (nil for an unknown name).
+    public init?(name: String) {
+        if let p = SplitPattern(rawValue: name) {
+            self = .builtin(p)
+            return
+        }
+        let parts = name.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, parts[0] == "split-regex" else { return nil }
+        self = .regexes(Array(parts.dropFirst()))
+    }
+}
+
+/// The compiled pre-tokenizers of a `SplitSpec`, applied in sequence. Thread-safe; each thread
+/// splits through its own `makeSplitter()`.
+public final class SplitChain: @unchecked Sendable {
+    public let stages: [PreTokenizer]
+
+    public init(_ spec: SplitSpec) throws {
+        switch spec {
+        case .builtin(let p):
+            stages = [try PreTokenizer(p)]
+        case .regexes(let rs):
+            guard !rs.isEmpty else { throw PreTokenizerError(description: "no split regex given") }
+            stages = try rs.map { r in
+                do {
+                    return try PreTokenizer(regex: r)
+                } catch let e as PreTokenizerError {
+                    throw PreTokenizerError(description: "--split-regex '\(r)': \(e.description) (PCRE2 syntax, as HF tokenizers' Split reads it)")
+                }
+            }
+        }
+    }
+
+    public func makeSplitter() -> Splitter { Splitter(stages.map { $0.makeSplitter() }, custom: custom) }
+
+    /// Whether the regexes are the user's (`--split-regex`): their errors name them.
+    var custom: Bool { stages.count > 1 || stages[0].fastKind < 0 }
+
+    public final class Splitter {
+        let parts: [PreTokenizer.Splitter]
+        let custom: Bool
+
+        init(_ parts: [PreTokenizer.Splitter], custom: Bool) {
+            self.parts = parts
+            self.custom = custom
+        }
+
+        /// Calls `body` with each final piece of `text` (valid UTF-8), in order.
+        @inline(__always)
+        public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+            if parts.count == 1 && !custom {
+                try parts[0].forEachPiece(text, body)
+            } else {
+                try level(0, text, body)
+            }
+        }
+
+        func level(_ k: Int, _ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+            var failure: Error?
+            do {
+                if k == parts.count - 1 {
+                    try parts[k].forEachPiece(text, body)
+                } else {
+                    try parts[k].forEachPiece(text) { p in
+                        if failure != nil { return }
+                        do { try level(k + 1, p, body) } catch { failure = error }
+                    }
+                }
+            } catch let e as PreTokenizerError {
+                throw PreTokenizerError(description: "--split-regex '\(parts[k].owner.pattern)': \(e.description)"
+                                        + (e.description.contains("empty") ? " (every piece must hold a character: use + rather than * or ?)" : ""))
+            }
+            if let f = failure { throw f }
+        }
+    }
+}
+
 public struct PreTokenizerError: Error, CustomStringConvertible {
     public let description: String
 }

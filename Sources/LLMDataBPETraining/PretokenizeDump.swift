@@ -5,11 +5,11 @@ import LLMDataCore
 /// (one thread). Used by scripts/check.d to compare with Python's `regex` module.
 public enum PretokenizeDump {
     final class Visitor: RecordWorker {
-        let splitter: PreTokenizer.Splitter
+        let splitter: SplitChain.Splitter
         var out: [UInt8] = []
         let sink: ByteSink
         var failure: Error?
-        init(_ pre: PreTokenizer, sink: ByteSink) {
+        init(_ pre: SplitChain, sink: ByteSink) {
             splitter = pre.makeSplitter()
             self.sink = sink
         }
@@ -35,8 +35,9 @@ public enum PretokenizeDump {
         }
     }
 
-    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, pattern: SplitPattern) throws {
-        let pre = try PreTokenizer(pattern)
+    public static func run(inputs: [String], format: InputFormat?, reader: ReaderOptions, split: SplitSpec) throws {
+        let pre: SplitChain
+        do { pre = try SplitChain(split) } catch let e as PreTokenizerError { throw LLMDataError(e.description) }
         let files = try InputDiscovery.discover(inputs, formatOverride: format, share: reader.share)
         let sink = try openByteSink(path: "-")
         let (vs, _) = try RecordScanner.scan(files: files, reader: reader, jobs: 1, stageName: "bpe pretokenize", quiet: true) {

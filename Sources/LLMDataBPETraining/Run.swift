@@ -5,13 +5,13 @@ import LLMDataCore
 /// Counts pre-tokenized words in records; one per worker thread.
 final class WordCountVisitor: RecordWorker {
     let counts = WordCounts(capacity: 1 << 16)
-    let splitter: PreTokenizer.Splitter
+    let splitter: SplitChain.Splitter
     let shardIndex: Int
     let shardCount: Int
     let byRecord: Bool
     var failure: String?
 
-    init(_ pre: PreTokenizer, shardIndex: Int, shardCount: Int, byRecord: Bool) {
+    init(_ pre: SplitChain, shardIndex: Int, shardCount: Int, byRecord: Bool) {
         splitter = pre.makeSplitter()
         self.shardIndex = shardIndex
         self.shardCount = shardCount
@@ -35,6 +35,9 @@ final class WordCountVisitor: RecordWorker {
 /// What `llmdata bpe count` and the counting phase of `bpe train` read.
 public struct CountOptions: Sendable {
     public var pattern: SplitPattern = .cl100k
+    /// Custom split regexes (`--split-regex`), applied in sequence; they replace `pattern`.
+    public var splitRegexes: [String] = []
+    public var split: SplitSpec { splitRegexes.isEmpty ? .builtin(pattern) : .regexes(splitRegexes) }
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Reader batch size when the reader options keep the core's default: small batches keep the
     /// bytes in flight (a few batches per thread) low.
@@ -61,7 +64,8 @@ public enum BPECounting {
         let t0 = Clock.now()
         let share = reader.share
         if let p = share.problem { throw LLMDataError(p) }
-        let pre = try PreTokenizer(options.pattern)
+        let pre: SplitChain
+        do { pre = try SplitChain(options.split) } catch let e as PreTokenizerError { throw LLMDataError(e.description) }
         let all = try InputDiscovery.discover(inputs, formatOverride: format)
         var files = all
         var byRecord = false
@@ -112,6 +116,13 @@ public enum BPETrainRun {
             throw LLMDataError("bpe train learns from all its inputs at once; it does not run as --shard-count \(reader.share.count) tasks",
                                hint: "count each share with `llmdata bpe count INPUT... --shard-index i --shard-count n -o counts-i.bin`, then `llmdata bpe train --counts counts-*.bin`")
         }
+        if options.tiktokenPath != nil, case .regexes(let rs) = options.count.split, rs.count > 1 {
+            throw LLMDataError("--tiktoken: tiktoken applies one split regex, not a sequence of \(rs.count) --split-regex",
+                               hint: "drop --tiktoken (tokenizer.json holds the sequence), or give one --split-regex")
+        }
+        if let m = options.trainer.maxTokenLength, m < 1 {
+            throw LLMDataError("--max-token-length \(m): give a length of at least 1 character")
+        }
         let base = baseVocabSize(specials: options.trainer.specialTokens)
         if options.trainer.vocabSize < base && !options.count.quiet {
             // HF's BpeTrainer also keeps every byte and special token whatever the size asked for;
@@ -134,8 +145,10 @@ public enum BPETrainRun {
         for f in options.countsFiles {
             let part = WordCounts(capacity: 1 << 16)
             let name = try CountsFile.read(path: f, into: part)
-            if name != options.count.pattern.rawValue {
-                throw LLMDataError("\(f): counted with --pattern \(name), not \(options.count.pattern.rawValue)")
+            if name != options.count.split.name {
+                let theirs = SplitSpec(name: name)?.flags ?? "an unknown split (\(name))"
+                throw LLMDataError("\(f): counted with \(theirs), not \(options.count.split.flags)",
+                                   hint: "train with the options the counts were made with, or count again with \(options.count.split.flags)")
             }
             if words.count == 0 { words = part } else { words.merge(part) }
         }
@@ -149,16 +162,40 @@ public enum BPETrainRun {
         let trainer = BPETrainer(options: topt)
         let model = trainer.train(words: words, releaseWords: true)
         var stats = trainer.stats
+        if model.vocab.count < options.trainer.vocabSize && options.trainer.vocabSize > base && !options.count.quiet {
+            let why: String
+            switch stats.stop {
+            case .minFrequency(let c):
+                why = "the most frequent pair left occurs \(c) time\(c == 1 ? "" : "s"), below --min-frequency \(options.trainer.minFrequency)"
+            case .noPairs, .vocabSize:
+                why = "no pair is left to merge (every word of the input is one token"
+                    + (options.trainer.maxTokenLength.map { " or would make a token of \($0) characters or more, --max-token-length" } ?? "") + ")"
+            }
+            Diagnostics.warning(stage: "bpe train", "stopped at vocab \(model.vocab.count) of --vocab-size \(options.trainer.vocabSize): \(why); more text"
+                                + (stats.stop == .noPairs ? "" : " or a lower --min-frequency") + " would reach the size asked for")
+        }
         stats.phases.insert(("count_words", countSeconds), at: 0)
         stats.phasePeakRSS.insert(("count_words", countPeak), at: 0)
         if !options.countsFiles.isEmpty { stats.phases.insert(("read_counts", readCounts), at: 1) }
         let tw = Clock.now()
-        try write(TokenizerJSON.serialize(model, pattern: options.count.pattern), to: options.output)
-        if let t = options.tiktokenPath { try write(TiktokenFile.serialize(model), to: t) }
+        try write(TokenizerJSON.serialize(model, split: options.count.split), to: options.output)
+        if let t = options.tiktokenPath {
+            try write(TiktokenFile.serialize(model), to: t)
+            try write(TiktokenFile.sidecar(model, split: options.count.split), to: TiktokenFile.sidecarPath(t))
+        }
         stats.phases.append(("write", Clock.now() - tw))
         if let sp = options.statsPath {
-            let extra: [(String, JSONValue)] = [
-                ("pattern", .string(options.count.pattern.rawValue)),
+            var splitInfo: [(String, JSONValue)] = [("pattern", .string(options.count.pattern.rawValue))]
+            if case .regexes(let rs) = options.count.split {
+                splitInfo = [("split_regex", .array(rs.map { .string($0) }))]
+            }
+            let stop: String
+            switch stats.stop {
+            case .vocabSize: stop = "vocab_size"
+            case .minFrequency: stop = "min_frequency"
+            case .noPairs: stop = "no_pairs"
+            }
+            let extra: [(String, JSONValue)] = splitInfo + [
                 ("words", .int(Int(stats.words))),
                 ("unique_words", .int(stats.uniqueWords)),
                 ("pairs", .int(stats.pairs)),
@@ -167,6 +204,8 @@ public enum BPETrainRun {
                 ("queue_max", .int(stats.heapMax)),
                 ("merges", .int(model.merges.count)),
                 ("vocab_size", .int(model.vocab.count)),
+                ("vocab_size_asked", .int(options.trainer.vocabSize)),
+                ("stopped_by", .string(stop)),
                 ("phase_seconds", .object(stats.phases.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) })),
                 ("phase_peak_rss_bytes", .object(stats.phasePeakRSS.map { ($0.0, .int($0.1)) })),
                 ("peak_rss_bytes", .int(peakRSSBytes())),
@@ -190,10 +229,13 @@ public enum BPETrainRun {
     public static func count(inputs: [String], format: InputFormat?, reader: ReaderOptions, options: CountOptions,
                              output: String, statsPath: String?) throws -> CountResult {
         let r = try BPECounting.count(inputs: inputs, format: format, reader: reader, options: options)
-        try CountsFile.write(r.counts, pattern: options.pattern.rawValue, to: output)
+        try CountsFile.write(r.counts, pattern: options.split.name, to: output)
         if let sp = statsPath {
-            let extra: [(String, JSONValue)] = [
-                ("pattern", .string(options.pattern.rawValue)),
+            var splitInfo: [(String, JSONValue)] = [("pattern", .string(options.pattern.rawValue))]
+            if case .regexes(let rs) = options.split {
+                splitInfo = [("split_regex", .array(rs.map { .string($0) }))]
+            }
+            let extra: [(String, JSONValue)] = splitInfo + [
                 ("shard_index", .int(reader.share.index)),
                 ("shard_count", .int(reader.share.count)),
                 ("words", .int(Int(r.counts.total))),

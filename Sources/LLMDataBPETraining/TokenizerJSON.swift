@@ -7,6 +7,12 @@ public enum TokenizerJSON {
     /// BPE model trained with `Split(pattern, isolated)` + `ByteLevel(use_regex: false)` (or
     /// `ByteLevel(use_regex: true)` alone for GPT-2's pattern) and a ByteLevel decoder.
     public static func serialize(_ model: TrainedBPE, pattern: SplitPattern) -> [UInt8] {
+        serialize(model, split: .builtin(pattern))
+    }
+
+    /// As above for any split: custom regexes (`--split-regex`) are written as HF writes a
+    /// `Sequence` of `Split(Regex, Isolated)` before `ByteLevel(use_regex: false)`.
+    public static func serialize(_ model: TrainedBPE, split: SplitSpec) -> [UInt8] {
         var o: [UInt8] = []
         o.reserveCapacity(model.vocab.count * 40 + model.merges.count * 40)
         func raw(_ s: String) { o.append(contentsOf: s.utf8) }
@@ -26,12 +32,21 @@ public enum TokenizerJSON {
             raw("\n  ],\n")
         }
         raw("  \"normalizer\": null,\n  \"pre_tokenizer\": {\n")
-        if pattern == .gpt2 {
+        let regexes: [String]
+        switch split {
+        case .builtin(let p): regexes = p == .gpt2 ? [] : [p.regex]
+        case .regexes(let rs): regexes = rs
+        }
+        if regexes.isEmpty {
             raw("    \"type\": \"ByteLevel\",\n    \"add_prefix_space\": false,\n    \"trim_offsets\": true,\n    \"use_regex\": true\n")
         } else {
-            raw("    \"type\": \"Sequence\",\n    \"pretokenizers\": [\n      {\n        \"type\": \"Split\",\n        \"pattern\": {\n          \"Regex\": ")
-            str(pattern.regex)
-            raw("\n        },\n        \"behavior\": \"Isolated\",\n        \"invert\": false\n      },\n      {\n        \"type\": \"ByteLevel\",\n        \"add_prefix_space\": false,\n        \"trim_offsets\": true,\n        \"use_regex\": false\n      }\n    ]\n")
+            raw("    \"type\": \"Sequence\",\n    \"pretokenizers\": [\n")
+            for re in regexes {
+                raw("      {\n        \"type\": \"Split\",\n        \"pattern\": {\n          \"Regex\": ")
+                str(re)
+                raw("\n        },\n        \"behavior\": \"Isolated\",\n        \"invert\": false\n      },\n")
+            }
+            raw("      {\n        \"type\": \"ByteLevel\",\n        \"add_prefix_space\": false,\n        \"trim_offsets\": true,\n        \"use_regex\": false\n      }\n    ]\n")
         }
         raw("  },\n  \"post_processor\": null,\n  \"decoder\": {\n    \"type\": \"ByteLevel\",\n    \"add_prefix_space\": true,\n    \"trim_offsets\": true,\n    \"use_regex\": true\n  },\n")
         raw("  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n    \"vocab\": {")
@@ -143,6 +158,43 @@ public enum TiktokenFile {
             o.append(contentsOf: String(id).utf8)
             o.append(0x0A)
         }
+        return o
+    }
+
+    /// A Split regex in tiktoken's terms. HF's `Split(Regex, Isolated)` keeps the text between
+    /// matches as pieces; tiktoken's `findall` drops it. The gap is a run of characters at none of
+    /// which the regex matches, so `R|(?:(?!R)(?s:.))+` gives tiktoken HF's pieces (the same
+    /// pieces as R alone when R matches all text).
+    public static func tiktokenForm(ofSplitRegex r: String) -> String {
+        "(?:\(r))|(?:(?!(?:\(r)))(?s:.))+"
+    }
+
+    /// Where `bpe train --tiktoken X` writes the rest of what `tiktoken.Encoding` needs: X.json.
+    public static func sidecarPath(_ ranksPath: String) -> String { ranksPath + ".json" }
+
+    /// The sidecar: `{"pattern": name, "pat_str": regex, "special_tokens": {token: id, …}}`, the
+    /// arguments of `tiktoken.Encoding(name, pat_str=, mergeable_ranks=, special_tokens=)`; the
+    /// name is the built-in pattern's (`custom` for --split-regex). tiktoken takes one regex, so
+    /// a sequence of several --split-regex has no tiktoken form.
+    public static func sidecar(_ model: TrainedBPE, split: SplitSpec) throws -> [UInt8] {
+        let name: String, patStr: String
+        switch split {
+        case .builtin(let p):
+            name = p.rawValue
+            patStr = p.tiktokenRegex
+        case .regexes(let rs):
+            guard rs.count == 1 else {
+                throw LLMDataError("--tiktoken: tiktoken applies one split regex, not a sequence of \(rs.count) --split-regex",
+                                   hint: "drop --tiktoken (tokenizer.json holds the sequence), or give one --split-regex")
+            }
+            name = "custom"
+            patStr = tiktokenForm(ofSplitRegex: rs[0])
+        }
+        var specials: [(String, JSONValue)] = []
+        for (i, t) in model.specialTokens.enumerated() { specials.append((t, .int(i))) }
+        var o: [UInt8] = []
+        JSONWriter.appendObject([("pattern", .string(name)), ("pat_str", .string(patStr)), ("special_tokens", .object(specials))], to: &o)
+        o.append(0x0A)
         return o
     }
 }

@@ -10,6 +10,9 @@ public struct BPETrainerOptions: Sendable {
     public var minFrequency: UInt64 = 0
     /// Special tokens, given ids 0, 1, … in this order (as HF's BpeTrainer does).
     public var specialTokens: [String] = []
+    /// HF's `max_token_length`: a merge whose token would be this many characters (byte-level
+    /// characters: bytes) or more is not counted as a new pair (see `BPETrainer.train`).
+    public var maxTokenLength: Int?
     /// Progress line on stderr.
     public var progress = false
     public init() {}
@@ -51,7 +54,19 @@ public struct BPETrainStats: Sendable {
     /// Distinct pairs ever counted, and the largest queue size.
     public var pairsCreated = 0
     public var heapMax = 0
+    /// Why the merges stopped: `.vocabSize` when the vocabulary reached the size asked for.
+    public var stop: BPEStopReason = .vocabSize
     public init() {}
+}
+
+/// Why training stopped merging.
+public enum BPEStopReason: Sendable, Equatable {
+    /// The vocabulary reached --vocab-size.
+    case vocabSize
+    /// The most frequent pair left occurs fewer than --min-frequency times (its count).
+    case minFrequency(UInt64)
+    /// No pair is left to merge: every word is one token (or --max-token-length forbids the rest).
+    case noPairs
 }
 
 /// An open-addressing map from a pair (left id << 32 | right id) to a dense pair index.
@@ -337,11 +352,19 @@ public final class BPETrainer {
         let target = options.vocabSize
         let minFreq = options.minFrequency
 
+        // HF's Word::merge: a new pair (neighbour, new token) is counted only when the two
+        // symbols' lengths (characters: 1 per byte) add up to less than max_token_length
+        let maxLen = options.maxTokenLength ?? Int.max
+        var tokLen = [Int32](repeating: 0, count: vocab.count)
+        for b in 0..<256 { tokLen[Int(byteID[b])] = 1 }
         var heapMax = 0
         var live = 0  // positions referenced by queued entries
         for i in 0..<heap.items.count { live += Int(heap.items[i].posLen) }
         while vocab.count < target {
-            guard var top = heap.pop() else { break }
+            guard var top = heap.pop() else {
+                stats.stop = .noPairs
+                break
+            }
             var ins = false
             let tp = Int(index.index(top.pair, next: -1, inserted: &ins))
             if top.count != pairCount[tp] {
@@ -349,7 +372,14 @@ public final class BPETrainer {
                 heap.push(top)
                 continue
             }
-            if top.countU64 < 1 || minFreq > top.countU64 { break }
+            if top.countU64 < 1 {
+                stats.stop = .noPairs
+                break
+            }
+            if minFreq > top.countU64 {
+                stats.stop = .minFrequency(top.countU64)
+                break
+            }
 
             let a = top.left, b = top.right
             let newToken = vocab[Int(a)] + vocab[Int(b)]
@@ -360,7 +390,10 @@ public final class BPETrainer {
                 newID = UInt32(vocab.count)
                 w2id[newToken] = newID
                 vocab.append(newToken)
+                tokLen.append(0)
             }
+            let newLen = tokLen[Int(a)] + tokLen[Int(b)]
+            tokLen[Int(newID)] = newLen
             mergeList.append((top.pair, newID))
 
             touched.removeAll(keepingCapacity: true)
@@ -404,14 +437,18 @@ public final class BPETrainer {
                     let x = symbols[r]
                     if x == a && r + 1 < end && symbols[r + 1] == b {
                         if o > s {
-                            let prev = UInt64(symbols[o - 1])
-                            change(prev << 32 | UInt64(a), -1, w, c)
-                            change(prev << 32 | UInt64(newID), 1, w, c)
+                            let prev = symbols[o - 1]
+                            change(UInt64(prev) << 32 | UInt64(a), -1, w, c)
+                            if Int(tokLen[Int(prev)]) + Int(newLen) < maxLen {
+                                change(UInt64(prev) << 32 | UInt64(newID), 1, w, c)
+                            }
                         }
                         if r + 2 < end {
-                            let next = UInt64(symbols[r + 2])
-                            change(UInt64(b) << 32 | next, -1, w, c)
-                            change(UInt64(newID) << 32 | next, 1, w, c)
+                            let next = symbols[r + 2]
+                            change(UInt64(b) << 32 | UInt64(next), -1, w, c)
+                            if Int(tokLen[Int(next)]) + Int(newLen) < maxLen {
+                                change(UInt64(newID) << 32 | UInt64(next), 1, w, c)
+                            }
                         }
                         symbols[o] = newID
                         o += 1

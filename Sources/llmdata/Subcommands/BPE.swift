@@ -26,8 +26,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
 
 /// Options shared by the bpe subcommands.
 struct BPECommon: ParsableArguments {
-    @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2.")
-    var pattern: SplitPattern = .cl100k
+    @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2 (default: cl100k).")
+    var pattern: SplitPattern?
+
+    @Option(name: .customLong("split-regex"), help: ArgumentHelp("A custom split regex (PCRE2 syntax) instead of --pattern; repeat it to split each piece again, as HF tokenizers' Sequence of Split pre-tokenizers does.", valueName: "regex"))
+    var splitRegex: [String] = []
 
     @Option(parsing: .unconditional, help: "Worker threads for reading and counting, 1 to 1024 (default: all cores).")
     var jobs: Int?
@@ -43,11 +46,16 @@ struct BPECommon: ParsableArguments {
 
     func validate() throws {
         if let j = jobs, let p = JobsFlag.problem(j) { throw ValidationError(p) }
+        if pattern != nil && !splitRegex.isEmpty {
+            throw ValidationError("--pattern and --split-regex both choose the split: give one of them")
+        }
+        if splitRegex.contains("") { throw ValidationError("--split-regex \"\" is empty: give a regex such as '\\p{N}{1,3}'") }
     }
 
     var countOptions: CountOptions {
         var o = CountOptions()
-        o.pattern = pattern
+        o.pattern = pattern ?? .cl100k
+        o.splitRegexes = splitRegex
         o.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         o.strict = strict
         o.quiet = quiet
@@ -77,7 +85,10 @@ struct BPETrain: ParsableCommand {
     @Option(name: .customLong("min-frequency"), help: "Stop when the best pair occurs fewer times than this.")
     var minFrequency: UInt64 = 0
 
-    @Option(help: "Also write tiktoken ranks (base64 token, rank = tokenizer.json id) to this file.")
+    @Option(name: .customLong("max-token-length"), help: "No merge makes a token of this many characters (bytes) or more, as HF tokenizers' BpeTrainer max_token_length does.")
+    var maxTokenLength: Int?
+
+    @Option(help: "Also write tiktoken ranks (base64 token, rank = tokenizer.json id) to this file, and FILE.json with the pattern and special tokens (tiktoken.Encoding's pat_str and special_tokens).")
     var tiktoken: String?
 
     @Option(name: .customLong("counts"), parsing: .upToNextOption, help: "Word-counts files from `llmdata bpe count` to train on (added to any inputs).")
@@ -86,6 +97,10 @@ struct BPETrain: ParsableCommand {
     func validate() throws {
         if vocabSize < 1 { throw ValidationError("--vocab-size must be positive") }
         if special.contains("") { throw ValidationError("--special \"\" is an empty token: give the special token's text, such as <|endoftext|>") }
+        if let m = maxTokenLength, m < 1 { throw ValidationError("--max-token-length must be at least 1") }
+        if tiktoken != nil && common.splitRegex.count > 1 {
+            throw ValidationError("--tiktoken: tiktoken applies one split regex, not a sequence of \(common.splitRegex.count) --split-regex (tokenizer.json holds the sequence)")
+        }
     }
 
     func run() throws {
@@ -94,6 +109,7 @@ struct BPETrain: ParsableCommand {
         o.trainer.vocabSize = vocabSize
         o.trainer.minFrequency = minFrequency
         o.trainer.specialTokens = special
+        o.trainer.maxTokenLength = maxTokenLength
         o.trainer.progress = !common.quiet
         o.output = output
         o.tiktokenPath = tiktoken
@@ -103,7 +119,8 @@ struct BPETrain: ParsableCommand {
             let (model, stats) = try BPETrainRun.run(inputs: input.inputs, format: input.format, reader: input.reader, options: o)
             if !common.quiet {
                 let phases = stats.phases.map { String(format: "%@ %.2fs", $0.0, $0.1) }.joined(separator: ", ")
-                Diagnostics.write("llmdata bpe train: \(stats.words) words, \(stats.uniqueWords) unique, vocab \(model.vocab.count), \(model.merges.count) merges (\(phases))\n")
+                let short = model.vocab.count < vocabSize ? " of \(vocabSize) asked" : ""
+                Diagnostics.write("llmdata bpe train: \(stats.words) words, \(stats.uniqueWords) unique, vocab \(model.vocab.count)\(short), \(model.merges.count) merges (\(phases))\n")
             }
         }
     }
@@ -145,9 +162,13 @@ struct BPEPretokenize: ParsableCommand {
     @Option(help: "Split pattern: gpt2, cl100k, o200k, llama3 or qwen2.")
     var pattern: SplitPattern = .cl100k
 
+    @Option(name: .customLong("split-regex"), help: "Custom split regexes instead of --pattern, applied in sequence.")
+    var splitRegex: [String] = []
+
     func run() throws {
         try reportingErrors {
-            try PretokenizeDump.run(inputs: input.inputs, format: input.format, reader: input.reader, pattern: pattern)
+            try PretokenizeDump.run(inputs: input.inputs, format: input.format, reader: input.reader,
+                                    split: splitRegex.isEmpty ? .builtin(pattern) : .regexes(splitRegex))
         }
     }
 }
