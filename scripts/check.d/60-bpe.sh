@@ -53,26 +53,45 @@ if [ -s "$DATA_DIR/en-corpus/en10m.txt" ]; then
   head -30000 "$DATA_DIR/en-corpus/en10m.txt" > "$TMP/en10m-30k.txt"
   "$PY" scripts/bpe/check_train.py "$LLMDATA_BIN" --pattern cl100k --vocab-size 8192 "$TMP/en10m-30k.txt"
 fi
-# llmdata tokenize (when built) with our tokenizer.json gives HF tokenizers' ids.
+# llmdata tokenize with our tokenizer.json, and with our tiktoken ranks + their X.tiktoken.json
+# sidecar (pattern, special tokens), gives HF tokenizers' ids: built-in pattern, DeepSeek's main
+# regex alone (custom pat_str), and DeepSeek's three regexes (tokenizer.json only)
 if "$LLMDATA_BIN" tokenize --help >/dev/null 2>&1; then
-  "$LLMDATA_BIN" bpe train "${IN[@]}" --vocab-size 3000 --special '<|endoftext|>' -o "$TMP/tok.json" --quiet
-  "$LLMDATA_BIN" tokenize "${IN[@]}" --tokenizer "$TMP/tok.json" --eos none -o "$TMP/shards" --quiet
-  "$PY" - "$TMP/tok.json" "$TMP/shards" "${IN[@]}" <<'PY'
+  check_tokenize_ours() { # name, then bpe train options
+    local name=$1; shift
+    "$LLMDATA_BIN" bpe train "${IN[@]}" --vocab-size 3000 --special '<|endoftext|>' -o "$TMP/$name.json" "$@" --quiet
+    rm -rf "$TMP/shards-$name" "$TMP/shards-$name-tt"
+    "$LLMDATA_BIN" tokenize "${IN[@]}" --tokenizer "$TMP/$name.json" --eos none -o "$TMP/shards-$name" --quiet
+    local dirs=("$TMP/shards-$name")
+    if [ -s "$TMP/$name.tiktoken.json" ]; then
+      "$LLMDATA_BIN" tokenize "${IN[@]}" --tiktoken "$TMP/$name.tiktoken" --eos none -o "$TMP/shards-$name-tt" --quiet
+      dirs+=("$TMP/shards-$name-tt")
+    fi
+    "$PY" - "$TMP/$name.json" "${#dirs[@]}" "${dirs[@]}" "${IN[@]}" <<'PY'
 import glob, io, sys
 import numpy as np, zstandard
 sys.path.insert(0, "scripts/bpe")
 from records import records
 from tokenizers import Tokenizer
-tok, shards, inputs = sys.argv[1], sys.argv[2], sys.argv[3:]
-ours = []
-for f in sorted(glob.glob(f"{shards}/*.tok.zst")):
-    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(open(f, "rb").read()), read_across_frames=True) as r:
-        ours += np.frombuffer(r.read(), dtype=np.uint16).tolist()
+tok, n = sys.argv[1], int(sys.argv[2])
+dirs, inputs = sys.argv[3:3 + n], sys.argv[3 + n:]
 texts = list(records(inputs))
 hf = [i for e in Tokenizer.from_file(tok).encode_batch(texts, add_special_tokens=False) for i in e.ids]
-ok = ours == hf
-print(f"llmdata tokenize with the trained tokenizer.json: {len(texts)} records, {len(hf)} tokens, "
-      f"{'ids identical to HF tokenizers' if ok else 'MISMATCH with HF tokenizers'}")
+ok = True
+for d in dirs:
+    ours = []
+    for f in sorted(glob.glob(f"{d}/*.tok.zst")):
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(open(f, "rb").read()), read_across_frames=True) as r:
+            ours += np.frombuffer(r.read(), dtype=np.uint16).tolist()
+    same = ours == hf
+    ok = ok and same
+    kind = "tiktoken ranks + sidecar" if d.endswith("-tt") else "tokenizer.json"
+    print(f"llmdata tokenize with the trained {kind} ({tok.rsplit('/', 1)[-1]}): {len(texts)} records, {len(hf)} tokens, "
+          f"{'ids identical to HF tokenizers' if same else 'MISMATCH with HF tokenizers'}")
 sys.exit(0 if ok else 1)
 PY
+  }
+  check_tokenize_ours builtin --tiktoken "$TMP/builtin.tiktoken"
+  check_tokenize_ours ds-main --split-regex "${DS[2]}" --tiktoken "$TMP/ds-main.tiktoken"
+  check_tokenize_ours ds-seq --split-regex "${DS[0]}" --split-regex "${DS[1]}" --split-regex "${DS[2]}"
 fi
