@@ -282,7 +282,7 @@ struct ProtoReader {
     var atEnd: Bool { pos >= end }
 
     func fail(_ reason: String) -> TokenizerError {
-        TokenizerError("\(path): not a valid SentencePiece model: \(reason) at byte \(pos)")
+        TokenizerError("\(path): not a valid SentencePiece model: \(reason) at byte \(pos) (a truncated or corrupt file? a .model is a serialized sentencepiece ModelProto)")
     }
 
     mutating func varint() throws -> UInt64 {
