@@ -42,7 +42,12 @@ final class TokenizerJSONFront {
     /// Flags by id; `plain` when no token has lstrip, rstrip, single_word or special set.
     let flags: [UInt32: AddedTokenSpec]
 
-    init(_ p: TokenizerJSONPipeline) throws {
+    /// The split pattern for texts where it matches an empty string, which the splitter's batched
+    /// split refuses (HF splits there: Oniguruma's find_iter).
+    let leafRegex: (OpaquePointer, OpaquePointer)?
+
+    init(_ p: TokenizerJSONPipeline, splitRegex: String) throws {
+        leafRegex = splitRegex.isEmpty ? nil : try RegexHandle.compile(splitRegex)
         normalizer = try NormalizerRunner(p.normalizer)
         pre = try PreTokenizerRunner(p.preTokenizer)
         var r: [String: UInt32] = [:], n: [String: UInt32] = [:]
@@ -59,6 +64,23 @@ final class TokenizerJSONFront {
         raw = TokenMatcher(r)
         normed = TokenMatcher(n)
         flags = f
+    }
+
+    deinit { if let (re, ctx) = leafRegex { RegexHandle.free(re, ctx) } }
+
+    /// The pieces of `text[from...]` by the split pattern, matches and gaps (Isolated).
+    func splitLeaf(_ text: UnsafeBufferPointer<UInt8>, from: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let (_, ctx) = leafRegex else {
+            body(UnsafeBufferPointer(rebasing: text[from...]))
+            return
+        }
+        var prev = from
+        RegexHandle.forEachMatch(ctx, text, from: from) { s, e in
+            if s > prev { body(UnsafeBufferPointer(rebasing: text[prev..<s])) }
+            if e > s { body(UnsafeBufferPointer(rebasing: text[s..<e])) }
+            prev = e
+        }
+        if prev < text.count { body(UnsafeBufferPointer(rebasing: text[prev...])) }
     }
 
     /// Splits `text` at the added tokens of `m`: `body(start, end, nil, atStart)` for each

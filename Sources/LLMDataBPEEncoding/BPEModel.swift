@@ -33,6 +33,11 @@ public final class BPEModel: @unchecked Sendable {
     /// The special token a tokenizer.json's post-processor puts before every text
     /// (`TemplateProcessing`, as Llama 3's `<|begin_of_text|>`), if any.
     public let postProcessorBOS: String?
+    /// The special token a tokenizer.json's post-processor puts after every text, if any.
+    public internal(set) var postProcessorEOS: String? = nil
+    /// A tokenizer.json's normalizers, pre-tokenizer steps and added tokens with their flags (nil
+    /// for other formats); the encoder runs them before `splitRegex`.
+    public internal(set) var pipeline: TokenizerJSONPipeline? = nil
     /// What merges start from: bytes, or characters (Symbols.swift).
     public let symbols: Symbols
     /// A SentencePiece model's normalizer and segmentation, which replace the split pattern.

@@ -34,6 +34,9 @@ public final class Encoder {
     let nfc: OpaquePointer?
     /// Every special and added token (`--allow-special`), and the added tokens that are not
     /// special (always matched).
+    /// A tokenizer.json's added tokens, normalizers and pre-tokenizer steps, run before the split
+    /// pattern (nil for other formats).
+    let front: TokenizerJSONFront?
     let allSpecials: TokenMatcher
     let alwaysMatched: TokenMatcher
     public var allowSpecial = false
@@ -75,6 +78,7 @@ public final class Encoder {
         } else {
             splitter = try PreTokenizer(regex: model.splitRegex).makeSplitter()
         }
+        front = try model.pipeline.map { try TokenizerJSONFront($0, splitRegex: model.splitRegex) }
         allSpecials = TokenMatcher(model.specials)
         alwaysMatched = TokenMatcher(model.addedTokens)
         cache = privateCache ?? PieceCache()
@@ -100,6 +104,10 @@ public final class Encoder {
 
     /// Appends the ids of `text` to `out`.
     public func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if let front {
+            encodeTokenizerJSON(front, text, into: &out)
+            return
+        }
         if let nfc {
             var res: UnsafePointer<UInt8>? = nil
             let n = llm_normalize_utf8(nfc, text.baseAddress, text.count, &res)
@@ -137,6 +145,31 @@ public final class Encoder {
         encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<n]), into: &out)
     }
 
+    /// A tokenizer.json's text as HF does it (AddedTokens.swift): added tokens found in the raw
+    /// text, each stretch between them normalized, the normalized added tokens found, each
+    /// remaining stretch split by the pre-tokenizer steps, each piece encoded by the model (the
+    /// split pattern and byte-level BPE: `encodeOrdinary`).
+    func encodeTokenizerJSON(_ f: TokenizerJSONFront, _ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let allow = allowSpecial
+        f.scan(text, f.raw, allowSpecial: allow, atStart: true) { s, e, id, atStart in
+            if let id {
+                out.append(id)
+                return
+            }
+            f.normalizer.normalize(UnsafeBufferPointer(rebasing: text[s..<e])) { norm in
+                f.scan(norm, f.normed, allowSpecial: allow, atStart: atStart) { s2, e2, id2, atStart2 in
+                    if let id2 {
+                        out.append(id2)
+                        return
+                    }
+                    f.pre.run(UnsafeBufferPointer(rebasing: norm[s2..<e2]), atStart: atStart2) { piece, _ in
+                        encodeOrdinary(piece, into: &out)
+                    }
+                }
+            }
+        }
+    }
+
     public func encode(_ s: String) -> [UInt32] {
         var out: [UInt32] = []
         var s = s
@@ -164,11 +197,20 @@ public final class Encoder {
             encodePiece(text, into: &out)
             return
         }
+        var done = 0
         do {
-            try splitter.forEachPiece(text) { encodePiece($0, into: &out) }
+            try splitter.forEachPiece(text) {
+                done += $0.count
+                encodePiece($0, into: &out)
+            }
         } catch {
-            // PCRE2 resource errors only (patterns cannot fail to match): the text as one piece
-            encodePiece(text, into: &out)
+            if let front {
+                // a tokenizer.json pattern that matched an empty string: the rest as HF splits it
+                front.splitLeaf(text, from: done) { encodePiece($0, into: &out) }
+            } else {
+                // PCRE2 resource errors only (patterns cannot fail to match): the rest as one piece
+                encodePiece(UnsafeBufferPointer(rebasing: text[done...]), into: &out)
+            }
         }
     }
 

@@ -81,7 +81,8 @@ extension PreTokenizerStep {
                 if s.isEmpty { throw TokenizerError("\(path): pre-tokenizer Split with an empty String pattern is not supported") }
                 return [.split(.literal(Array(s.utf8)), b, invert: invert)]
             }
-            guard let r = pat["Regex"] as? String else { throw TokenizerError("\(path): pre-tokenizer Split pattern is neither String nor Regex") }
+            guard let onig = pat["Regex"] as? String else { throw TokenizerError("\(path): pre-tokenizer Split pattern is neither String nor Regex") }
+            let r = RegexHandle.fromOniguruma(onig)
             if let (cls, lo, hi) = classRun(r) { return [.split(.classRun(cls, min: lo, max: hi), b, invert: invert)] }
             return [.split(.regex(r), b, invert: invert)]
         case "Digits":
@@ -182,6 +183,30 @@ enum RegexHandle {
         return out
     }
 
+    /// An Oniguruma pattern (HF's regexes) in PCRE2 terms: `\uHHHH` as `\x{HHHH}`.
+    static func fromOniguruma(_ pattern: String) -> String {
+        guard pattern.contains("\\u") else { return pattern }
+        var out = ""
+        let s = Array(pattern.unicodeScalars)
+        var i = 0
+        while i < s.count {
+            if s[i] == "\\", i + 1 < s.count {
+                if s[i + 1] == "u", i + 5 < s.count, s[(i + 2)...(i + 5)].allSatisfy({ $0.properties.isASCIIHexDigit }) {
+                    out += "\\x{" + String(String.UnicodeScalarView(s[(i + 2)...(i + 5)])) + "}"
+                    i += 6
+                    continue
+                }
+                out.unicodeScalars.append(s[i])
+                out.unicodeScalars.append(s[i + 1])
+                i += 2
+                continue
+            }
+            out.unicodeScalars.append(s[i])
+            i += 1
+        }
+        return out
+    }
+
     static func compile(_ pattern: String) throws -> (OpaquePointer, OpaquePointer) {
         var err = [CChar](repeating: 0, count: 256)
         guard let re = llm_re_compile(pcreForm(pattern), &err, err.count) else {
@@ -199,9 +224,9 @@ enum RegexHandle {
     /// search goes on one character later, and an empty match right where the previous match
     /// ended is skipped.
     @inline(__always)
-    static func forEachMatch(_ ctx: OpaquePointer, _ t: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+    static func forEachMatch(_ ctx: OpaquePointer, _ t: UnsafeBufferPointer<UInt8>, from: Int = 0, _ body: (Int, Int) -> Void) {
         guard let base = t.baseAddress else { return }
-        var pos = 0
+        var pos = from
         var lastEnd = -1
         var ms = 0, me = 0
         while pos <= t.count {

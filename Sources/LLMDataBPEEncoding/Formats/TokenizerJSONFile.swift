@@ -112,11 +112,23 @@ extension BPEModel {
         var specials: [String: UInt32] = [:]
         var nonSpecial: [String: UInt32] = [:]
         var added: [AddedTokenSpec] = []
+        // HF numbers the added tokens itself, whatever ids the file gives (it warns when they
+        // differ): the vocabulary's id for a token that is in it, else the next id from the
+        // vocabulary's size on; the first entry of a content wins
+        var nextID = ids.count
+        var addedByContent: [String: Int] = [:]
         for t in root["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue else { continue }
-            guard id >= 0, id < maxTokenIDs else {
-                throw TokenizerError("\(path): added token \(c.debugDescription) has id \(id), outside 0..<\(maxTokenIDs)")
+            guard let c = t["content"] as? String, let declared = (t["id"] as? NSNumber)?.intValue, !c.isEmpty else { continue }
+            guard declared >= 0, declared < maxTokenIDs else {
+                throw TokenizerError("\(path): added token \(c.debugDescription) has id \(declared), outside 0..<\(maxTokenIDs)")
             }
+            let id: Int
+            if let a = addedByContent[c] { id = a } else if let v = ids[c] { id = Int(v) } else { id = nextID; nextID += 1 }
+            guard id < maxTokenIDs else {
+                throw TokenizerError("\(path): added token \(c.debugDescription) gets id \(id), outside 0..<\(maxTokenIDs)")
+            }
+            if addedByContent[c] != nil { added.removeAll { $0.content == c } }
+            addedByContent[c] = id
             let special = t["special"] as? Bool ?? false
             specials[c] = UInt32(id)
             if !special && !c.isEmpty { nonSpecial[c] = UInt32(id) }
