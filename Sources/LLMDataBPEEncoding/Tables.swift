@@ -1,3 +1,4 @@
+import CPCRE2Shim
 import Foundation
 import Glibc
 
@@ -57,19 +58,36 @@ final class PairTable: @unchecked Sendable {
     let mask: Int
     static let empty = UInt64.max
 
-    init(_ entries: [(UInt32, UInt32, UInt32, UInt32)]) {
+    convenience init(_ entries: [(UInt32, UInt32, UInt32, UInt32)]) {
+        var keys: [UInt64] = [], values: [UInt64] = []
+        keys.reserveCapacity(entries.count)
+        values.reserveCapacity(entries.count)
+        for (a, b, prio, merged) in entries {
+            keys.append(UInt64(a) << 32 | UInt64(b))
+            values.append(UInt64(prio) << 32 | UInt64(merged))
+        }
+        self.init(keys: keys, values: values)
+    }
+
+    /// From keys (left << 32 | right) and values (priority << 32 | merged id); of two entries
+    /// with the same key the lower priority is kept.
+    init(keys: [UInt64], values: [UInt64]) {
         var cap = 1024
-        while cap < entries.count * 2 { cap <<= 1 }
+        while cap < keys.count * 2 { cap <<= 1 }
         memory = HugePageMemory(bytes: cap * MemoryLayout<Slot>.stride)
         slots = memory.base.bindMemory(to: Slot.self, capacity: cap)
         slots.initialize(repeating: Slot(key: Self.empty, value: 0), count: cap)
         mask = cap - 1
-        for (a, b, prio, merged) in entries {
-            let k = UInt64(a) << 32 | UInt64(b)
-            var i = Self.slot(k) & mask
-            while slots[i].key != Self.empty && slots[i].key != k { i = (i + 1) & mask }
-            if slots[i].key == Self.empty || UInt32(truncatingIfNeeded: slots[i].value >> 32) > prio {
-                slots[i] = Slot(key: k, value: UInt64(prio) << 32 | UInt64(merged))
+        keys.withUnsafeBufferPointer { kb in
+            values.withUnsafeBufferPointer { vb in
+                for e in 0..<kb.count {
+                    let k = kb[e], v = vb[e]
+                    var i = Self.slot(k) & mask
+                    while slots[i].key != Self.empty && slots[i].key != k { i = (i + 1) & mask }
+                    if slots[i].key == Self.empty || slots[i].value >> 32 > v >> 32 {
+                        slots[i] = Slot(key: k, value: v)
+                    }
+                }
             }
         }
     }
@@ -91,12 +109,17 @@ final class PairTable: @unchecked Sendable {
     }
 }
 
-/// Open-addressing table from token bytes to id, built once (no allocation per lookup).
+/// Open-addressing table from token bytes to id, built once (no allocation per lookup). A slot
+/// is 16 bytes: the key (the bytes' hash with their length in the low 16 bits) and the bytes'
+/// offset in one arena and id, so a probe reads one slot.
 struct TokenTable {
-    var hashes: [UInt64]
-    var ids: [UInt32]
-    var starts: [Int32]
-    var lens: [UInt16]
+    struct Slot {
+        var key: UInt64
+        var start: UInt32
+        var id: UInt32
+    }
+
+    var slots: [Slot]
     var bytes: [UInt8]
     let mask: Int
 
@@ -104,41 +127,155 @@ struct TokenTable {
         self.init(d.map { ($0.key.bytes, $0.value) })
     }
 
-    /// From (bytes, id) pairs; later duplicates of the same bytes are ignored.
+    /// The bytes of a piece of 1...16 bytes as two words read with loads that stay inside it
+    /// and together cover every byte (so equal words and equal lengths mean equal bytes).
+    @inline(__always) static func words(_ p: UnsafeRawPointer, _ n: Int) -> (UInt64, UInt64) {
+        if n >= 8 {
+            return (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        }
+        if n >= 4 {
+            return (UInt64(p.loadUnaligned(as: UInt32.self)), UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
+        }
+        let a = UInt64(p.load(as: UInt8.self)) | UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self)) << 8
+            | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
+        return (a, 0)
+    }
+
+    /// The slot key: a hash of the bytes (two multiply-xorshift rounds over overlapping words)
+    /// with the length in the low 16 bits; never 0 (0 marks an empty slot) for 1...65,535 bytes.
+    @inline(__always) static func key(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+        var h: UInt64
+        if n <= 16 {
+            let (a, b) = words(p, n)
+            h = (a ^ 0x9E37_79B9_7F4A_7C15) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            h = (h ^ b) &* 0xC4CE_B9FE_1A85_EC53
+        } else {
+            h = 0x9E37_79B9_7F4A_7C15 &* UInt64(n)
+            var i = 0
+            while i + 8 < n {
+                h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
+            }
+            h = (h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) &* 0xC4CE_B9FE_1A85_EC53
+        }
+        h ^= h >> 29
+        return (h & ~0xFFFF) | UInt64(n)
+    }
+
+    @inline(__always) static func key(_ piece: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        key(UnsafeRawPointer(piece.baseAddress!), piece.count)
+    }
+
+    /// Whether `n` bytes at `a` and `b` are the same.
+    @inline(__always) static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n <= 16 { return words(a, n) == words(b, n) }
+        return memcmp(a, b, n) == 0
+    }
+
+    @inline(__always) static func index(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: key >> 20) & mask
+    }
+
+    /// From (bytes, id) pairs; later duplicates of the same bytes are ignored, and so are tokens
+    /// of more than 65,535 bytes (no text piece is matched whole against them).
     init(_ entries: [([UInt8], UInt32)]) {
         var cap = 1024
         while cap < entries.count * 2 { cap <<= 1 }
-        hashes = [UInt64](repeating: 0, count: cap)
-        ids = [UInt32](repeating: 0, count: cap)
-        starts = [Int32](repeating: 0, count: cap)
-        lens = [UInt16](repeating: 0, count: cap)
-        bytes = []
         mask = cap - 1
-        for (k, v) in entries {
-            if k.withUnsafeBufferPointer({ get($0) }) != nil { continue }
-            let h = k.withUnsafeBufferPointer { PieceCache.hash($0) }
-            var i = Int(truncatingIfNeeded: h >> 20) & mask
-            while hashes[i] != 0 { i = (i + 1) & mask }
-            hashes[i] = h
-            ids[i] = v
-            starts[i] = Int32(bytes.count)
-            lens[i] = UInt16(k.count)
-            bytes.append(contentsOf: k)
+        var total = 0
+        for (k, _) in entries { total += k.count }
+        var arena = [UInt8]()
+        arena.reserveCapacity(total + 1)
+        var table = [Slot](repeating: Slot(key: 0, start: 0, id: 0), count: cap)
+        let m = mask
+        table.withUnsafeMutableBufferPointer { sl in
+            for (k, v) in entries {
+                let n = k.count
+                if n == 0 || n > 0xFFFF { continue }
+                k.withUnsafeBufferPointer { kb in
+                    let key = Self.key(kb)
+                    var i = Self.index(key, m)
+                    while sl[i].key != 0 {
+                        if sl[i].key == key && arena.withUnsafeBufferPointer({ Self.same($0.baseAddress! + Int(sl[i].start), kb.baseAddress!, n) }) {
+                            return  // a duplicate
+                        }
+                        i = (i + 1) & m
+                    }
+                    sl[i] = Slot(key: key, start: UInt32(arena.count), id: v)
+                    arena.append(contentsOf: kb)
+                }
+            }
         }
+        // never empty, so that its base address exists
+        arena.append(0)
+        slots = table
+        bytes = arena
     }
 
     @inline(__always) func get(_ piece: UnsafeBufferPointer<UInt8>) -> UInt32? {
-        let h = PieceCache.hash(piece)
-        var i = Int(truncatingIfNeeded: h >> 20) & mask
-        while hashes[i] != 0 {
-            if hashes[i] == h && Int(lens[i]) == piece.count {
-                let s = Int(starts[i])
-                var same = true
-                for k in 0..<piece.count where bytes[s + k] != piece[k] { same = false; break }
-                if same { return ids[i] }
-            }
+        let n = piece.count
+        guard n > 0, n <= 0xFFFF, let p = piece.baseAddress else { return nil }
+        let key = Self.key(p, n)
+        return slots.withUnsafeBufferPointer { sl in
+            bytes.withUnsafeBufferPointer { b in Self.probe(sl.baseAddress!, b.baseAddress!, mask, key, p, n) }
+        }
+    }
+
+    /// The id stored under `key` for the `n` bytes at `p`, from raw slots and arena.
+    @inline(__always) static func probe(_ sl: UnsafePointer<Slot>, _ arena: UnsafePointer<UInt8>, _ mask: Int,
+                                        _ key: UInt64, _ p: UnsafeRawPointer, _ n: Int) -> UInt32? {
+        var i = index(key, mask)
+        while true {
+            let s = sl[i]
+            if s.key == key && same(arena + Int(s.start), p, n) { return s.id }
+            if s.key == 0 { return nil }
             i = (i + 1) & mask
         }
-        return nil
+    }
+
+    /// A tiktoken vocabulary's pair table: every split of every token into two tokens of this
+    /// table is a pair whose merge yields it, with the merged token's rank as priority (tiktoken
+    /// merges the lowest-ranked pair first). The lookups miss the cache (a 4 MB table for
+    /// cl100k): each token's keys are computed and their slots prefetched before any is probed.
+    func tiktokenPairs(_ ranks: [([UInt8], UInt32)]) -> PairTable {
+        var keys: [UInt64] = [], values: [UInt64] = []
+        keys.reserveCapacity(ranks.count * 3)
+        values.reserveCapacity(ranks.count * 3)
+        let m = mask
+        slots.withUnsafeBufferPointer { slb in
+            bytes.withUnsafeBufferPointer { arb in
+                let sl = slb.baseAddress!, arena = arb.baseAddress!
+                var pre = [UInt64](repeating: 0, count: 256), suf = [UInt64](repeating: 0, count: 256)
+                for (t, r) in ranks where t.count >= 2 {
+                    t.withUnsafeBufferPointer { tb in
+                        let n = tb.count
+                        let p = UnsafeRawPointer(tb.baseAddress!)
+                        if n > pre.count {
+                            pre = [UInt64](repeating: 0, count: n)
+                            suf = [UInt64](repeating: 0, count: n)
+                        }
+                        pre.withUnsafeMutableBufferPointer { pk in
+                            suf.withUnsafeMutableBufferPointer { sk in
+                                for k in 1..<n {
+                                    pk[k] = Self.key(p, k)
+                                    sk[k] = Self.key(p + k, n - k)
+                                    llm_prefetch(sl + Self.index(pk[k], m))
+                                    llm_prefetch(sl + Self.index(sk[k], m))
+                                }
+                                for k in 1..<n {
+                                    guard let l = Self.probe(sl, arena, m, pk[k], p, k),
+                                          let rt = Self.probe(sl, arena, m, sk[k], p + k, n - k) else { continue }
+                                    keys.append(UInt64(l) << 32 | UInt64(rt))
+                                    values.append(UInt64(r) << 32 | UInt64(r))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return PairTable(keys: keys, values: values)
     }
 }

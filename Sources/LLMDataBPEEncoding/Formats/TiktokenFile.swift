@@ -15,22 +15,7 @@ extension BPEModel {
     /// encoding (`--encoding`, or the file is one's own), a pattern, or the file's sidecar.
     public static func loadTiktoken(path: String, choice: TiktokenSpec.Choice) throws -> (model: BPEModel, spec: TiktokenSpec) {
         guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError("\(path): cannot read") }
-        var ranks: [([UInt8], UInt32)] = []
-        var maxRank = -1
-        for (n, line) in data.split(separator: 0x0A).enumerated() where !line.isEmpty {
-            let parts = line.split(separator: 0x20)
-            guard parts.count == 2, let tok = Data(base64Encoded: Data(parts[0])),
-                  let rank = Int(String(decoding: parts[1], as: UTF8.self)) else {
-                throw TokenizerError("\(path):\(n + 1): not a tiktoken ranks line (base64 token, space, rank)")
-            }
-            // ranks are ids: they size the token table (a negative one trapped, a huge one
-            // allocated gigabytes)
-            guard rank >= 0, rank < maxTokenIDs else {
-                throw TokenizerError("\(path):\(n + 1): rank \(rank) is outside 0..<\(maxTokenIDs)")
-            }
-            ranks.append((Array(tok), UInt32(rank)))
-            maxRank = max(maxRank, rank)
-        }
+        let (ranks, maxRank) = try TiktokenRanks.parse(data, path: path)
         if ranks.isEmpty { throw TokenizerError("\(path): no ranks (an empty file is not a tiktoken ranks file)") }
         let spec = try TiktokenSpec.resolve(choice, path: path, ranks: ranks)
         let size = max(maxRank + 1, Int(spec.specials.values.max() ?? 0) + 1, spec.vocabSize ?? 0)
@@ -54,17 +39,8 @@ extension BPEModel {
                               regex: String, normalizer: String?, pattern: TiktokenPattern?) throws -> BPEModel {
         let lookup = TokenTable(ranks)
         // every split of every token into two tokens is a pair whose merge yields it
-        var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
-        for (t, r) in ranks where t.count >= 2 {
-            t.withUnsafeBufferPointer { tb in
-                for k in 1..<tb.count {
-                    if let l = lookup.get(UnsafeBufferPointer(rebasing: tb[0..<k])), let rt = lookup.get(UnsafeBufferPointer(rebasing: tb[k...])) {
-                        entries.append((l, rt, r, r))
-                    }
-                }
-            }
-        }
-        return try BPEModel(kind: .tiktoken, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: lookup,
+        let pairs = lookup.tiktokenPairs(ranks)
+        return try BPEModel(kind: .tiktoken, tokenBytes: bytes, pairs: pairs, wholeLookup: lookup,
                             specials: specials, splitRegex: regex, addPrefixSpace: false,
                             normalizer: normalizer, tiktokenPattern: pattern)
     }
