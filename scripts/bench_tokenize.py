@@ -1,76 +1,171 @@
 #!/usr/bin/env python3
-"""Side-by-side encoding benchmark: llmdata tokenize vs tiktoken (same GPT-2 ranks,
-encode_ordinary per document, one thread), on the same JSONL documents.
+"""Tokenizer encode benchmark, one thread, same run: llmdata tokenize vs fastokens (first pass) vs
+tiktoken on cl100k_base, and vs fastokens vs HF tokenizers on DeepSeek-V3's tokenizer.json, plus
+the time each takes to load the tokenizer file. Real files from scripts/fetch-tokenizers.sh.
 
-Throughput is text MB (UTF-8 bytes of the documents) per second, excluding the time to load the
-vocabulary on both sides (tiktoken: building the Encoding; llmdata: `load_seconds` in --stats).
-llmdata's time includes reading and parsing the JSONL. tiktoken: best of 3. llmdata: nine
-interleaved rounds of the four configurations (RUNS), best wall time and best CPU time (user + system
-minus the vocabulary load) of each. "Encode only" is `--discard`: the same reading, parsing and
-encoding, the ids counted and dropped, no shard directory touched.
+Text: the JSONL documents of INPUT (heldout.jsonl); MB/s = UTF-8 bytes of the documents' text /
+encode seconds.
 
-Usage: bench_tokenize.py LLMDATA_BIN RANKS INPUT.jsonl
+Encode seconds:
+- llmdata: the whole `llmdata tokenize INPUT --jobs 1 --discard` command (reading, JSON parsing,
+  encoding; the ids counted and dropped) minus the same command on INPUT's first record alone (its
+  fixed cost: process start, loading the tokenizer, the output directory). Wall time of the
+  processes as this script sees them.
+- fastokens: `encode_batch_flat` over all documents in a fresh process (RAYON_NUM_THREADS=1), so
+  its cache starts empty: a first pass. Load = `Tokenizer.from_tiktoken` / `from_file`.
+- tiktoken: `encode_ordinary` per document in a fresh process (no cache to warm). Load = building
+  the Encoding from the ranks file.
+- HF tokenizers: `encode_batch` over all documents, RAYON_NUM_THREADS=1 and
+  TOKENIZERS_PARALLELISM=false, fresh process. Load = `Tokenizer.from_file`.
+
+Every configuration runs once per round, rounds interleaved so that load from other jobs on the
+machine hits all alike; the best of the rounds counts (HF tokenizers, ~100x slower, runs fewer
+rounds). Token counts are printed: every encoder must produce the same number of tokens.
+
+Usage: bench_tokenize.py LLMDATA_BIN TOKENIZER_DIR INPUT.jsonl [ROUNDS]
+       bench_tokenize.py --worker fastokens|tiktoken|hf ENCODING_OR_FILE INPUT.jsonl
 """
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-import tiktoken
-from tiktoken.load import load_tiktoken_bpe
 
-RUNS = 9
-GPT2 = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+def texts_of(path):
+    return [json.loads(line)["text"] for line in open(path, encoding="utf-8") if line.strip()]
+
+
+def worker(kind, what, path):
+    texts = texts_of(path)
+    t0 = time.perf_counter()
+    if kind == "fastokens":
+        import fastokens
+        if what.endswith(".json"):
+            tok = fastokens.Tokenizer.from_file(what)
+        else:
+            tok = fastokens.Tokenizer.from_tiktoken(what, encoding="cl100k_base")
+        load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ids, _ = tok.encode_batch_flat(texts, add_special_tokens=False)
+        enc = time.perf_counter() - t0
+        n = len(ids) // 4
+    elif kind == "tiktoken":
+        import tiktoken
+        from tiktoken.load import load_tiktoken_bpe
+        pat = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+        e = tiktoken.Encoding(name="cl100k_base", pat_str=pat, mergeable_ranks=load_tiktoken_bpe(what),
+                              special_tokens={"<|endoftext|>": 100257})
+        load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        n = 0
+        for t in texts:
+            n += len(e.encode_ordinary(t))
+        enc = time.perf_counter() - t0
+    elif kind == "hf":
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(what)
+        load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        n = sum(len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False))
+        enc = time.perf_counter() - t0
+    else:
+        raise SystemExit(f"unknown worker {kind}")
+    print(json.dumps({"load": load, "encode": enc, "tokens": n}))
+
+
+ONE_THREAD = dict(os.environ, RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
+
+
+def run_worker(kind, what, path):
+    out = subprocess.run([sys.executable, __file__, "--worker", kind, what, path], env=ONE_THREAD,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main():
-    binary, ranks_path, path = sys.argv[1:4]
-    texts = [json.loads(l)["text"] for l in open(path, encoding="utf-8") if l.strip()]
+    if sys.argv[1] == "--worker":
+        worker(*sys.argv[2:5])
+        return
+    binary, tokdir, path = sys.argv[1:4]
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+    texts = texts_of(path)
     mb = sum(len(t.encode()) for t in texts) / 1e6
-    ranks = load_tiktoken_bpe(ranks_path)
-    enc = tiktoken.Encoding(name="gpt2", pat_str=GPT2, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": len(ranks)})
-    best = 1e9
-    for _ in range(3):
+    cl100k = os.path.join(tokdir, "cl100k_base.tiktoken")
+    deepseek = os.path.join(tokdir, "deepseek-v3.tokenizer.json")
+    tmp = tempfile.mkdtemp()
+    one = os.path.join(tmp, "one.jsonl")
+    with open(path, encoding="utf-8") as f, open(one, "w", encoding="utf-8") as o:
+        o.write(next(line for line in f if line.strip()))
+
+    def llmdata(args, inp):
+        stats = os.path.join(tmp, "stats.json")
         t0 = time.perf_counter()
-        for t in texts:
-            enc.encode_ordinary(t)
-        best = min(best, time.perf_counter() - t0)
-    tik = mb / best
-    print(f"input: {os.path.basename(path)}, {len(texts)} documents, {mb:.1f} MB of text")
-    print(f"{'run':44s} {'MB/s':>8s} {'vs tiktoken':>12s}")
-    print(f"{'tiktoken encode_ordinary, 1 thread':44s} {tik:8.1f} {1.0:11.2f}x")
-    configs = (("llmdata encode only, --jobs 1", ["--jobs", "1", "--discard"]),
-               ("llmdata encode + write shards, --jobs 1", ["--jobs", "1"]),
-               ("llmdata encode only, --jobs 2", ["--jobs", "2", "--discard"]),
-               ("llmdata encode + write shards, --jobs 2", ["--jobs", "2"]))
-    # Interleaved (every round runs each configuration once) so that load from other jobs on the
-    # machine hits all of them alike; best of RUNS for wall time and, separately, for CPU time
-    # (user + system of the process, minus the vocabulary load, which is one thread).
-    wall = {label: 1e9 for label, _ in configs}
-    cpu = {label: 1e9 for label, _ in configs}
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(RUNS):
-            for label, args in configs:
-                stats = os.path.join(tmp, "s.json")
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                subprocess.run([binary, "tokenize", path, "--tiktoken", ranks_path, "--pattern", "gpt2", "-o",
-                                os.path.join(tmp, "shards"), "--overwrite", "--quiet", "--stats", stats, *args], check=True)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                s = json.load(open(stats))
-                wall[label] = min(wall[label], s["seconds"] - s["load_seconds"])
-                used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-                cpu[label] = min(cpu[label], used - s["load_seconds"])
-    for label, _ in configs:
-        print(f"{label:44s} {mb / wall[label]:8.1f} {mb / wall[label] / tik:11.2f}x   wall {1000 * wall[label]:6.1f} ms, CPU {1000 * cpu[label]:6.1f} ms")
-    one = "llmdata encode only, --jobs 1"
-    two = "llmdata encode only, --jobs 2"
-    print(f"--jobs 2 vs --jobs 1 (encode only): {wall[one] / wall[two]:.2f}x")
-    for j, enc, sh in ((1, one, "llmdata encode + write shards, --jobs 1"), (2, two, "llmdata encode + write shards, --jobs 2")):
-        print(f"writing shards adds {100 * (wall[sh] / wall[enc] - 1):.1f}% to encoding alone (--jobs {j}), "
-              f"{100 * (cpu[sh] / cpu[enc] - 1):.1f}% in CPU time")
+        r = subprocess.run([binary, "tokenize", inp, *args, "--jobs", "1", "--discard", "--quiet", "--eos", "none",
+                            "-o", os.path.join(tmp, "out"), "--overwrite", "--stats", stats], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if r.returncode != 0:
+            return None, r.stderr.strip().splitlines()[0] if r.stderr.strip() else f"exit {r.returncode}"
+        s = json.load(open(stats))
+        return {"wall": wall, "load": s["load_seconds"], "tokens": s.get("tokens")}, None
+
+    # (label, kind, file): llmdata measures itself, the others in a fresh Python process
+    configs = [("cl100k_base", "llmdata", ["--tiktoken", cl100k]), ("cl100k_base", "fastokens", cl100k),
+               ("cl100k_base", "tiktoken", cl100k),
+               ("DeepSeek-V3 tokenizer.json", "llmdata", ["--tokenizer", deepseek]),
+               ("DeepSeek-V3 tokenizer.json", "fastokens", deepseek), ("DeepSeek-V3 tokenizer.json", "hf", deepseek)]
+    best = {}
+    refused = {}
+    for rnd in range(rounds):
+        for label, kind, what in configs:
+            key = (label, kind)
+            if key in refused or (kind == "hf" and rnd >= 2):
+                continue
+            if kind == "llmdata":
+                full, err = llmdata(what, path)
+                if err:
+                    refused[key] = err
+                    continue
+                fixed, err = llmdata(what, one)
+                if err:
+                    refused[key] = err
+                    continue
+                m = {"encode": full["wall"] - fixed["wall"], "load": fixed["load"], "fixed": fixed["wall"],
+                     "tokens": full["tokens"]}
+            else:
+                m = run_worker(kind, what, path)
+            b = best.setdefault(key, dict(m))
+            for k in ("encode", "load", "fixed"):
+                if k in m:
+                    b[k] = min(b[k], m[k])
+
+    names = {"llmdata": "llmdata tokenize --jobs 1", "fastokens": "fastokens 0.3.5, first pass",
+             "tiktoken": "tiktoken 0.14.0 encode_ordinary", "hf": "HF tokenizers 0.23.3 encode_batch"}
+    print(f"input: {os.path.basename(path)}, {len(texts)} documents, {mb:.1f} MB of text; one thread, best of {rounds} "
+          f"interleaved rounds (HF tokenizers: 2)")
+    print("llmdata encode = whole command minus the same command on the first record alone (fixed cost)")
+    for label in ("cl100k_base", "DeepSeek-V3 tokenizer.json"):
+        print(f"\n{label}")
+        print(f"  {'encoder':34s} {'MB/s':>7s} {'encode s':>9s} {'load s':>7s} {'tokens':>10s}")
+        rows = [k for k in configs if k[0] == label]
+        for _, kind, _ in rows:
+            key = (label, kind)
+            if key in refused:
+                print(f"  {names[kind]:34s} not supported yet ({refused[key]})")
+                continue
+            b = best[key]
+            extra = f"   (fixed cost {b['fixed']:.3f} s)" if "fixed" in b else ""
+            print(f"  {names[kind]:34s} {mb / b['encode']:7.1f} {b['encode']:9.3f} {b['load']:7.3f} {b['tokens'] or 0:10d}{extra}")
+        ours = best.get((label, "llmdata"))
+        if ours:
+            for kind in ("fastokens", "tiktoken", "hf"):
+                other = best.get((label, kind))
+                if other:
+                    same = "same token count" if other["tokens"] == ours["tokens"] else \
+                        f"TOKEN COUNTS DIFFER ({ours['tokens']} vs {other['tokens']})"
+                    print(f"  llmdata vs {kind}: {other['encode'] / ours['encode']:.2f}x encode throughput, "
+                          f"load {ours['load']:.3f} s vs {other['load']:.3f} s; {same}")
 
 
 if __name__ == "__main__":
