@@ -77,9 +77,11 @@ public final class BPEModel: @unchecked Sendable {
         maxTokenLength = maxLen
     }
 
-    /// The default end-of-document token: the first of <|endoftext|>, <|end_of_text|>, </s>,
-    /// <eos> that the tokenizer has.
+    /// The default end-of-document token: the token a tokenizer.json's post-processor puts after
+    /// every text (HF's encode), else the first of <|endoftext|>, <|end_of_text|>, </s>, <eos>
+    /// that the tokenizer has.
     public var defaultEOS: (String, UInt32)? {
+        if let e = postProcessorEOS, let id = specials[e] { return (e, id) }
         for name in ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"] {
             if let id = specials[name] { return (name, id) }
         }
