@@ -199,7 +199,10 @@ public final class Encoder {
         }
         var done = 0
         do {
-            try splitter.forEachPiece(text) {
+            // the cache slots of pieces a few places ahead are prefetched (PreTokenizer.swift)
+            try splitter.forEachPiece(text, ahead: { p in
+                if let shared { shared.prefetch(p) } else { cache.prefetch(p) }
+            }) {
                 done += $0.count
                 encodePiece($0, into: &out)
             }

@@ -1,3 +1,4 @@
+import CPCRE2Shim
 import Foundation
 import Glibc
 import Synchronization
@@ -119,6 +120,15 @@ public final class PieceCache: @unchecked Sendable {
         case 3: out.append(s.pointee.v.0); out.append(s.pointee.v.1); out.append(s.pointee.v.2)
         default: out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(s.pointee.v.0), count: count))
         }
+    }
+
+    /// Starts loading the slot where `piece` (2...16 bytes) would be, ahead of its lookup.
+    @inline(__always)
+    func prefetch(_ piece: UnsafeBufferPointer<UInt8>) {
+        let n = piece.count
+        guard n >= 2, n <= Self.inlineKey, let base = piece.baseAddress else { return }
+        let (w0, w1) = Self.words(UnsafeRawPointer(base), n)
+        llm_prefetch(table + Self.index(Self.shortHash(w0, w1, n)))
     }
 
     @inline(__always)
@@ -249,6 +259,15 @@ public final class SharedPieceCache: @unchecked Sendable {
 
         @inline(__always) static func index(_ h: UInt64) -> Int {
             Int(truncatingIfNeeded: h >> 20) & (SharedPieceCache.slots - 1)
+        }
+
+        /// Starts loading the slot where `piece` (2...16 bytes) would be, ahead of its lookup.
+        @inline(__always)
+        func prefetch(_ piece: UnsafeBufferPointer<UInt8>) {
+            let n = piece.count
+            guard n >= 2, n <= PieceCache.inlineKey, let base = piece.baseAddress else { return }
+            let (w0, w1) = PieceCache.words(UnsafeRawPointer(base), n)
+            llm_prefetch(table + Self.index(PieceCache.shortHash(w0, w1, n)))
         }
 
         @inline(__always)
