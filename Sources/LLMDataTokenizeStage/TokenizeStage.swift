@@ -33,10 +33,10 @@ public enum TokenizerKind: String, Sendable, CaseIterable {
 
     var described: String {
         switch self {
-        case .tokenizerJSON: return "HF tokenizer.json"
-        case .tiktoken: return "tiktoken ranks"
-        case .tekken: return "Mistral Tekken"
-        case .sentencePiece: return "SentencePiece model"
+        case .tokenizerJSON: return "an HF tokenizer.json"
+        case .tiktoken: return "a tiktoken ranks file"
+        case .tekken: return "a Mistral Tekken file"
+        case .sentencePiece: return "a SentencePiece model"
         }
     }
 }
@@ -87,8 +87,13 @@ public func detectTokenizer(_ path: String) throws -> DetectedTokenizer {
     if i < head.count, head[i] == UInt8(ascii: "{") {
         return DetectedTokenizer(path: path, kind: BPEModel.looksLikeTekken(head) ? .tekken : .tokenizerJSON)
     }
+    // other JSON, or a .json file that is not JSON: the tokenizer.json reader says what is wrong
+    if (i < head.count && head[i] == UInt8(ascii: "[")) || path.lowercased().hasSuffix(".json") {
+        return DetectedTokenizer(path: path, kind: .tokenizerJSON)
+    }
     if looksLikeTiktokenRanks(head) { return DetectedTokenizer(path: path, kind: .tiktoken) }
-    if looksLikeProtobuf(head) { return DetectedTokenizer(path: path, kind: .sentencePiece) }
+    // SentencePiece's own test, else anything protobuf-like (its loader names what is wrong)
+    if BPEModel.looksLikeSentencePiece(head) || looksLikeProtobuf(head) { return DetectedTokenizer(path: path, kind: .sentencePiece) }
     throw LLMDataError("\(path): not a tokenizer file llmdata reads",
                        hint: "--tokenizer takes an HF tokenizer.json, a tiktoken ranks file (base64 token, space, rank per line), a Mistral Tekken JSON, a SentencePiece .model, or a model directory holding one")
 }
@@ -145,12 +150,12 @@ public func loadModelDescribed(_ o: TokenizeOptions) throws -> (BPEModel, Manife
     let whereFound = found.directory.map { " (in model directory \($0))" } ?? ""
     if found.kind != .tiktoken {
         if let e = o.encoding {
-            throw LLMDataError("\(p): --encoding \(e.rawValue) is for tiktoken ranks files, and this is a \(found.kind.described)",
-                               hint: "a \(found.kind.described) carries its own pattern and special tokens: drop --encoding")
+            throw LLMDataError("\(p): --encoding \(e.rawValue) is for tiktoken ranks files, and this is \(found.kind.described)",
+                               hint: "the file carries its own pattern and special tokens: drop --encoding")
         }
         if let pat = o.pattern {
-            throw LLMDataError("\(p): --pattern \(pat.rawValue) is for tiktoken ranks files, and this is a \(found.kind.described)",
-                               hint: "a \(found.kind.described) carries its own pattern: drop --pattern")
+            throw LLMDataError("\(p): --pattern \(pat.rawValue) is for tiktoken ranks files, and this is \(found.kind.described)",
+                               hint: "the file carries its own pattern: drop --pattern")
         }
     }
     switch found.kind {
@@ -196,7 +201,7 @@ public func reloadModel(_ info: Manifest.TokenizerInfo, override: String?) throw
     if let o = override {
         let found = try detectTokenizer(o)
         if let k = kind, found.kind != k {
-            throw LLMDataError("\(found.path): a \(found.kind.described), but the shards were written with a \(k.described) (\(info.name))",
+            throw LLMDataError("\(found.path): \(found.kind.described), but the shards were written with \(k.described) (\(info.name))",
                                hint: "pass the tokenizer file the shards were made with")
         }
         path = found.path
@@ -232,40 +237,42 @@ func absolute(_ p: String) -> String {
 }
 
 /// Resolves `--eos`: nil → the tokenizer's default, `none` → no separator.
-public func resolveEOS(_ spec: String?, model: BPEModel) throws -> Int? {
+public func resolveEOS(_ spec: String?, model: BPEModel, file: String? = nil) throws -> Int? {
+    let at = file.map { "\($0): " } ?? ""
     guard let spec else {
         guard let (_, id) = model.defaultEOS else {
             if model.specials.isEmpty {
                 // a ranks file of its own without a sidecar: no special token to default to
-                throw LLMDataError("the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none), so no default end-of-document token",
+                throw LLMDataError("\(at)the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none), so no default end-of-document token",
                                    hint: "pass --eos ID (a number from 0 to \(model.idCount - 1)) or --eos none; `bpe train --tiktoken FILE --special TOKEN` writes FILE.json with the special tokens")
             }
-            throw LLMDataError("the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
+            throw LLMDataError("\(at)the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
                                hint: "pass --eos TOKEN, --eos ID or --eos none")
         }
         return Int(id)
     }
-    return try resolveToken(spec, flag: "--eos", model: model)
+    return try resolveToken(spec, flag: "--eos", model: model, file: file)
 }
 
 /// Resolves `--bos`: nil or `none` → no token before documents.
-public func resolveBOS(_ spec: String?, model: BPEModel) throws -> Int? {
+public func resolveBOS(_ spec: String?, model: BPEModel, file: String? = nil) throws -> Int? {
     guard let spec else { return nil }
-    return try resolveToken(spec, flag: "--bos", model: model)
+    return try resolveToken(spec, flag: "--bos", model: model, file: file)
 }
 
 /// A special token's name or an id in the vocabulary; `none` → nil.
-func resolveToken(_ spec: String, flag: String, model: BPEModel) throws -> Int? {
+func resolveToken(_ spec: String, flag: String, model: BPEModel, file: String? = nil) throws -> Int? {
+    let at = file.map { "\($0): " } ?? ""
     if spec == "none" { return nil }
     if let id = model.specials[spec] { return Int(id) }
     let limit = model.idCount
     if let n = Int(spec), n >= 0, n < limit { return n }
     if model.specials.isEmpty {
-        throw LLMDataError("\(flag) \(spec): the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none)",
+        throw LLMDataError("\(at)\(flag) \(spec): the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none)",
                            hint: "give an id from 0 to \(limit - 1), or none")
     }
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")
-    throw LLMDataError("\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
+    throw LLMDataError("\(at)\(flag) \(spec) is neither a special token of the tokenizer nor an id in range",
                        hint: (names.isEmpty ? "give" : "special tokens include \(names); or give") + " an id from 0 to \(limit - 1), or none")
 }
 
@@ -382,8 +389,8 @@ public final class TokenizeStage: RecordStage, @unchecked Sendable {
         caches.wait()
         sharedCache = caches.shared
         privateCache = caches.private
-        eos = try resolveEOS(options.eos, model: model)
-        bos = try resolveBOS(options.bos, model: model)
+        eos = try resolveEOS(options.eos, model: model, file: info.path)
+        bos = try resolveBOS(options.bos, model: model, file: info.path)
         if options.bos == nil, let lead = model.postProcessorBOS, !quiet {
             // HF's encode(text) and Megatron's preprocess_data.py with this tokenizer start
             // every document with it; say so rather than differ silently

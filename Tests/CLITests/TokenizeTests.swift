@@ -263,7 +263,7 @@ struct TokenizeTests {
         #expect(bad.stderr.contains("is a directory without a tokenizer.json"))
     }
 
-    @Test("without --pattern the ranks count picks the encoding; special ids that land on ranks are refused (a Llama 3 file read as cl100k once got a text token as EOS)")
+    @Test("without --pattern the ranks pick the encoding; a file of no known encoding is not read as cl100k (a Llama 3 file read as cl100k once got a text token as EOS)")
     func patternInferenceAndCollisions() throws {
         let f = try CLI.tempDir().appendingPathComponent("s.jsonl")
         try "{\"text\":\"hello world\"}\n".write(to: f, atomically: true, encoding: .utf8)
@@ -285,11 +285,18 @@ struct TokenizeTests {
         }
         let ranks = try CLI.tempDir().appendingPathComponent("big.tiktoken")
         try (lines.joined(separator: "\n") + "\n").write(to: ranks, atomically: true, encoding: .utf8)
-        for extra in [[], ["--pattern", "cl100k"]] {
-            let bad = try CLI.run(["tokenize", f.path, "--tiktoken", ranks.path, "-o", out.path, "--overwrite"] + extra)
-            #expect(bad.status == 2)
-            #expect(bad.stderr.contains("<|endoftext|> would be id 100257, which is a token of this file"), "\(bad.stderr)")
-        }
+        // no known encoding's ranks: no pattern or special tokens are guessed (cl100k's were once)
+        let bare = try CLI.run(["tokenize", f.path, "--tiktoken", ranks.path, "-o", out.path, "--overwrite"])
+        #expect(bare.status == 2)
+        #expect(bare.stderr.contains("100300 ranks are no known encoding's"), "\(bare.stderr)")
+        let cl = try CLI.run(["tokenize", f.path, "--tiktoken", ranks.path, "--pattern", "cl100k", "-o", out.path, "--overwrite"])
+        #expect(cl.status == 2)
+        #expect(cl.stderr.contains("the tokenizer has no special tokens"), "\(cl.stderr)")
+        // a special id its sidecar puts on a rank is refused
+        try #"{"pattern": "cl100k", "special_tokens": {"<|endoftext|>": 100257}}"#.write(toFile: ranks.path + ".json", atomically: true, encoding: .utf8)
+        let side = try CLI.run(["tokenize", f.path, "--tiktoken", ranks.path, "-o", out.path, "--overwrite"])
+        #expect(side.status == 2)
+        #expect(side.stderr.contains("special token <|endoftext|> has id 100257, which is a rank of the ranks file"), "\(side.stderr)")
     }
 
     @Test("a tokenizer.json whose post-processor puts a token first gets a warning unless --bos is given")
