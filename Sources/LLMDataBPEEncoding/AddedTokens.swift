@@ -46,7 +46,11 @@ final class TokenizerJSONFront {
     /// split refuses (HF splits there: Oniguruma's find_iter).
     let leafRegex: (OpaquePointer, OpaquePointer)?
 
+    /// DeepSeek-V3's split pattern matched by hand (DeepSeekSplit.swift), when it is the pattern.
+    let deepseek: DeepSeekSplitter?
+
     init(_ p: TokenizerJSONPipeline, splitRegex: String) throws {
+        deepseek = DeepSeekSplitter.spellings.contains(splitRegex) ? try DeepSeekSplitter() : nil
         leafRegex = splitRegex.isEmpty ? nil : try RegexHandle.compile(splitRegex)
         normalizer = try NormalizerRunner(p.normalizer)
         pre = try PreTokenizerRunner(p.preTokenizer)

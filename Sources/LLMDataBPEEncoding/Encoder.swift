@@ -193,6 +193,10 @@ public final class Encoder {
     }
 
     func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        if let deepseek = front?.deepseek {
+            deepseek.forEachPiece(text) { encodePiece($0, into: &out) }
+            return
+        }
         guard let splitter else {
             encodePiece(text, into: &out)
             return
@@ -273,6 +277,8 @@ public final class Encoder {
             if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
             ids.withUnsafeMutableBufferPointer { p in
                 prios.withUnsafeMutableBufferPointer { q in
+                    // the pairs' slots miss the CPU cache: start all the loads, then probe
+                    for i in 0..<(n - 1) { pairs.prefetch(p[i], p[i + 1]) }
                     for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
                     while count > 1 {
                         var best = UInt64.max, at = -1

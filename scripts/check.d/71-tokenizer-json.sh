@@ -28,7 +28,23 @@ for mode in "" "--allow-special"; do
   "$PY" scripts/check_tokenizer_json.py "$LLMDATA_BIN" "$work" --label "deepseek-v3 specials $mode" \
     --tokenizer "$tok_dir/deepseek-v3.tokenizer.json" $mode "$work/ds-specials.jsonl" || fail=1
 done
-small="$edge fixtures/sample/en.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/cjk.jsonl"
+# random mixes of the character classes DeepSeek-V3's split patterns tell apart (ASCII letters and
+# punctuation, digits, marks, CJK, kana, symbols, emoji, White_Space, CR/LF, controls), seeded
+"$PY" - "$work/mix.jsonl" <<'PY'
+import json, random, sys
+r = random.Random(16)
+pools = ["abcXYZ", "0123456789", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", "   ", "\t\r\n", "\u00a0\u3000\u2009\u200b\u180e",
+         "\u0301\u0308\u0903\u20dd", "中文字龥", "ひらがなカタカナー", "€©°±÷→", "👍🏽😀", "，。！？「」", "αβγΣ", "مرحبا", "नमस्ते",
+         "\x01\x1b\x7f", "²³½Ⅻ١٢"]
+with open(sys.argv[1], "w") as f:
+    for _ in range(400):
+        t = "".join(r.choice(p) * r.choice((1, 1, 2, 3)) for p in r.choices(pools, k=r.randint(1, 30)))
+        f.write(json.dumps({"text": t}) + "\n")
+PY
+for f in deepseek-v3 anthropic; do
+  "$PY" scripts/check_tokenizer_json.py "$LLMDATA_BIN" "$work" --label "$f random mixes" --tokenizer "$tok_dir/$f.tokenizer.json" "$work/mix.jsonl" || fail=1
+done
+small="$work/mix.jsonl $edge fixtures/sample/en.jsonl fixtures/sample/multilingual.jsonl fixtures/normalize/cjk.jsonl"
 while IFS=$'\t' read -r name flags; do
   # shellcheck disable=SC2086
   "$PY" scripts/check_tokenizer_json.py "$LLMDATA_BIN" "$work" --label "$name" --tokenizer "$work/v/$name.json" $flags $small || fail=1
