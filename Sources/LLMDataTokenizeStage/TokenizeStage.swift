@@ -243,7 +243,7 @@ public func resolveEOS(_ spec: String?, model: BPEModel, file: String? = nil) th
         guard let (_, id) = model.defaultEOS else {
             if model.specials.isEmpty {
                 // a ranks file of its own without a sidecar: no special token to default to
-                throw LLMDataError("\(at)the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none), so no default end-of-document token",
+                throw LLMDataError("\(at)the tokenizer has no special tokens (a tiktoken ranks file has none unless a FILE.json beside it names them), so no default end-of-document token",
                                    hint: "pass --eos ID (a number from 0 to \(model.idCount - 1)) or --eos none; `bpe train --tiktoken FILE --special TOKEN` writes FILE.json with the special tokens")
             }
             throw LLMDataError("\(at)the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
@@ -268,7 +268,7 @@ func resolveToken(_ spec: String, flag: String, model: BPEModel, file: String? =
     let limit = model.idCount
     if let n = Int(spec), n >= 0, n < limit { return n }
     if model.specials.isEmpty {
-        throw LLMDataError("\(at)\(flag) \(spec): the tokenizer has no special tokens (a tiktoken ranks file without FILE.json beside it has none)",
+        throw LLMDataError("\(at)\(flag) \(spec): the tokenizer has no special tokens (a tiktoken ranks file has none unless a FILE.json beside it names them)",
                            hint: "give an id from 0 to \(limit - 1), or none")
     }
     let names = model.specials.sorted { $0.value < $1.value }.prefix(6).map(\.key).joined(separator: ", ")

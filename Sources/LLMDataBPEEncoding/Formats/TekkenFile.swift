@@ -52,10 +52,20 @@ extension BPEModel {
 
     public static func loadTekken(path: String) throws -> (model: BPEModel, info: TekkenInfo) {
         guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError("\(path): cannot read") }
-        guard let obj = try? JSONSerialization.jsonObject(with: data), let root = obj as? [String: Any] else {
-            throw TokenizerError("\(path): not valid JSON (a Tekken file is one JSON object with config and vocab)")
+        // the vocabulary (nearly all of the file) is scanned here; the other members are small
+        // and go to JSONSerialization (which took 1.7 s on the whole of tekken_240911.json)
+        let scan = try data.withUnsafeBytes { raw in
+            var sc = TekkenScanner(raw.bindMemory(to: UInt8.self), path: path)
+            return try sc.top()
         }
-        guard let config = root["config"] as? [String: Any], let vocab = root["vocab"] as? [[String: Any]] else {
+        var root: [String: Any] = [:]
+        for (k, r) in scan.others {
+            guard let v = try? JSONSerialization.jsonObject(with: data.subdata(in: r), options: .fragmentsAllowed) else {
+                throw TokenizerError("\(path): the value of \"\(k)\" is not valid JSON")
+            }
+            root[k] = v
+        }
+        guard let config = root["config"] as? [String: Any], let vocab = scan.vocab else {
             throw TokenizerError("\(path): not a Tekken file (config and vocab are needed)")
         }
         func int(_ key: String) throws -> Int {
@@ -115,8 +125,7 @@ extension BPEModel {
         seen.reserveCapacity(inner)
         for i in 0..<inner {
             let e = vocab[i]
-            guard let r = e["rank"] as? NSNumber, r.intValue == i, let b64 = e["token_bytes"] as? String,
-                  let d = Data(base64Encoded: b64), !d.isEmpty else {
+            guard e.rank == i, let d = Data(base64Encoded: e.base64), !d.isEmpty else {
                 throw TokenizerError("\(path): vocab[\(i)] is not {rank: \(i), token_bytes: BASE64, token_str} (ranks in order)")
             }
             let t = Array(d)
@@ -140,4 +149,153 @@ func jsonInteger(_ v: Any) -> Int? {
     if let i = v as? Int { return i }
     if let n = v as? NSNumber, let i = Int(exactly: n.doubleValue) { return i }
     return nil
+}
+
+/// Splits a Tekken file at its top level: `vocab`'s entries as (rank, token_bytes) read here, every
+/// other member as the byte range of its JSON value.
+struct TekkenScanner {
+    struct Entry { var rank: Int; var base64: Data }
+    let b: UnsafeBufferPointer<UInt8>
+    let path: String
+    var i = 0
+
+    init(_ b: UnsafeBufferPointer<UInt8>, path: String) {
+        self.b = b
+        self.path = path
+    }
+
+    func fail(_ what: String) -> TokenizerError {
+        TokenizerError("\(path): not valid JSON at byte \(i): \(what) (a Tekken file is one JSON object with config and vocab)")
+    }
+
+    mutating func ws() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    mutating func expect(_ c: UInt8) throws {
+        ws()
+        guard i < b.count, b[i] == c else { throw fail("expected '\(Character(Unicode.Scalar(c)))'") }
+        i += 1
+    }
+
+    /// A string at `i` (after whitespace): the range of its contents and whether it has escapes.
+    mutating func string() throws -> (Range<Int>, Bool) {
+        try expect(0x22)
+        let start = i
+        var escaped = false
+        while i < b.count {
+            let c = b[i]
+            if c == 0x22 { i += 1; return (start..<i - 1, escaped) }
+            if c == 0x5C { escaped = true; i += 2; continue }
+            i += 1
+        }
+        throw fail("unterminated string")
+    }
+
+    /// Skips one value (object and array nesting counted, strings skipped whole).
+    mutating func skipValue() throws {
+        ws()
+        guard i < b.count else { throw fail("value expected") }
+        switch b[i] {
+        case 0x22:
+            _ = try string()
+        case 0x7B, 0x5B:
+            var depth = 0
+            repeat {
+                guard i < b.count else { throw fail("unterminated object or array") }
+                let c = b[i]
+                if c == 0x22 { _ = try string(); continue }
+                if c == 0x7B || c == 0x5B { depth += 1 } else if c == 0x7D || c == 0x5D { depth -= 1 }
+                i += 1
+            } while depth > 0
+        default:
+            let start = i
+            while i < b.count, !(b[i] == 0x2C || b[i] == 0x7D || b[i] == 0x5D || b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09) { i += 1 }
+            if i == start { throw fail("value expected") }
+        }
+    }
+
+    func equals(_ r: Range<Int>, _ s: StaticString) -> Bool {
+        guard r.count == s.utf8CodeUnitCount else { return false }
+        let p = s.utf8Start
+        for k in 0..<r.count where b[r.lowerBound + k] != p[k] { return false }
+        return true
+    }
+
+    /// `[{"rank": N, "token_bytes": "...", ...}, ...]`
+    mutating func vocab() throws -> [Entry] {
+        var out: [Entry] = []
+        out.reserveCapacity(160_000)
+        try expect(0x5B)
+        ws()
+        if i < b.count, b[i] == 0x5D { i += 1; return out }
+        while true {
+            try expect(0x7B)
+            var rank = -1
+            var token: Data? = nil
+            ws()
+            if i < b.count, b[i] == 0x7D { i += 1 } else {
+                while true {
+                    let (k, _) = try string()
+                    try expect(0x3A)
+                    ws()
+                    if equals(k, "rank") {
+                        var n = 0, digits = 0
+                        while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 10 { n = n * 10 + Int(b[i] - 0x30); i += 1; digits += 1 }
+                        if digits == 0 { try skipValue() } else { rank = n }
+                    } else if equals(k, "token_bytes") {
+                        let (r, escaped) = try string()
+                        var d = Data(UnsafeBufferPointer(rebasing: b[r]))
+                        // JSON may write "/" as "\/"; no other escape belongs in base64
+                        if escaped { d = Data(String(decoding: d, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/").utf8) }
+                        token = d
+                    } else {
+                        try skipValue()
+                    }
+                    ws()
+                    guard i < b.count else { throw fail("unterminated vocabulary entry") }
+                    if b[i] == 0x2C { i += 1; continue }
+                    if b[i] == 0x7D { i += 1; break }
+                    throw fail("expected ',' or '}'")
+                }
+            }
+            out.append(Entry(rank: rank, base64: token ?? Data()))
+            ws()
+            guard i < b.count else { throw fail("unterminated vocab") }
+            if b[i] == 0x2C { i += 1; continue }
+            if b[i] == 0x5D { i += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        return out
+    }
+
+    /// The top-level object.
+    mutating func top() throws -> (vocab: [Entry]?, others: [String: Range<Int>]) {
+        var vocabEntries: [Entry]? = nil
+        var others: [String: Range<Int>] = [:]
+        try expect(0x7B)
+        ws()
+        if i < b.count, b[i] == 0x7D { return (nil, [:]) }
+        while true {
+            let (k, escaped) = try string()
+            try expect(0x3A)
+            ws()
+            let key = String(decoding: UnsafeBufferPointer(rebasing: b[k]), as: UTF8.self)
+            if !escaped && key == "vocab" {
+                vocabEntries = try vocab()
+            } else {
+                let start = i
+                try skipValue()
+                others[key] = start..<i
+            }
+            ws()
+            guard i < b.count else { throw fail("unterminated object") }
+            if b[i] == 0x2C { i += 1; continue }
+            if b[i] == 0x7D { i += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        ws()
+        if i != b.count { throw fail("text after the object") }
+        return (vocabEntries, others)
+    }
 }
