@@ -194,7 +194,9 @@ public final class Encoder {
 
     func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         if let deepseek = front?.deepseek {
-            deepseek.forEachPiece(text) { encodePiece($0, into: &out) }
+            deepseek.forEachPiece(text, ahead: { p in
+                if let shared { shared.prefetch(p) } else { cache.prefetch(p) }
+            }) { encodePiece($0, into: &out) }
             return
         }
         guard let splitter else {
