@@ -34,9 +34,10 @@ public final class CharacterSymbols: @unchecked Sendable {
         /// where that byte token is missing); without it one unknown id for a run of unknown
         /// characters.
         case sentencePiece
-        /// HF tokenizers' BPE: with byte fallback the character's bytes as `<0xXX>` if all of them
-        /// are tokens, else the unknown token; consecutive unknown tokens fused when `fuseUnk`;
-        /// with no unknown token the character is dropped.
+        /// HF tokenizers' BPE (`BPE::merge_word`), before the merges: with byte fallback the
+        /// bytes of the string looked up (prefix and suffix included) as `<0xXX>` if all of them
+        /// are tokens, else the unknown token; consecutive unknown characters give one unknown
+        /// token when `fuseUnk`; with no unknown token the character is dropped.
         case huggingFace(fuseUnk: Bool)
     }
 
@@ -51,6 +52,10 @@ public final class CharacterSymbols: @unchecked Sendable {
     let tables: [CharTable]
     let hasPrefix: Bool
     let hasSuffix: Bool
+    let prefixBytes: [UInt8]
+    let suffixBytes: [UInt8]
+    let isHF: Bool
+    let fuseUnk: Bool
     /// Ids from `extraBase` on: characters that are not tokens but occur inside tokens.
     let extraBase: UInt32
     let extraBytes: [UInt32]
@@ -67,6 +72,9 @@ public final class CharacterSymbols: @unchecked Sendable {
         let suffix = Array((endOfWordSuffix ?? "").utf8)
         hasPrefix = !prefix.isEmpty
         hasSuffix = !suffix.isEmpty
+        prefixBytes = prefix
+        suffixBytes = suffix
+        if case .huggingFace(let f) = fallback { isHF = true; fuseUnk = f } else { isHF = false; fuseUnk = false }
         var entries = [[(UInt32, UInt32)]](repeating: [], count: 4)
         var bytes = [UInt32](repeating: UInt32.max, count: 256)
         for (t, id) in vocab {
@@ -131,6 +139,7 @@ public final class CharacterSymbols: @unchecked Sendable {
         var i = 0
         let plain = tables[0]
         let simple = !hasPrefix && !hasSuffix
+        var pendingUnk = false
         while i < n {
             let b = piece[i]
             var len = Self.utf8Length(b)
@@ -146,23 +155,50 @@ public final class CharacterSymbols: @unchecked Sendable {
                 if !ok { len = 1; key = UInt32(b) }
             }
             let table: CharTable
+            var v = 0
             if simple {
                 table = plain
             } else {
-                let v = (i > 0 && hasPrefix ? 1 : 0) | (i + len == n && hasSuffix ? 2 : 0)
+                v = (i > 0 && hasPrefix ? 1 : 0) | (i + len == n && hasSuffix ? 2 : 0)
                 table = tables[v]
             }
             if let id = table.get(key, length: len) {
+                if pendingUnk { ids.append(unk!); pendingUnk = false }
                 ids.append(id)
+            } else if isHF {
+                huggingFaceUnknown(key, len, variant: v, ids: &ids, pending: &pendingUnk)
             } else {
                 ids.append(Self.unknownTag | UInt32(unknown.count))
                 unknown.append(UInt64(len) << 32 | UInt64(key))
             }
             i += len
         }
+        if pendingUnk { ids.append(unk!) }
     }
 
-    /// Appends the final symbols to `out`, with the unknown ones resolved.
+    /// HF's handling of a character that is not in the vocabulary (in `merge_word`, before the
+    /// merges): byte tokens for the looked-up string's bytes when all exist (a pending unknown
+    /// token stays pending, as in HF), else an unknown token, fused with the pending one.
+    func huggingFaceUnknown(_ key: UInt32, _ len: Int, variant v: Int, ids: inout [UInt32], pending: inout Bool) {
+        if byteFallback {
+            var bytes: [UInt8] = v & 1 != 0 ? prefixBytes : []
+            for k in 0..<len { bytes.append(UInt8(truncatingIfNeeded: key >> (8 * UInt32(k)))) }
+            if v & 2 != 0 { bytes.append(contentsOf: suffixBytes) }
+            if bytes.allSatisfy({ byteIDs[Int($0)] != UInt32.max }) {
+                for b in bytes { ids.append(byteIDs[Int(b)]) }
+                return
+            }
+        }
+        guard let unk else { return }
+        if pending {
+            if !fuseUnk { ids.append(unk) }
+        } else {
+            pending = true
+        }
+    }
+
+    /// Appends the final symbols to `out`, with the unknown ones resolved (sentencepiece: after the
+    /// merges; HF models resolve them in `fill`, so their symbols are final).
     @inline(__always)
     func emit(_ ids: UnsafeBufferPointer<UInt32>, unknown: [UInt64], into out: inout [UInt32]) {
         var prevUnk = false
@@ -191,20 +227,9 @@ public final class CharacterSymbols: @unchecked Sendable {
                     out.append(unk)
                     prevUnk = true
                 }
-            case .huggingFace(let fuse):
-                if byteFallback {
-                    var all = true
-                    for k in 0..<len where byteIDs[Int(key >> (8 * UInt32(k)) & 0xFF)] == UInt32.max { all = false }
-                    if all {
-                        for k in 0..<len { out.append(byteIDs[Int(key >> (8 * UInt32(k)) & 0xFF)]) }
-                        prevUnk = false
-                        continue
-                    }
-                }
-                if let unk {
-                    if !(fuse && prevUnk) { out.append(unk) }
-                    prevUnk = true
-                }
+            case .huggingFace:
+                // resolved by `fill` before the merges; never tagged
+                break
             }
         }
     }
