@@ -267,6 +267,26 @@ struct TokenizerDetectionTests {
         }
     }
 
+    @Test("tokenize reads what bpe train --tiktoken writes: the sidecar's special tokens and pattern, so EOS and the vocabulary size are the trained ones (it once read a 1,000-token file as cl100k: EOS 100257, 100,277 ids)")
+    func trainedRanksFile() throws {
+        let dir = try CLI.tempDir()
+        let tt = dir.appendingPathComponent("trained.tiktoken").path
+        let t = try CLI.run(["bpe", "train", CLI.fixture("sample/en.jsonl"), "--vocab-size", "1000", "--pattern", "o200k", "--special", "<|endoftext|>",
+                             "--special", "<|pad|>", "-o", dir.appendingPathComponent("trained.json").path, "--tiktoken", tt, "--quiet"])
+        #expect(t.status == 0, "\(t.stderr)")
+        let out = dir.appendingPathComponent("s")
+        let r = try CLI.run(["tokenize", try input(dir), "--tokenizer", tt, "--allow-special", "-o", out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("pattern o200k and special tokens from \(tt).json"), "\(r.stderr)")
+        let m = try manifest(out)
+        #expect(m["eos_id"] as? Int == 0 && m["vocab_size"] as? Int == 1000, "\(m)")
+        // the same ids as the tokenizer.json bpe train wrote beside it
+        let viaJSON = dir.appendingPathComponent("j")
+        let j = try CLI.run(["tokenize", try input(dir), "--tokenizer", dir.appendingPathComponent("trained.json").path, "--allow-special", "-o", viaJSON.path, "--quiet"])
+        #expect(j.status == 0, "\(j.stderr)")
+        #expect(try ids(out) == (try ids(viaJSON)))
+    }
+
     @Test("a manifest written before tokenize recorded the encoding (kind tiktoken, pattern only) still decodes")
     func oldManifest() throws {
         let dir = try CLI.tempDir()
