@@ -279,8 +279,6 @@ public final class Encoder {
             if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
             ids.withUnsafeMutableBufferPointer { p in
                 prios.withUnsafeMutableBufferPointer { q in
-                    // the pairs' slots miss the CPU cache: start all the loads, then probe
-                    for i in 0..<(n - 1) { pairs.prefetch(p[i], p[i + 1]) }
                     for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
                     while count > 1 {
                         var best = UInt64.max, at = -1
