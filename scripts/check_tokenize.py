@@ -132,7 +132,7 @@ def main():
         n = len(ranks)
         sidecar = a.tiktoken + ".json"
         qwen = a.pattern == "qwen2" or a.encoding == "qwen"
-        if a.encoding in ("r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base"):
+        if a.encoding in ("r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"):
             # tiktoken's own constructor, reading FILE instead of downloading (and checking its hash)
             import tiktoken_ext.openai_public as op
             op.load_tiktoken_bpe = lambda _url, expected_hash=None: load_tiktoken_bpe(a.tiktoken, expected_hash=expected_hash)

@@ -53,6 +53,11 @@ echo "-- p50k_edit (p50k_base's file with --encoding p50k_edit: FIM tokens 50281
 "$PY" scripts/tokenize_edge_texts.py "$work/fim.jsonl" "<|endoftext|>" "<|fim_prefix|>" "<|fim_middle|>" "<|fim_suffix|>"
 check --tiktoken "$T/p50k_base.tiktoken" --encoding p50k_edit "$work/fim.jsonl" fixtures/sample/en.jsonl
 check --tiktoken "$T/p50k_base.tiktoken" --encoding p50k_edit --allow-special "$work/fim.jsonl"
+echo "-- o200k_harmony (o200k_base's file with --encoding o200k_harmony: gpt-oss's special tokens)"
+"$PY" scripts/tokenize_edge_texts.py "$work/harmony.jsonl" "<|endoftext|>" "<|startoftext|>" "<|start|>" "<|channel|>" "<|message|>" \
+  "<|end|>" "<|return|>" "<|call|>" "<|constrain|>" "<|reserved_200000|>" "<|reserved_201087|>" "<|endofprompt|>"
+check --tiktoken "$T/o200k_base.tiktoken" --encoding o200k_harmony "$work/harmony.jsonl" fixtures/sample/en.jsonl
+check --tiktoken "$T/o200k_base.tiktoken" --encoding o200k_harmony --allow-special "$work/harmony.jsonl"
 echo "-- a ranks file of its own: pattern and special tokens from its sidecar FILE.json"
 # the first 30,000 of cl100k's ranks, o200k's pattern, special tokens after them
 "$PY" - "$T/cl100k_base.tiktoken" "$work/own.tiktoken" <<'PY'

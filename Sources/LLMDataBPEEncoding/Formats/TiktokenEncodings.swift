@@ -54,13 +54,13 @@ public enum TiktokenPattern: String, CaseIterable, Sendable {
 /// tiktoken (Meta's Llama 3 and Llama 4 `tokenizer.py`, Qwen's `tokenization_qwen.py`).
 /// Ranks files do not hold special tokens; these tables give them.
 public enum TiktokenEncoding: String, CaseIterable, Sendable {
-    case r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3, llama4, qwen
+    case r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, o200k_harmony, llama3, llama4, qwen
 
     public var pattern: TiktokenPattern {
         switch self {
         case .r50k_base, .p50k_base, .p50k_edit: return .gpt2
         case .cl100k_base: return .cl100k
-        case .o200k_base: return .o200k
+        case .o200k_base, .o200k_harmony: return .o200k
         case .llama3: return .llama3
         case .llama4: return .llama4
         case .qwen: return .qwen2
@@ -87,7 +87,7 @@ public enum TiktokenEncoding: String, CaseIterable, Sendable {
         case .r50k_base: return 50_256
         case .p50k_base, .p50k_edit: return 50_280
         case .cl100k_base: return 100_256
-        case .o200k_base: return 199_998
+        case .o200k_base, .o200k_harmony: return 199_998
         case .llama3: return 128_000
         case .llama4: return 200_000
         case .qwen: return 151_643
@@ -101,7 +101,7 @@ public enum TiktokenEncoding: String, CaseIterable, Sendable {
         case .r50k_base: return (1000, "YWxl", 50_255, "IGdhemVk")
         case .p50k_base, .p50k_edit: return (1000, "YWxl", 50_280, "ICAgICAgICAgICAgICAgICAgICAgICAgIA==")
         case .cl100k_base: return (1000, "aW5kb3c=", 100_255, "IENvbnZleW9y")
-        case .o200k_base: return (1000, "Lmw=", 199_997, "IGNvY29z")
+        case .o200k_base, .o200k_harmony: return (1000, "Lmw=", 199_997, "IGNvY29z")
         case .llama3: return (1000, "aW5kb3c=", 127_999, "6ZSm")
         case .llama4: return (1000, "0YHRgtCy", 199_999, "KGdl")
         case .qwen: return (1000, "YXR1cw==", 151_642, "4r2X")
@@ -117,9 +117,9 @@ public enum TiktokenEncoding: String, CaseIterable, Sendable {
     }
 
     /// The known encoding whose own file these ranks are (p50k_edit shares p50k_base's file and
-    /// is only had by name).
+    /// o200k_harmony o200k_base's: they are only had by name).
     static func identify(_ ranks: [([UInt8], UInt32)]) -> TiktokenEncoding? {
-        let candidates = allCases.filter { $0 != .p50k_edit && $0.rankCount == ranks.count }
+        let candidates = allCases.filter { $0 != .p50k_edit && $0 != .o200k_harmony && $0.rankCount == ranks.count }
         if candidates.isEmpty { return nil }
         var byRank: [Int: Int] = [:]
         let wanted = Set(candidates.flatMap { [$0.fingerprint.0, $0.fingerprint.2] })
@@ -141,6 +141,13 @@ public enum TiktokenEncoding: String, CaseIterable, Sendable {
                     "<|fim_suffix|>": 100_260, "<|endofprompt|>": 100_276]
         case .o200k_base:
             return ["<|endoftext|>": 199_999, "<|endofprompt|>": 200_018]
+        case .o200k_harmony:
+            // o200k_base's, then gpt-oss's; <|reserved_200018|> is 200018 too, as in tiktoken
+            var s: [String: UInt32] = ["<|endoftext|>": 199_999, "<|endofprompt|>": 200_018, "<|startoftext|>": 199_998,
+                                       "<|return|>": 200_002, "<|constrain|>": 200_003, "<|channel|>": 200_005, "<|start|>": 200_006,
+                                       "<|end|>": 200_007, "<|message|>": 200_008, "<|call|>": 200_012]
+            for i in [200_000, 200_001, 200_004, 200_009, 200_010, 200_011] + Array(200_013..<201_088) { s["<|reserved_\(i)|>"] = UInt32(i) }
+            return s
         case .llama3:
             // Meta's tokenizer.py puts 256 special tokens after the ranks (ids 128,000-128,255
             // for Llama 3). Their names differ between Llama 3, 3.1 and 3.2 at some places;
@@ -173,7 +180,7 @@ public enum TiktokenEncoding: String, CaseIterable, Sendable {
         case .llama3: return max(top, rankCount + 256)
         case .llama4: return max(top, rankCount + 2048)
         case .qwen: return max(top, rankCount + 208)
-        case .p50k_edit, .cl100k_base, .o200k_base: return top
+        case .p50k_edit, .cl100k_base, .o200k_base, .o200k_harmony: return top
         }
     }
 

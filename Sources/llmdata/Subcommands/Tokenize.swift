@@ -22,7 +22,7 @@ struct Tokenize: ParsableCommand {
     @Option(help: "A tiktoken ranks file (base64 token, rank per line), read as tiktoken ranks whatever its name.")
     var tiktoken: String?
 
-    @Option(help: "For a tiktoken ranks file: the named encoding it is (r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3, llama4, qwen): its pattern and special-token ids (default: recognized from the ranks).")
+    @Option(help: "For a tiktoken ranks file: the named encoding it is (r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, o200k_harmony, llama3, llama4, qwen): its pattern and special-token ids (default: recognized from the ranks).")
     var encoding: TiktokenEncoding?
 
     @Option(help: "For a tiktoken ranks file of its own: the split pattern (gpt2, cl100k, o200k, llama3, llama4, qwen2). llama3, llama4 and qwen2 number their model's special tokens after the ranks; otherwise the special tokens come from FILE.json beside the file, or there are none.")
