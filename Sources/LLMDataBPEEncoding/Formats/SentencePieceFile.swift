@@ -107,23 +107,24 @@ extension BPEModel {
 
         // sentencepiece's two maps (model_interface.cc): mergeable pieces (normal, user defined,
         // unused) and reserved ones (unknown, control, byte); a string looked up as an id is
-        // found among the reserved ones first
-        var mergeable: [[UInt8]: UInt32] = [:], reserved: [[UInt8]: UInt32] = [:]
-        mergeable.reserveCapacity(pieces.count)
+        // found among the reserved ones first. Open-addressing tables over the bytes (a Swift
+        // dictionary keyed by [UInt8] made loading 3x slower).
+        var mergeableEntries: [([UInt8], UInt32)] = [], reservedEntries: [([UInt8], UInt32)] = []
+        mergeableEntries.reserveCapacity(pieces.count)
         var unk: UInt32? = nil
         var userDefined: [String: UInt32] = [:]
         var specials: [String: UInt32] = [:]
         var tokenBytes: [[UInt8]?] = []
         tokenBytes.reserveCapacity(pieces.count)
         let ws: [UInt8] = [0xE2, 0x96, 0x81]
+        var byteSeen = [Bool](repeating: false, count: 256)
         for (i, (piece, score, type)) in pieces.enumerated() {
             let id = UInt32(i)
             guard !score.isNaN else { throw fail("piece \(i) has a NaN score") }
-            let isMergeable = type == .normal || type == .userDefined || type == .unused
-            if isMergeable {
-                guard mergeable.updateValue(id, forKey: piece) == nil else { throw fail("piece \(i) (\(String(decoding: piece, as: UTF8.self))) is a duplicate") }
+            if type == .normal || type == .userDefined || type == .unused {
+                mergeableEntries.append((piece, id))
             } else {
-                guard reserved.updateValue(id, forKey: piece) == nil else { throw fail("piece \(i) (\(String(decoding: piece, as: UTF8.self))) is a duplicate") }
+                reservedEntries.append((piece, id))
             }
             switch type {
             case .unused:
@@ -140,6 +141,7 @@ extension BPEModel {
             case .byte:
                 guard byteFallback else { throw fail("piece \(i) is a byte piece but byte_fallback is off") }
                 guard let b = CharacterSymbols.byteToken(piece) else { throw fail("piece \(i) (\(String(decoding: piece, as: UTF8.self))) is of type BYTE but not <0xXX>") }
+                byteSeen[Int(b)] = true
                 tokenBytes.append([b])
             case .normal, .userDefined:
                 if type == .userDefined {
@@ -152,45 +154,60 @@ extension BPEModel {
             }
         }
         guard let unk else { throw fail("the model has no unknown piece (sentencepiece refuses it too)") }
-        if byteFallback {
-            for b in 0..<256 where reserved[Array(String(format: "<0x%02X>", b).utf8)] == nil {
-                throw fail("byte_fallback is on but there is no byte piece <0x\(String(format: "%02X", b))>")
+        if byteFallback, let b = byteSeen.firstIndex(of: false) {
+            throw fail("byte_fallback is on but there is no byte piece <0x\(String(format: "%02X", b))>")
+        }
+        let mergeable = TokenTable(mergeableEntries), reserved = TokenTable(reservedEntries)
+        for (table, entries) in [(mergeable, mergeableEntries), (reserved, reservedEntries)] {
+            for (piece, id) in entries where piece.withUnsafeBufferPointer({ table.get($0) }) != id {
+                throw fail("piece \(id) (\(String(decoding: piece, as: UTF8.self))) is a duplicate")
             }
         }
 
         // The id each string gets as a symbol: one character → reserved, mergeable, else an id
         // of its own when it occurs inside a mergeable piece (sentencepiece merges strings, so
         // such a character can still become part of a piece); longer → a mergeable piece.
+        // Characters are keyed by their packed UTF-8 bytes.
         var charIDs: [([UInt8], UInt32)] = []
+        var charMap: [UInt32: UInt32] = [:]
+        for (piece, id) in mergeableEntries {
+            if let k = CharacterSymbols.oneCharacter(piece) { charMap[k] = id }
+        }
+        for (piece, id) in reservedEntries {
+            if let k = CharacterSymbols.oneCharacter(piece) { charMap[k] = id }
+        }
+        for (piece, id) in reservedEntries where CharacterSymbols.byteToken(piece) != nil { charIDs.append((piece, id)) }
         var extra: [[UInt8]] = []
-        var extraIDs: [[UInt8]: UInt32] = [:]
+        var extraIDs: [UInt32: UInt32] = [:]
         let extraBase = UInt32(pieces.count)
-        for (piece, id) in reserved where CharacterSymbols.oneCharacter(piece) != nil || CharacterSymbols.byteToken(piece) != nil {
-            charIDs.append((piece, id))
-        }
-        for (piece, id) in mergeable where CharacterSymbols.oneCharacter(piece) != nil && reserved[piece] == nil { charIDs.append((piece, id)) }
-        func symbolID(_ s: ArraySlice<UInt8>) -> UInt32? {
-            let a = Array(s)
-            if CharacterSymbols.oneCharacter(a) != nil {
-                return reserved[a] ?? mergeable[a] ?? extraIDs[a]
-            }
-            return mergeable[a]
-        }
         // characters of mergeable pieces that are not pieces themselves
         for (piece, _, type) in pieces where type == .normal || type == .userDefined {
             var i = 0
             while i < piece.count {
                 let len = CharacterSymbols.utf8Length(piece[i])
-                guard i + len <= piece.count, CharacterSymbols.oneCharacter(Array(piece[i..<(i + len)])) != nil else {
+                guard i + len <= piece.count, let k = CharacterSymbols.oneCharacter(Array(piece[i..<(i + len)])) else {
                     throw fail("piece \(String(decoding: piece, as: UTF8.self)) is not valid UTF-8")
                 }
-                let c = Array(piece[i..<(i + len)])
-                if reserved[c] == nil && mergeable[c] == nil && extraIDs[c] == nil {
-                    extraIDs[c] = extraBase + UInt32(extra.count)
-                    extra.append(c)
+                if charMap[k] == nil && extraIDs[k] == nil {
+                    extraIDs[k] = extraBase + UInt32(extra.count)
+                    extra.append(Array(piece[i..<(i + len)]))
                 }
                 i += len
             }
+        }
+        for (k, id) in charMap {
+            var c: [UInt8] = []
+            var v = k
+            for _ in 0..<CharacterSymbols.utf8Length(UInt8(truncatingIfNeeded: k)) { c.append(UInt8(truncatingIfNeeded: v)); v >>= 8 }
+            charIDs.append((c, id))
+        }
+        @inline(__always) func symbolID(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> UInt32? {
+            if CharacterSymbols.utf8Length(p[a]) == b - a {
+                var k: UInt32 = 0
+                for j in a..<b { k |= UInt32(p[j]) << (8 * UInt32(j - a)) }
+                return charMap[k] ?? extraIDs[k]
+            }
+            return mergeable.get(UnsafeBufferPointer(rebasing: p[a..<b]))
         }
 
         // Pair table: (left symbol, right symbol) → (priority, piece) for every way of cutting a
@@ -198,21 +215,30 @@ extension BPEModel {
         // scores share a rank: the leftmost pair merges first, as in sentencepiece's agenda).
         let scores = Set(pieces.lazy.filter { $0.2 == .normal || $0.2 == .userDefined }.map { $0.1 }).sorted(by: >)
         var rank: [Float: UInt32] = [:]
+        rank.reserveCapacity(scores.count)
         for (i, s) in scores.enumerated() { rank[s] = UInt32(i) }
         var entries: [(UInt32, UInt32, UInt32, UInt32)] = []
+        entries.reserveCapacity(pieces.count * 4)
         let wsSymbol = escape ? ws : [0x20]
         var crossesSpace = false
         for (i, (piece, score, type)) in pieces.enumerated() where type == .normal || type == .userDefined {
-            var cut = CharacterSymbols.utf8Length(piece[0])
-            var prevWS = piece.starts(with: wsSymbol)
-            while cut < piece.count {
-                let isWS = piece[cut...].starts(with: wsSymbol)
-                if isWS && !prevWS { crossesSpace = true }
-                if let l = symbolID(piece[..<cut]), let rr = symbolID(piece[cut...]) {
-                    entries.append((l, rr, rank[score]!, UInt32(i)))
+            let prio = rank[score]!
+            piece.withUnsafeBufferPointer { p in
+                let n = p.count
+                @inline(__always) func isWS(_ at: Int) -> Bool {
+                    at + wsSymbol.count <= n && (0..<wsSymbol.count).allSatisfy { p[at + $0] == wsSymbol[$0] }
                 }
-                prevWS = isWS
-                cut += CharacterSymbols.utf8Length(piece[cut])
+                var cut = CharacterSymbols.utf8Length(p[0])
+                var prevWS = isWS(0)
+                while cut < n {
+                    let here = isWS(cut)
+                    if here && !prevWS { crossesSpace = true }
+                    if let l = symbolID(p, 0, cut), let r = symbolID(p, cut, n) {
+                        entries.append((l, r, prio, UInt32(i)))
+                    }
+                    prevWS = here
+                    cut += CharacterSymbols.utf8Length(p[cut])
+                }
             }
         }
         // Cutting the normalized text before each whitespace symbol that follows another
@@ -220,7 +246,8 @@ extension BPEModel {
         // a pair (merges and user-defined matches never cross the cut) and a run of unknown
         // characters cannot continue across it (the whitespace symbol is a piece, or byte
         // fallback writes unknown characters byte by byte).
-        let splitAtSpaces = !crossesSpace && (byteFallback || reserved[wsSymbol] != nil || mergeable[wsSymbol] != nil)
+        let wsKey = CharacterSymbols.oneCharacter(wsSymbol)!
+        let splitAtSpaces = !crossesSpace && (byteFallback || charMap[wsKey] != nil)
 
         let normalizer: SentencePieceNormalizer
         do {
