@@ -223,11 +223,14 @@ struct TokenizeTests {
         #expect(!plain.contains("0"))  // bpe train gives <|endoftext|> id 0
         let special = try ids(["--allow-special"])
         #expect(special.contains("400") && special.last == "0")
-        // a flag whose HF behaviour is not reproduced is refused, naming it
-        let lstrip = try withAdded(["lstrip": true], name: "lstrip.json")
-        let bad = try CLI.run(["tokenize", f.path, "--tokenizer", lstrip, "-o", dir.appendingPathComponent("bad").path])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.contains("has lstrip: true, which is not supported"))
+        // lstrip / rstrip take the White_Space next to the token into its match, as HF does
+        let strip = try withAdded(["lstrip": true, "rstrip": true], name: "strip.json")
+        try "{\"text\":\"a  <think>\\n b\"}\n".write(to: f, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("strip")
+        let r = try CLI.run(["tokenize", f.path, "--tokenizer", strip, "-o", out.path, "--quiet", "--eos", "none"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try decodedIDs(out).contains("400"))
+        #expect(try CLI.run(["shards", "decode", out.path, "--doc", "0"]).out == "a<think>b\n")
     }
 
     @Test("of two added tokens where one starts the other, the longest that matches wins, at the end of the text too")
