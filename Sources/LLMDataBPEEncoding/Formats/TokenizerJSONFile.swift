@@ -207,8 +207,15 @@ extension BPEModel {
                              specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: nil,
                              postProcessorBOS: lead, symbols: symbols)
         m.postProcessorEOS = trail
-        m.pipeline = TokenizerJSONPipeline(normalizer: normalizer, preTokenizer: steps, addedTokens: added,
-                                           normalizedContent: normalizedContent)
+        let pipeline = TokenizerJSONPipeline(normalizer: normalizer, preTokenizer: steps, addedTokens: added,
+                                             normalizedContent: normalizedContent)
+        // every regex compiles (PCRE2) now, so that a bad one is named with the file
+        do {
+            _ = try TokenizerJSONFront(pipeline, splitRegex: regex)
+        } catch let e as TokenizerError {
+            throw TokenizerError("\(path): \(e.description)")
+        }
+        m.pipeline = pipeline
         return m
     }
 
