@@ -17,8 +17,9 @@ ensure_langid_data() {
   LANGID_DATA=$DATA_DIR/langid-data
 }
 
-# The peer tools' versions: every check and benchmark compares against exactly these.
-PINS="regex==2026.12.2 numpy==2.4.6 zstandard==0.25.0 orjson==3.13.0 tokenizers==0.23.3 tiktoken==0.14.0
+# The peer tools' versions: every check and benchmark compares against exactly these (numpy 2.3:
+# mistral-common 1.13.1 requires numpy < 2.4 on Python 3.11).
+PINS="regex==2026.12.2 numpy==2.3.5 zstandard==0.25.0 orjson==3.13.0 tokenizers==0.23.3 tiktoken==0.14.0
 datatrove==0.10.1 datasketch==2.0.0 rensa==0.5.0 spacy==3.8.18 jieba==0.42.1 pyarrow==26.0.1
 sentencepiece==0.2.1 fastokens==0.3.5 mistral-common==1.13.1"
 
