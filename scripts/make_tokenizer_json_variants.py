@@ -163,6 +163,9 @@ trained("prefix-only-ignore-merges", pre_tokenizers.Punctuation(),
         dict(vocab_size=1500, special_tokens=["<unk>"], continuing_subword_prefix="##", limit_alphabet=300),
         dict(unk_token="<unk>", continuing_subword_prefix="##", ignore_merges=True))
 
+# special tokens matched at the start of a text change where Metaspace's "first" prefix goes
+supported.append(("metaspace-first-split-bytefallback", "--allow-special"))
+supported.append(("prefix-suffix", "--allow-special"))
 open(os.path.join(out, "supported.tsv"), "w").writelines(f"{n}\t{f}\n" for n, f in supported)
 
 # refused: each file differs from a supported one by one component, which the error must name
