@@ -150,7 +150,7 @@ def trimmed_tokenizer(name, keep_merges, tweak=None):
 
 def tokenizer_seeds():
     d = reset("tokenizer")
-    # flags: bits 0-1 loader (0 loadTokenizerJSON, 1 ByteLevelBPEFile.parse, 2 loadTiktoken),
+    # flags: bits 0-1 loader (0 loadTokenizerJSON, 1 ByteLevelBPEFile.parse, 2 loadTiktoken, 3 loadSentencePiece),
     # 2-4 tiktoken pattern (0 inferred, 1 gpt2 .. 5 qwen2), 5 encode + decode, 6 allow special
     gpt2 = trimmed_tokenizer("gpt2-700.json", 24)
     cl = trimmed_tokenizer("cl100k-1000-special.json", 24)
@@ -186,6 +186,8 @@ def tokenizer_seeds():
     put(d, "tiktoken-llama3", bytes([2 | 4 << 2 | 1 << 5 | 1 << 6]) + tik)
     put(d, "tiktoken-qwen2", bytes([2 | 5 << 2 | 1 << 5]) + tik)
     put(d, "tiktoken-cl100k-bad", bytes([2 | 2 << 2]) + tik[:400] + b"not base64 7\n")
+    with open(os.path.join(FX, "tokenize/sp-bpe.model"), "rb") as f:
+        put(d, "sentencepiece-bpe", bytes([3 | 1 << 5]) + f.read())
     return tik
 
 

@@ -6,10 +6,10 @@ import LLMDataBPEEncoding
 /// pre-tokenizer and post-processor shapes), `ByteLevelBPEFile.parse` (LLMDataBPETraining's own reader of
 /// tokenizer.json) and `BPEModel.loadTiktoken` (base64 ranks). A model that loads is used once:
 /// an `Encoder` (the file's split regex compiled by PCRE2) encodes a short text and decodes it.
-/// There is no SentencePiece loader (byte_fallback files are refused).
+/// `BPEModel.loadSentencePiece` reads SentencePiece `.model` protobufs.
 ///
 /// Input: byte 0 chooses, the rest is the file.
-///   bits 0-1: 0 and 3 loadTokenizerJSON, 1 ByteLevelBPEFile.parse, 2 loadTiktoken
+///   bits 0-1: 0 loadTokenizerJSON, 1 ByteLevelBPEFile.parse, 2 loadTiktoken, 3 loadSentencePiece
 ///   bits 2-4: tiktoken pattern (0, 6, 7: none, inferred; 1-5: gpt2 cl100k o200k llama3 qwen2)
 ///   bit 5: encode and decode after loading;  bit 6: with --allow-special
 enum TokenizerHarness {
@@ -28,6 +28,8 @@ enum TokenizerHarness {
                 let k = Int(flags >> 2) & 7
                 let pattern: TiktokenPattern? = (1...5).contains(k) ? TiktokenPattern.allCases[k - 1] : nil
                 model = try BPEModel.loadTiktoken(path: Scratch.write("ranks.tiktoken", body), pattern: pattern)
+            case 3:
+                model = try BPEModel.loadSentencePiece(path: Scratch.write("sp.model", body))
             default:
                 model = try BPEModel.loadTokenizerJSON(path: Scratch.write("tokenizer.json", body))
             }
