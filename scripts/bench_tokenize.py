@@ -11,8 +11,10 @@ Encode seconds:
   encoding; the ids counted and dropped) minus the same command on INPUT's first record alone (its
   fixed cost: process start, loading the tokenizer, the output directory). Wall time of the
   processes as this script sees them.
-- fastokens: `encode_batch_flat` over all documents in a fresh process (RAYON_NUM_THREADS=1), so
-  its cache starts empty: a first pass. Load = `Tokenizer.from_tiktoken` / `from_file`.
+- fastokens: `encode_batch_flat` over all documents in a fresh process, so its cache starts
+  empty: a first pass. One thread: FASTOKENS_BPE_THREADS=1 (without it encode_batch_flat runs a
+  worker thread of its own whatever RAYON_NUM_THREADS says: CPU time 1.7x wall on 2 cores).
+  Load = `Tokenizer.from_tiktoken` / `from_file`.
 - tiktoken: `encode_ordinary` per document in a fresh process (no cache to warm). Load = building
   the Encoding from the ranks file.
 - HF tokenizers: `encode_batch` over all documents, RAYON_NUM_THREADS=1 and
@@ -20,13 +22,16 @@ Encode seconds:
 
 Every configuration runs once per round, rounds interleaved so that load from other jobs on the
 machine hits all alike; the best of the rounds counts (HF tokenizers, ~100x slower, runs fewer
-rounds). Token counts are printed: every encoder must produce the same number of tokens.
+rounds). Token counts are printed: every encoder must produce the same number of tokens. Each
+Python measurement also takes its process's CPU time; a run whose encode CPU time exceeds its
+wall time by more than 20% used more than one thread and is flagged.
 
 Usage: bench_tokenize.py LLMDATA_BIN TOKENIZER_DIR INPUT.jsonl [ROUNDS]
        bench_tokenize.py --worker fastokens|tiktoken|hf ENCODING_OR_FILE INPUT.jsonl
 """
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,11 @@ import time
 
 def texts_of(path):
     return [json.loads(line)["text"] for line in open(path, encoding="utf-8") if line.strip()]
+
+
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def worker(kind, what, path):
@@ -47,6 +57,7 @@ def worker(kind, what, path):
         else:
             tok = fastokens.Tokenizer.from_tiktoken(what, encoding="cl100k_base")
         load = time.perf_counter() - t0
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         ids, _ = tok.encode_batch_flat(texts, add_special_tokens=False)
         enc = time.perf_counter() - t0
@@ -58,6 +69,7 @@ def worker(kind, what, path):
         e = tiktoken.Encoding(name="cl100k_base", pat_str=pat, mergeable_ranks=load_tiktoken_bpe(what),
                               special_tokens={"<|endoftext|>": 100257})
         load = time.perf_counter() - t0
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         n = 0
         for t in texts:
@@ -67,15 +79,17 @@ def worker(kind, what, path):
         from tokenizers import Tokenizer
         tok = Tokenizer.from_file(what)
         load = time.perf_counter() - t0
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         n = sum(len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False))
         enc = time.perf_counter() - t0
     else:
         raise SystemExit(f"unknown worker {kind}")
-    print(json.dumps({"load": load, "encode": enc, "tokens": n}))
+    print(json.dumps({"load": load, "encode": enc, "cpu": cpu_seconds() - c0, "tokens": n}))
 
 
-ONE_THREAD = dict(os.environ, RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
+ONE_THREAD = dict(os.environ, RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1",
+                  FASTOKENS_BPE_THREADS="1")
 
 
 def run_worker(kind, what, path):
@@ -135,6 +149,9 @@ def main():
                      "tokens": full["tokens"]}
             else:
                 m = run_worker(kind, what, path)
+                if m["cpu"] > 1.2 * m["encode"]:
+                    print(f"warning: {kind} on {label} used {m['cpu']:.3f} s of CPU in {m['encode']:.3f} s: more than one thread",
+                          file=sys.stderr)
             b = best.setdefault(key, dict(m))
             for k in ("encode", "load", "fixed"):
                 if k in m:
