@@ -53,7 +53,7 @@ public enum NormalizerStep: Sendable, Equatable {
                 if s.isEmpty { throw TokenizerError("\(path): normalizer Replace with an empty String pattern is not supported") }
                 return [.replaceString(Array(s.utf8), with: content)]
             }
-            if let r = p["Regex"] as? String { return [.replaceRegex(RegexHandle.fromOniguruma(r), with: content)] }
+            if let r = p["Regex"] as? String { return [.replaceRegex(try RegexHandle.fromOniguruma(r, path: path, what: "normalizer Replace"), with: content)] }
             throw TokenizerError("\(path): normalizer Replace pattern is neither String nor Regex")
         default:
             throw TokenizerError("\(path): normalizer \(type) is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Replace, Prepend, Strip, Sequence)")

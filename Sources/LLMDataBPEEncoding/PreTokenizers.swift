@@ -82,7 +82,7 @@ extension PreTokenizerStep {
                 return [.split(.literal(Array(s.utf8)), b, invert: invert)]
             }
             guard let onig = pat["Regex"] as? String else { throw TokenizerError("\(path): pre-tokenizer Split pattern is neither String nor Regex") }
-            let r = RegexHandle.fromOniguruma(onig)
+            let r = try RegexHandle.fromOniguruma(onig, path: path, what: "pre-tokenizer Split")
             if let (cls, lo, hi) = classRun(r) { return [.split(.classRun(cls, min: lo, max: hi), b, invert: invert)] }
             return [.split(.regex(r), b, invert: invert)]
         case "Digits":
@@ -183,8 +183,18 @@ enum RegexHandle {
         return out
     }
 
-    /// An Oniguruma pattern (HF's regexes) in PCRE2 terms: `\uHHHH` as `\x{HHHH}`.
-    static func fromOniguruma(_ pattern: String) -> String {
+    /// An Oniguruma pattern (HF's regexes) in PCRE2 terms: `\uHHHH` as `\x{HHHH}`. Patterns
+    /// that use `\w`, `\W`, `\b` or `\B` are refused: Oniguruma's word characters (HF) and
+    /// PCRE2's differ on characters such as ² or Ⅸ, so such a pattern could split some texts
+    /// differently without any sign.
+    static func fromOniguruma(_ pattern: String, path: String, what: String) throws -> String {
+        var escaped = false
+        for c in pattern.unicodeScalars {
+            if escaped, "wWbB".unicodeScalars.contains(c) {
+                throw TokenizerError("\(path): \(what) regex \(pattern.debugDescription) uses \\\(c), which Oniguruma (HF tokenizers) and PCRE2 define differently for some characters: not supported")
+            }
+            escaped = !escaped && c == "\\"
+        }
         guard pattern.contains("\\u") else { return pattern }
         var out = ""
         let s = Array(pattern.unicodeScalars)
