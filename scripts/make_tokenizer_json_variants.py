@@ -163,6 +163,17 @@ trained("prefix-only-ignore-merges", pre_tokenizers.Punctuation(),
         dict(vocab_size=1500, special_tokens=["<unk>"], continuing_subword_prefix="##", limit_alphabet=300),
         dict(unk_token="<unk>", continuing_subword_prefix="##", ignore_merges=True))
 
+
+
+def repeat_merges(d):
+    # the first 40 merges repeated at the end: HF keeps a repeated pair's later rank
+    m = d["model"]["merges"]
+    m.extend(m[:40])
+
+
+trained("repeated-merges", pre_tokenizers.Whitespace(), dict(vocab_size=800, special_tokens=["<unk>"], limit_alphabet=120),
+        dict(unk_token="<unk>"), edit=repeat_merges)
+
 # special tokens matched at the start of a text change where Metaspace's "first" prefix goes
 supported.append(("metaspace-first-split-bytefallback", "--allow-special"))
 supported.append(("prefix-suffix", "--allow-special"))

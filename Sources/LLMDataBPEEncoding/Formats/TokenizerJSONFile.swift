@@ -203,7 +203,7 @@ extension BPEModel {
         for name in [lead, trail].compactMap({ $0 }) where specials[name] == nil && ids[name] == nil {
             throw TokenizerError("\(path): the post-processor's token \(name.debugDescription) is not a token of the file")
         }
-        let m = try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries), wholeLookup: whole,
+        let m = try BPEModel(kind: .tokenizerJSON, tokenBytes: bytes, pairs: PairTable(entries, keepLast: true), wholeLookup: whole,
                              specials: specials, addedTokens: nonSpecial, splitRegex: regex, addPrefixSpace: prefix, normalizer: nil,
                              postProcessorBOS: lead, symbols: symbols)
         m.postProcessorEOS = trail
