@@ -7,6 +7,7 @@
 
 import CPCRE2Shim
 import Foundation
+import LLMDataBPETraining
 
 /// HF's `SplitDelimiterBehavior`.
 public enum SplitBehavior: String, Sendable {
@@ -49,9 +50,8 @@ public enum PreTokenizerStep: Sendable, Equatable {
     }
 }
 
-/// The White_Space property as a PCRE2 class body (`\s` in Oniguruma and Rust's regex; PCRE2
-/// 10.42's `\s` also takes U+180E). Same as LLMDataBPETraining's pattern rewriting.
-let whiteSpaceClass = #"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
+/// The White_Space property as a PCRE2 class body (`\s` in Oniguruma and Rust's regex).
+let whiteSpaceClass = PreTokenizer.whiteSpace
 /// Rust regex's Unicode `\w` (UTS #18): Alphabetic, marks, decimal numbers, connector
 /// punctuation, Join_Control.
 let wordClass = #"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}"#
@@ -153,35 +153,8 @@ extension PreTokenizerStep {
 
 /// A compiled PCRE2 regex and one match context (per encoder).
 enum RegexHandle {
-    /// `\s` / `\S` spelled out as White_Space classes (as LLMDataBPETraining's PreTokenizer does).
-    static func pcreForm(_ pattern: String) -> String {
-        var out = ""
-        var inClass = false
-        var it = Array(pattern.unicodeScalars)[...]
-        while let c = it.popFirst() {
-            if c == "\\", let n = it.popFirst() {
-                if n == "s" {
-                    out += inClass ? whiteSpaceClass : "[" + whiteSpaceClass + "]"
-                } else if n == "S" && !inClass {
-                    out += "[^" + whiteSpaceClass + "]"
-                } else {
-                    out.unicodeScalars.append(c)
-                    out.unicodeScalars.append(n)
-                }
-                continue
-            }
-            if c == "[" && !inClass {
-                inClass = true
-                out += "["
-                if it.first == "^" { out += "^"; it.removeFirst() }
-                if it.first == "]" { out += "]"; it.removeFirst() }
-                continue
-            }
-            if c == "]" && inClass { inClass = false }
-            out.unicodeScalars.append(c)
-        }
-        return out
-    }
+    /// `\s` / `\S` spelled out as White_Space classes: the pre-tokenizer's own rewriting.
+    static func pcreForm(_ pattern: String) -> String { PreTokenizer.pcreForm(pattern) }
 
     /// An Oniguruma pattern (HF's regexes) in PCRE2 terms: `\uHHHH` as `\x{HHHH}`. Patterns
     /// that use `\w`, `\W`, `\b` or `\B` are refused: Oniguruma's word characters (HF) and

@@ -206,10 +206,10 @@ public final class PreTokenizer: @unchecked Sendable {
     /// The Unicode White_Space property, which `\s` means in Python's `regex` and in Oniguruma.
     /// PCRE2 10.42's `\s` also matches U+180E (a space before Unicode 6.3), so `\s` and `\S`
     /// are spelled out for PCRE2.
-    static let whiteSpace = #"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
+    public static let whiteSpace = #"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
 
     /// `pattern` with `\s` / `\S` replaced by explicit White_Space classes.
-    static func pcreForm(_ pattern: String) -> String {
+    public static func pcreForm(_ pattern: String) -> String {
         var out = ""
         var inClass = false
         var it = Array(pattern.unicodeScalars)[...]
