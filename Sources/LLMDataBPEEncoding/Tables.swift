@@ -58,22 +58,6 @@ final class PairTable: @unchecked Sendable {
     let mask: Int
     static let empty = UInt64.max
 
-    /// The hot table: every pair whose two ids are both below `hotLimit` (a power of two, the
-    /// largest of 256...4096 whose pairs fit), so that a lookup in that domain is answered here
-    /// alone, hit or miss. Low ids are the first merges (tiktoken ranks, GPT-2-style vocabularies)
-    /// and take most lookups (cl100k on heldout: ids < 1,024 take 78% of the merge loop's lookups,
-    /// from 27 k of the 233 k pairs), and at 8 bytes a slot the table is 512 KiB at most: it stays
-    /// in L2 where the full table (8 MiB) misses. A slot packs key (left << hotShift | right, 24
-    /// bits), priority + 1 (20 bits) and merged id (20 bits); 0 is an empty slot. `hotLimit` is 0
-    /// (no pair in the domain) when a priority or id does not fit.
-    let hotMemory: HugePageMemory?
-    let hot: UnsafeMutablePointer<UInt64>
-    let hotMask: Int
-    let hotLimit: UInt32
-    let hotShift: UInt64
-    static let hotMaxEntries = 28 << 10
-    static let noHot = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-
     /// `keepLast`: of two entries with the same pair the later one is kept (HF's merges: a
     /// repeated pair takes its later rank); otherwise the one with the lower priority.
     convenience init(_ entries: [(UInt32, UInt32, UInt32, UInt32)], keepLast: Bool = false) {
@@ -96,62 +80,18 @@ final class PairTable: @unchecked Sendable {
         slots = memory.base.bindMemory(to: Slot.self, capacity: cap)
         slots.initialize(repeating: Slot(key: Self.empty, value: 0), count: cap)
         mask = cap - 1
-        let slots = self.slots, mask = self.mask, empty = Self.empty
         keys.withUnsafeBufferPointer { kb in
             values.withUnsafeBufferPointer { vb in
                 for e in 0..<kb.count {
                     let k = kb[e], v = vb[e]
-                    var i = PairTable.slot(k) & mask
-                    while slots[i].key != empty && slots[i].key != k { i = (i + 1) & mask }
-                    if slots[i].key == empty || keepLast || slots[i].value >> 32 > v >> 32 {
+                    var i = Self.slot(k) & mask
+                    while slots[i].key != Self.empty && slots[i].key != k { i = (i + 1) & mask }
+                    if slots[i].key == Self.empty || keepLast || slots[i].value >> 32 > v >> 32 {
                         slots[i] = Slot(key: k, value: v)
                     }
                 }
             }
         }
-        // the hot table's domain, from the entries kept above: the largest limit whose pairs fit
-        let limits: [UInt32] = [256, 512, 1024, 2048, 4096]
-        var counts = [Int](repeating: 0, count: limits.count)
-        var fits = true
-        for i in 0..<cap where slots[i].key != Self.empty {
-            let k = slots[i].key, v = slots[i].value
-            let m = max(UInt32(truncatingIfNeeded: k >> 32), UInt32(truncatingIfNeeded: k))
-            guard let first = limits.firstIndex(where: { m < $0 }) else { continue }
-            for j in first..<limits.count { counts[j] += 1 }
-            if v >> 32 >= 0xF_FFFF || v & 0xFFFF_FFFF > 0xF_FFFF { fits = false }
-        }
-        if fits, let pick = limits.indices.last(where: { counts[$0] > 0 && counts[$0] <= Self.hotMaxEntries }) {
-            let limit = limits[pick], shift = UInt64(limits[pick].trailingZeroBitCount)
-            var hcap = 1024
-            while hcap < counts[pick] * 2 { hcap <<= 1 }
-            let mem = HugePageMemory(bytes: hcap * 8)
-            let h = mem.base.bindMemory(to: UInt64.self, capacity: hcap)
-            let hm = hcap - 1
-            for i in 0..<cap where slots[i].key != Self.empty {
-                let k = slots[i].key, v = slots[i].value
-                let a = UInt32(truncatingIfNeeded: k >> 32), b = UInt32(truncatingIfNeeded: k)
-                guard a < limit && b < limit else { continue }
-                let hk = UInt64(a) << shift | UInt64(b)
-                var j = Self.hotSlot(hk) & hm
-                while h[j] != 0 { j = (j + 1) & hm }
-                h[j] = hk | ((v >> 32) + 1) << 24 | (v & 0xFFFF_FFFF) << 44
-            }
-            hotMemory = mem
-            hot = h
-            hotMask = hm
-            hotLimit = limit
-            hotShift = shift
-        } else {
-            hotMemory = nil
-            hot = Self.noHot
-            hotMask = 0
-            hotLimit = 0
-            hotShift = 0
-        }
-    }
-
-    @inline(__always) static func hotSlot(_ k: UInt64) -> Int {
-        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 40)
     }
 
     @inline(__always) static func slot(_ k: UInt64) -> Int {
@@ -160,16 +100,6 @@ final class PairTable: @unchecked Sendable {
 
     /// priority << 32 | merged id, or UInt64.max when the pair does not merge.
     @inline(__always) func get(_ a: UInt32, _ b: UInt32) -> UInt64 {
-        if (a | b) < hotLimit {
-            let hk = UInt64(a) << hotShift | UInt64(b)
-            var i = Self.hotSlot(hk) & hotMask
-            while true {
-                let s = hot[i]
-                if s == 0 { return UInt64.max }
-                if s & 0xFF_FFFF == hk { return (((s >> 24) & 0xF_FFFF) &- 1) << 32 | s >> 44 }
-                i = (i + 1) & hotMask
-            }
-        }
         let k = UInt64(a) << 32 | UInt64(b)
         var i = Self.slot(k) & mask
         while true {
