@@ -4,6 +4,8 @@
 //   class reference would be a contended reference count);
 // * tables the hot path probes (PairTable, PieceCache) live in huge-page mappings, one cache line
 //   per probe;
+// * a piece the cache misses: a bit filter of the tokens skips most whole-piece probes of
+//   non-tokens; byte-level pieces of <= 48 bytes merge in raw scratch (mergeBytes);
 // * invariants: the same text gives the same ids whatever the cache state, the --jobs count or
 //   the batch cut; the hot path retains and releases nothing.
 
@@ -54,6 +56,8 @@ public final class Encoder {
     let sentencePiece: SentencePieceNormalizer?
     var spText: [UInt8] = []
     let cache: PieceCache
+    /// `mergeBytes`' symbols and pair priorities.
+    let scratch = MergeScratch()
     /// A cache shared by the encoders of one run (`--jobs` > 1), consulted first; the private
     /// cache takes over once it has stopped taking pieces. `sharedOwner` keeps it alive; the hot
     /// path uses `shared`, raw pointers only: a class reference would be retained and released
@@ -243,7 +247,7 @@ public final class Encoder {
             }
         }
         let start = out.count
-        if let whole, piece.count <= maxTokenLength, let id = whole.get(piece) {
+        if let whole, piece.count <= maxTokenLength, whole.mayHold(piece), let id = whole.get(piece) {
             out.append(id)
         } else {
             merge(piece, into: &out)
@@ -263,9 +267,47 @@ public final class Encoder {
             return
         }
         let n = piece.count
+        if n <= MergeScratch.capacity {
+            mergeBytes(piece, into: &out)
+            return
+        }
         ids.removeAll(keepingCapacity: true)
         for b in piece { ids.append(byteToID[Int(b)]) }
         mergeSymbols(n, into: &out)
+    }
+
+    /// `mergeSymbols`' direct scan for a byte-level piece of 2...48 bytes, in raw scratch memory
+    /// (no array append, uniqueness or bounds check per byte or per merge); the same merges.
+    @inline(__always)
+    func mergeBytes(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let n = piece.count
+        let p = scratch.ids, q = scratch.prios, pairs = self.pairs, b2i = byteToID
+        for i in 0..<n { p[i] = b2i[Int(piece[i])] }
+        for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
+        var count = n
+        while count > 1 {
+            // the leftmost pair of lowest priority
+            var best = q[0], at = 0
+            var i = 1
+            while i < count - 1 {
+                if q[i] < best { best = q[i]; at = i }
+                i += 1
+            }
+            if best == UInt64.max { break }
+            p[at] = UInt32(truncatingIfNeeded: best)
+            // drop symbol at+1 and the pair (at+1, at+2); later ones move down (the last move
+            // copies a pair past the end, in the scratch's capacity and never read)
+            var j = at + 1
+            while j < count - 1 {
+                p[j] = p[j + 1]
+                q[j] = q[j + 1]
+                j += 1
+            }
+            count -= 1
+            if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
+            if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p, count: count))
     }
 
     /// BPE merges over the n symbols in `ids`, appended to `out`.
@@ -370,5 +412,23 @@ public final class Encoder {
             out.append(ids[i])
             i = Int(next[i])
         }
+    }
+}
+
+/// Raw scratch for `Encoder.mergeBytes` (a class of its own, so the encoder's init and deinit
+/// stay as they are).
+final class MergeScratch {
+    static let capacity = 48
+    let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+    let prios = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+
+    init() {
+        ids.initialize(repeating: 0, count: Self.capacity)
+        prios.initialize(repeating: 0, count: Self.capacity)
+    }
+
+    deinit {
+        ids.deallocate()
+        prios.deallocate()
     }
 }

@@ -128,6 +128,27 @@ struct TokenTable {
     let slots: UnsafeMutablePointer<Slot>
     let arena: UnsafeMutablePointer<UInt8>
     let mask: Int
+    /// A one-hash bit filter (2^21 bits, 256 KiB) of the tokens of 2...16 bytes under the piece
+    /// cache's hash (`PieceCache.shortHash`): a piece the cache missed and the filter does not
+    /// hold is no token, and its whole-piece probe (a miss in the 4 MB table) is skipped. No false
+    /// negatives, so the same ids; ~5% false positives for 100 k tokens. It sits between the
+    /// slots and the arena in the one mapping (a second mapping object would be retained with
+    /// every copy of the table the encoder makes).
+    let filter: UnsafeMutablePointer<UInt64>
+    static let filterBits = 21
+
+    @inline(__always) static func filterBit(_ p: UnsafeRawPointer, _ n: Int) -> Int {
+        let (w0, w1) = PieceCache.words(p, n)
+        return Int(truncatingIfNeeded: PieceCache.shortHash(w0, w1, n) >> UInt64(64 - filterBits))
+    }
+
+    /// False when `piece` is certainly no token (2...16 bytes, not in the filter).
+    @inline(__always) func mayHold(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = piece.count
+        guard n >= 2, n <= PieceCache.inlineKey, let p = piece.baseAddress else { return true }
+        let bit = Self.filterBit(UnsafeRawPointer(p), n)
+        return filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
 
     init(_ d: [ByteKey: UInt32]) {
         self.init(d.map { ($0.key.bytes, $0.value) })
@@ -192,17 +213,22 @@ struct TokenTable {
         mask = cap - 1
         var total = 0
         for (k, _) in entries { total += k.count }
-        let slotBytes = cap * MemoryLayout<Slot>.stride
-        memory = HugePageMemory(bytes: slotBytes + total + 16)
+        let slotBytes = cap * MemoryLayout<Slot>.stride, filterBytes = 1 << (Self.filterBits - 3)
+        memory = HugePageMemory(bytes: slotBytes + filterBytes + total + 16)
         slots = memory.base.bindMemory(to: Slot.self, capacity: cap)
-        arena = (memory.base + slotBytes).bindMemory(to: UInt8.self, capacity: total + 16)
-        let sl = slots, ar = arena, m = mask
+        filter = (memory.base + slotBytes).bindMemory(to: UInt64.self, capacity: filterBytes / 8)
+        arena = (memory.base + slotBytes + filterBytes).bindMemory(to: UInt8.self, capacity: total + 16)
+        let sl = slots, ar = arena, m = mask, f = filter
         var used = 0
         for (k, v) in entries {
             let n = k.count
             if n == 0 || n > 0xFFFF { continue }
             k.withUnsafeBufferPointer { kb in
                 let p = UnsafeRawPointer(kb.baseAddress!)
+                if n >= 2 && n <= PieceCache.inlineKey {
+                    let bit = Self.filterBit(p, n)
+                    f[bit >> 6] |= 1 << UInt64(bit & 63)
+                }
                 let key = Self.key(p, n)
                 var i = Self.index(key, m)
                 while sl[i].key != 0 {
