@@ -5,7 +5,8 @@
 // * tables the hot path probes (PairTable, PieceCache) live in huge-page mappings, one cache line
 //   per probe;
 // * a piece the cache misses: a bit filter of the tokens skips most whole-piece probes of
-//   non-tokens; byte-level pieces of <= 48 bytes merge in raw scratch (mergeBytes);
+//   non-tokens; byte-level pieces merge in raw scratch (mergeBytes, or mergeBytesLong's heap
+//   beyond 48 bytes);
 // * invariants: the same text gives the same ids whatever the cache state, the --jobs count or
 //   the batch cut; the hot path retains and releases nothing.
 
@@ -269,11 +270,82 @@ public final class Encoder {
         let n = piece.count
         if n <= MergeScratch.capacity {
             mergeBytes(piece, into: &out)
-            return
+        } else {
+            mergeBytesLong(piece, into: &out)
         }
-        ids.removeAll(keepingCapacity: true)
-        for b in piece { ids.append(byteToID[Int(b)]) }
-        mergeSymbols(n, into: &out)
+    }
+
+    /// `mergeLong` for a byte-level piece, in the scratch's raw buffers (grown to the piece):
+    /// the same heap, keys and sift order, so the same merges, without an array allocated, a
+    /// uniqueness or a bounds check per step.
+    func mergeBytesLong(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let n = piece.count
+        let sc = scratch
+        sc.reserveLong(n)
+        let ids = sc.longIDs, next = sc.next, prev = sc.prev, alive = sc.alive
+        let hk = sc.heapKeys, hr = sc.heapRight, pairs = self.pairs, b2i = byteToID
+        for i in 0..<n {
+            ids[i] = b2i[Int(piece[i])]
+            next[i] = Int32(i + 1)
+            prev[i] = Int32(i - 1)
+            alive[i] = true
+        }
+        var count = 0
+        @inline(__always) func push(_ i: Int) {
+            let j = Int(next[i])
+            guard j < n else { return }
+            let v = pairs.get(ids[i], ids[j])
+            if v == UInt64.max { return }
+            var c = count
+            hk[c] = (v >> 32) << 32 | UInt64(i)
+            hr[c] = ids[j]
+            count += 1
+            while c > 0 {
+                let p = (c - 1) / 2
+                if hk[p] <= hk[c] { break }
+                swap(&hk[p], &hk[c])
+                swap(&hr[p], &hr[c])
+                c = p
+            }
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while count > 0 {
+            let k = hk[0], rightID = hr[0]
+            count -= 1
+            if count > 0 {
+                hk[0] = hk[count]
+                hr[0] = hr[count]
+                var c = 0
+                while true {
+                    let l = 2 * c + 1, r = l + 1
+                    var m = c
+                    if l < count && hk[l] < hk[m] { m = l }
+                    if r < count && hk[r] < hk[m] { m = r }
+                    if m == c { break }
+                    swap(&hk[m], &hk[c])
+                    swap(&hr[m], &hr[c])
+                    c = m
+                }
+            }
+            let i = Int(k & 0xFFFF_FFFF)
+            let j = Int(next[i])
+            guard alive[i], j < n, ids[j] == rightID else { continue }
+            let v = pairs.get(ids[i], ids[j])
+            guard v != UInt64.max, v >> 32 == k >> 32 else { continue }
+            ids[i] = UInt32(truncatingIfNeeded: v)
+            alive[j] = false
+            let jn = Int(next[j])
+            next[i] = Int32(jn)
+            if jn < n { prev[jn] = Int32(i) }
+            push(i)
+            let p = Int(prev[i])
+            if p >= 0 { push(p) }
+        }
+        var i = 0
+        while i < n {
+            out.append(ids[i])
+            i = Int(next[i])
+        }
     }
 
     /// `mergeSymbols`' direct scan for a byte-level piece of 2...48 bytes, in raw scratch memory
@@ -427,8 +499,37 @@ final class MergeScratch {
         prios.initialize(repeating: 0, count: Self.capacity)
     }
 
+    /// `mergeBytesLong`'s symbols, links, liveness and heap (keys, right ids); `longCapacity`
+    /// symbols, 3x that heap entries (n - 1 pushes, then at most two per merge).
+    var longCapacity = 0
+    var longIDs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    var next = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var alive = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+    var heapKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    var heapRight = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+
+    func reserveLong(_ n: Int) {
+        if n <= longCapacity { return }
+        freeLong()
+        let c = max(n, 256)
+        longCapacity = c
+        longIDs = .allocate(capacity: c)
+        next = .allocate(capacity: c)
+        prev = .allocate(capacity: c)
+        alive = .allocate(capacity: c)
+        heapKeys = .allocate(capacity: 3 * c)
+        heapRight = .allocate(capacity: 3 * c)
+    }
+
+    func freeLong() {
+        longIDs.deallocate(); next.deallocate(); prev.deallocate(); alive.deallocate()
+        heapKeys.deallocate(); heapRight.deallocate()
+    }
+
     deinit {
         ids.deallocate()
         prios.deallocate()
+        freeLong()
     }
 }
