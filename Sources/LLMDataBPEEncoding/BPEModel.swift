@@ -77,12 +77,15 @@ public final class BPEModel: @unchecked Sendable {
         maxTokenLength = maxLen
     }
 
+    /// End-of-document tokens by name, in the order they are looked for: OpenAI's, Llama 3's,
+    /// SentencePiece's, Gemma's, DeepSeek's (fullwidth bars, U+2581) and Anthropic's.
+    public static let eosNames = ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<\u{FF5C}end\u{2581}of\u{2581}sentence\u{FF5C}>", "<EOT>"]
+
     /// The default end-of-document token: the token a tokenizer.json's post-processor puts after
-    /// every text (HF's encode), else the first of <|endoftext|>, <|end_of_text|>, </s>, <eos>
-    /// that the tokenizer has.
+    /// every text (HF's encode), else the first of `eosNames` that the tokenizer has.
     public var defaultEOS: (String, UInt32)? {
         if let e = postProcessorEOS, let id = specials[e] { return (e, id) }
-        for name in ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"] {
+        for name in Self.eosNames {
             if let id = specials[name] { return (name, id) }
         }
         return nil

@@ -246,7 +246,7 @@ public func resolveEOS(_ spec: String?, model: BPEModel, file: String? = nil) th
                 throw LLMDataError("\(at)the tokenizer has no special tokens (a tiktoken ranks file has none unless a FILE.json beside it names them), so no default end-of-document token",
                                    hint: "pass --eos ID (a number from 0 to \(model.idCount - 1)) or --eos none; `bpe train --tiktoken FILE --special TOKEN` writes FILE.json with the special tokens")
             }
-            throw LLMDataError("\(at)the tokenizer has no <|endoftext|>, <|end_of_text|>, </s> or <eos> token",
+            throw LLMDataError("\(at)the tokenizer has none of the end-of-document tokens " + BPEModel.eosNames.joined(separator: ", "),
                                hint: "pass --eos TOKEN, --eos ID or --eos none")
         }
         return Int(id)
