@@ -109,6 +109,17 @@ public final class Encoder {
 
     /// Appends the ids of `text` to `out`.
     public func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+        let sc = scratch
+        var sink = IDSink(base: sc.outBase, count: 0, capacity: sc.outCapacity)
+        // byte-level models give at most one id per byte (one more for a prefix space)
+        sink.reserve(text.count + 8)
+        encode(text, into: &sink)
+        sc.outBase = sink.base
+        sc.outCapacity = sink.capacity
+        out.append(contentsOf: UnsafeBufferPointer(start: sink.base, count: sink.count))
+    }
+
+    func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         if let front {
             encodeTokenizerJSON(front, text, into: &out)
             return
@@ -128,7 +139,7 @@ public final class Encoder {
     /// Splits the text at the tokens to match (leftmost, then longest, as HF's added vocabulary
     /// does; tiktoken takes the first alternative of its special-token regex, the same here since
     /// no special token of these tokenizers is a prefix of another) and encodes the text between.
-    func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeSpecials(_ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         let m = allowSpecial ? allSpecials : alwaysMatched
         if m.isEmpty {
             encodeOrdinary(text, into: &out)
@@ -154,7 +165,7 @@ public final class Encoder {
     /// text, each stretch between them normalized, the normalized added tokens found, each
     /// remaining stretch split by the pre-tokenizer steps, each piece encoded by the model (the
     /// split pattern and byte-level BPE: `encodeOrdinary`).
-    func encodeTokenizerJSON(_ f: TokenizerJSONFront, _ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeTokenizerJSON(_ f: TokenizerJSONFront, _ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         let allow = allowSpecial
         f.scan(text, f.raw, allowSpecial: allow, atStart: true) { s, e, id, atStart in
             if let id {
@@ -182,7 +193,7 @@ public final class Encoder {
         return out
     }
 
-    func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         if text.isEmpty { return }
         if let sentencePiece {
             encodeSentencePiece(sentencePiece, text, into: &out)
@@ -197,7 +208,7 @@ public final class Encoder {
         }
     }
 
-    func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeOrdinaryNoPrefix(_ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         if let deepseek = front?.deepseek {
             deepseek.forEachPiece(text, ahead: { p in
                 if let shared { shared.prefetch(p) } else { cache.prefetch(p) }
@@ -210,12 +221,36 @@ public final class Encoder {
         }
         var done = 0
         do {
-            // the cache slots of pieces a few places ahead are prefetched (PreTokenizer.swift)
-            try splitter.forEachPiece(text, ahead: { p in
-                if let shared { shared.prefetch(p) } else { cache.prefetch(p) }
-            }) {
-                done += $0.count
-                encodePiece($0, into: &out)
+            // the pieces a batch of matches at a time, walked here (no closure call per piece);
+            // the cache slot of the piece `d` places ahead is prefetched, so that lookups, which
+            // miss the CPU cache, overlap instead of waiting one after another
+            guard let base = text.baseAddress else { return }
+            let len = text.count
+            // ahead; the key (words and hash) of a piece of 2...16 bytes is computed once, for
+            // the prefetch, and kept in a ring for the lookup
+            let eb = scratch.ends, ring = scratch.keyRing, d = Self.prefetchDistance
+            while done < len {
+                let n = try splitter.split(text, from: done, into: eb, capacity: MergeScratch.endsCapacity)
+                var k = 0
+                while k < min(d, n) {
+                    prefetchPiece(base, k == 0 ? done : Int(eb[k - 1]), Int(eb[k]), ring + (k & MergeScratch.ringMask))
+                    k += 1
+                }
+                var i = 0
+                while i < n {
+                    let j = i + d
+                    if j < n { prefetchPiece(base, Int(eb[j - 1]), Int(eb[j]), ring + (j & MergeScratch.ringMask)) }
+                    let e = Int(eb[i])
+                    let m = e - done
+                    let piece = UnsafeBufferPointer(start: base + done, count: m)
+                    if m >= 2 && m <= PieceCache.inlineKey {
+                        encodeShort(piece, ring[i & MergeScratch.ringMask], into: &out)
+                    } else {
+                        encodePiece(piece, into: &out)
+                    }
+                    done = e
+                    i += 1
+                }
             }
         } catch {
             if let front {
@@ -228,8 +263,46 @@ public final class Encoder {
         }
     }
 
+    /// The key of the piece `base[s..<e]` into `slot` and its cache slot prefetched, if it has
+    /// 2...16 bytes.
     @inline(__always)
-    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func prefetchPiece(_ base: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ slot: UnsafeMutablePointer<PieceCache.ShortKey>) {
+        let n = e - s
+        guard n >= 2 && n <= PieceCache.inlineKey else { return }
+        let k = PieceCache.shortKey(UnsafeRawPointer(base + s), n)
+        slot.pointee = k
+        if let shared { shared.prefetch(k) } else { cache.prefetch(k) }
+    }
+
+    /// `encodePiece` for a piece of 2...16 bytes whose key is known.
+    @inline(__always)
+    func encodeShort(_ piece: UnsafeBufferPointer<UInt8>, _ key: PieceCache.ShortKey, into out: inout IDSink) {
+        let n = piece.count
+        if let shared {
+            if shared.lookup(n, key, into: &out) { return }
+            if shared.isStopped, cache.lookup(n, key, into: &out) { return }
+        } else if cache.lookup(n, key, into: &out) {
+            return
+        }
+        encodeMiss(piece, into: &out)
+    }
+
+    /// A cacheable piece the caches do not hold: the whole-piece lookup or the merges, then
+    /// into the cache.
+    @inline(never)
+    func encodeMiss(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
+        let start = out.count
+        if let whole, piece.count <= maxTokenLength, whole.mayHold(piece), let id = whole.get(piece) {
+            out.append(id)
+        } else {
+            merge(piece, into: &out)
+        }
+        let ids = UnsafeBufferPointer(start: out.base + start, count: out.count - start)
+        if shared?.insert(piece, ids) != true { cache.insert(piece, ids) }
+    }
+
+    @inline(__always)
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         if piece.count == 1 {
             if let characters {
                 mergeCharacters(characters, piece, into: &out)
@@ -254,15 +327,16 @@ public final class Encoder {
             merge(piece, into: &out)
         }
         if cacheable {
-            out.withUnsafeBufferPointer {
-                let ids = UnsafeBufferPointer(rebasing: $0[start...])
-                if shared?.insert(piece, ids) != true { cache.insert(piece, ids) }
-            }
+            let ids = UnsafeBufferPointer(start: out.base + start, count: out.count - start)
+            if shared?.insert(piece, ids) != true { cache.insert(piece, ids) }
         }
     }
 
+    /// How many pieces ahead of the one being encoded its cache slot is prefetched.
+    static let prefetchDistance = 8
+
     /// BPE merges over one piece.
-    func merge(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func merge(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         if let characters {
             mergeCharacters(characters, piece, into: &out)
             return
@@ -278,7 +352,7 @@ public final class Encoder {
     /// `mergeLong` for a byte-level piece, in the scratch's raw buffers (grown to the piece):
     /// the same heap, keys and sift order, so the same merges, without an array allocated, a
     /// uniqueness or a bounds check per step.
-    func mergeBytesLong(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func mergeBytesLong(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         let n = piece.count
         let sc = scratch
         sc.reserveLong(n)
@@ -341,9 +415,10 @@ public final class Encoder {
             let p = Int(prev[i])
             if p >= 0 { push(p) }
         }
+        out.reserve(n)
         var i = 0
         while i < n {
-            out.append(ids[i])
+            out.appendReserved(ids[i])
             i = Int(next[i])
         }
     }
@@ -351,7 +426,7 @@ public final class Encoder {
     /// `mergeSymbols`' direct scan for a byte-level piece of 2...48 bytes, in raw scratch memory
     /// (no array append, uniqueness or bounds check per byte or per merge); the same merges.
     @inline(__always)
-    func mergeBytes(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func mergeBytes(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         let n = piece.count
         let p = scratch.ids, q = scratch.prios, pairs = self.pairs, b2i = byteToID
         for i in 0..<n { p[i] = b2i[Int(piece[i])] }
@@ -499,6 +574,18 @@ final class MergeScratch {
         prios.initialize(repeating: 0, count: Self.capacity)
     }
 
+    /// The keys of the pieces being prefetched (`Encoder.prefetchDistance` < ring size).
+    static let ringMask = 15
+    let keyRing = UnsafeMutablePointer<PieceCache.ShortKey>.allocate(capacity: ringMask + 1)
+
+    /// The splitter's piece ends, a batch at a time.
+    static let endsCapacity = 4096
+    let ends = UnsafeMutablePointer<UInt32>.allocate(capacity: endsCapacity)
+
+    /// The encoder's output buffer (`IDSink`), kept from one text to the next.
+    var outBase = UnsafeMutablePointer<UInt32>.allocate(capacity: 4096)
+    var outCapacity = 4096
+
     /// `mergeBytesLong`'s symbols, links, liveness and heap (keys, right ids); `longCapacity`
     /// symbols, 3x that heap entries (n - 1 pushes, then at most two per merge).
     var longCapacity = 0
@@ -530,6 +617,61 @@ final class MergeScratch {
     deinit {
         ids.deallocate()
         prios.deallocate()
+        outBase.deallocate()
+        ends.deallocate()
+        keyRing.deallocate()
         freeLong()
+    }
+}
+
+/// The ids of the text being encoded, in raw memory that the encoder's `MergeScratch` keeps from
+/// one text to the next and grows rarely: an append is a compare, a store and an add (an
+/// `Array.append` also calls a uniqueness check that is not inlined).
+struct IDSink {
+    var base: UnsafeMutablePointer<UInt32>
+    var count: Int
+    var capacity: Int
+
+    @inline(__always) mutating func reserve(_ k: Int) {
+        if capacity &- count < k { grow(k) }
+    }
+
+    @inline(never) mutating func grow(_ k: Int) {
+        let c = Swift.max(2 * capacity, count + k, 4096)
+        let b = UnsafeMutablePointer<UInt32>.allocate(capacity: c)
+        b.initialize(from: base, count: count)
+        base.deallocate()
+        base = b
+        capacity = c
+    }
+
+    @inline(__always) mutating func append(_ id: UInt32) {
+        reserve(1)
+        base[count] = id
+        count &+= 1
+    }
+
+    /// After `reserve`.
+    @inline(__always) mutating func appendReserved(_ id: UInt32) {
+        base[count] = id
+        count &+= 1
+    }
+
+    @inline(__always) mutating func append(contentsOf ids: UnsafeBufferPointer<UInt32>) {
+        let k = ids.count
+        guard k > 0, let src = ids.baseAddress else { return }
+        reserve(k)
+        (base + count).update(from: src, count: k)
+        count &+= k
+    }
+
+    /// The first `count` (1...3) of a cache slot's ids: all three stored, `count` kept.
+    @inline(__always) mutating func appendInline(_ v: (UInt32, UInt32, UInt32), count k: Int) {
+        reserve(3)
+        let d = base + count
+        d[0] = v.0
+        d[1] = v.1
+        d[2] = v.2
+        count &+= k
     }
 }

@@ -112,13 +112,12 @@ public final class PieceCache: @unchecked Sendable {
     }
 
     @inline(__always)
-    func emit(_ s: UnsafeMutablePointer<Slot>, into out: inout [UInt32]) {
+    func emit(_ s: UnsafeMutablePointer<Slot>, into out: inout IDSink) {
         let count = Int(s.pointee.meta >> 8) & 0xFF
-        switch count {
-        case 1: out.append(s.pointee.v.0)
-        case 2: out.append(s.pointee.v.0); out.append(s.pointee.v.1)
-        case 3: out.append(s.pointee.v.0); out.append(s.pointee.v.1); out.append(s.pointee.v.2)
-        default: out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(s.pointee.v.0), count: count))
+        if count <= Self.inlineIDs {
+            out.appendInline(s.pointee.v, count: count)
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(s.pointee.v.0), count: count))
         }
     }
 
@@ -131,24 +130,46 @@ public final class PieceCache: @unchecked Sendable {
         llm_prefetch(table + Self.index(Self.shortHash(w0, w1, n)))
     }
 
+    /// The words and hash of a piece of 2...16 bytes, computed once for its prefetch and lookup.
+    struct ShortKey {
+        var w0: UInt64
+        var w1: UInt64
+        var h: UInt64
+    }
+
+    @inline(__always) static func shortKey(_ p: UnsafeRawPointer, _ n: Int) -> ShortKey {
+        let (w0, w1) = words(p, n)
+        return ShortKey(w0: w0, w1: w1, h: shortHash(w0, w1, n))
+    }
+
+    /// Starts loading the slot of a piece of 2...16 bytes with this key.
+    @inline(__always) func prefetch(_ k: ShortKey) {
+        llm_prefetch(table + Self.index(k.h))
+    }
+
+    /// `lookup` for a piece of 2...16 bytes (`n`) with its key.
     @inline(__always)
-    func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) -> Bool {
+    func lookup(_ n: Int, _ k: ShortKey, into out: inout IDSink) -> Bool {
+        var i = Self.index(k.h)
+        while true {
+            let s = table + i
+            let meta = s.pointee.meta
+            if meta == 0 { return false }
+            if Int(meta & 0xFF) == n && s.pointee.k0 == k.w0 && s.pointee.k1 == k.w1 {
+                emit(s, into: &out)
+                return true
+            }
+            i = (i + 1) & (Self.slots - 1)
+        }
+    }
+
+    @inline(__always)
+    func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) -> Bool {
         let n = piece.count
         guard let base = piece.baseAddress, n >= 2 else { return false }
         let p = UnsafeRawPointer(base)
         if n <= Self.inlineKey {
-            let (w0, w1) = Self.words(p, n)
-            var i = Self.index(Self.shortHash(w0, w1, n))
-            while true {
-                let s = table + i
-                let meta = s.pointee.meta
-                if meta == 0 { return false }
-                if Int(meta & 0xFF) == n && s.pointee.k0 == w0 && s.pointee.k1 == w1 {
-                    emit(s, into: &out)
-                    return true
-                }
-                i = (i + 1) & (Self.slots - 1)
-            }
+            return lookup(n, Self.shortKey(p, n), into: &out)
         }
         let h = Self.hash(piece)
         var i = Self.index(h)
@@ -270,8 +291,33 @@ public final class SharedPieceCache: @unchecked Sendable {
             llm_prefetch(table + Self.index(PieceCache.shortHash(w0, w1, n)))
         }
 
+        /// Starts loading the slot of a piece of 2...16 bytes with this key.
+        @inline(__always) func prefetch(_ k: PieceCache.ShortKey) {
+            llm_prefetch(table + Self.index(k.h))
+        }
+
+        /// `lookup` for a piece of 2...16 bytes (`n`) with its key.
         @inline(__always)
-        func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) -> Bool {
+        func lookup(_ n: Int, _ k: PieceCache.ShortKey, into out: inout IDSink) -> Bool {
+            var i = Self.index(k.h)
+            while true {
+                let meta = table[i].meta.load(ordering: .acquiring)
+                if meta == 0 { return false }
+                if meta != SharedPieceCache.busy && Int(meta & 0xFF) == n && table[i].k0 == k.w0 && table[i].k1 == k.w1 {
+                    let count = Int(meta >> 8) & 0xFF
+                    if count <= PieceCache.inlineIDs {
+                        out.appendInline(table[i].v, count: count)
+                    } else {
+                        out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(table[i].v.0), count: count))
+                    }
+                    return true
+                }
+                i = (i + 1) & (SharedPieceCache.slots - 1)
+            }
+        }
+
+        @inline(__always)
+        func lookup(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) -> Bool {
             let n = piece.count
             guard let base = piece.baseAddress, n >= 2 else { return false }
             let p = UnsafeRawPointer(base)
@@ -291,11 +337,10 @@ public final class SharedPieceCache: @unchecked Sendable {
                 if meta != SharedPieceCache.busy && Int(meta & 0xFF) == n && table[i].k0 == w0
                     && (short ? table[i].k1 == w1 : memcmp(keys + Int(table[i].k1), p, n) == 0) {
                     let count = Int(meta >> 8) & 0xFF
-                    switch count {
-                    case 1: out.append(table[i].v.0)
-                    case 2: out.append(table[i].v.0); out.append(table[i].v.1)
-                    case 3: out.append(table[i].v.0); out.append(table[i].v.1); out.append(table[i].v.2)
-                    default: out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(table[i].v.0), count: count))
+                    if count <= PieceCache.inlineIDs {
+                        out.appendInline(table[i].v, count: count)
+                    } else {
+                        out.append(contentsOf: UnsafeBufferPointer(start: vals + Int(table[i].v.0), count: count))
                     }
                     return true
                 }

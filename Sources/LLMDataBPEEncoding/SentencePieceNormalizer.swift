@@ -225,7 +225,7 @@ extension Encoder {
     /// SentencePiece: normalize, take out the user-defined pieces (matched whole, never merged),
     /// and cut the rest before each whitespace symbol that follows another character when the
     /// model allows it; each part is a piece for the cache and the merges.
-    func encodeSentencePiece(_ sp: SentencePieceNormalizer, _ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeSentencePiece(_ sp: SentencePieceNormalizer, _ text: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         sp.normalize(text, into: &spText)
         spText.withUnsafeBufferPointer { t in
             let n = t.count
@@ -249,7 +249,7 @@ extension Encoder {
     }
 
     @inline(__always)
-    func encodeSentencePieceRun(_ sp: SentencePieceNormalizer, _ t: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func encodeSentencePieceRun(_ sp: SentencePieceNormalizer, _ t: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         guard sp.splitAtSpaces else {
             encodePiece(t, into: &out)
             return

@@ -200,7 +200,7 @@ public final class CharacterSymbols: @unchecked Sendable {
     /// Appends the final symbols to `out`, with the unknown ones resolved (sentencepiece: after the
     /// merges; HF models resolve them in `fill`, so their symbols are final).
     @inline(__always)
-    func emit(_ ids: UnsafeBufferPointer<UInt32>, unknown: [UInt64], into out: inout [UInt32]) {
+    func emit(_ ids: UnsafeBufferPointer<UInt32>, unknown: [UInt64], into out: inout IDSink) {
         var prevUnk = false
         for id in ids {
             var key: UInt32 = 0, len = 0
@@ -289,7 +289,7 @@ struct CharTable {
 extension Encoder {
     /// Character-level BPE over one piece: its characters as symbols, the merges, then the
     /// symbols that are not tokens resolved (byte fallback or the unknown token).
-    func mergeCharacters(_ c: CharacterSymbols, _ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
+    func mergeCharacters(_ c: CharacterSymbols, _ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         ids.removeAll(keepingCapacity: true)
         unknownChars.removeAll(keepingCapacity: true)
         c.fill(piece, ids: &ids, unknown: &unknownChars)

@@ -317,6 +317,19 @@ public final class PreTokenizer: @unchecked Sendable {
             }
         }
 
+        /// The ends of the next pieces of `text` from `start` (at most `capacity`, at least one
+        /// while `start < text.count`), written to `ends`; their count. For a caller that walks
+        /// the pieces in its own loop (the encoder: no closure call per piece).
+        @inline(__always)
+        public func split(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into ends: UnsafeMutablePointer<UInt32>,
+                          capacity: Int) throws -> Int {
+            let kind = owner.fastKind
+            let n = Int(kind >= 0 ? llm_re_split_fast(ctx, kind, text.baseAddress, text.count, start, ends, capacity)
+                                  : llm_re_split(ctx, text.baseAddress, text.count, start, ends, capacity))
+            if n < 0 { throw PreTokenizerError(description: n == -2 ? "split pattern matched an empty string" : "split pattern failed to match (PCRE2 error)") }
+            return n
+        }
+
         /// How many pieces ahead `forEachPiece(_:ahead:_:)` looks.
         static let prefetchDistance = 8
 
