@@ -188,6 +188,59 @@ def tokenizer_seeds():
     put(d, "tiktoken-cl100k-bad", bytes([2 | 2 << 2]) + tik[:400] + b"not base64 7\n")
     with open(os.path.join(FX, "tokenize/sp-bpe.model"), "rb") as f:
         put(d, "sentencepiece-bpe", bytes([3 | 1 << 5]) + f.read())
+
+    # tokenizer.json pipelines: normalizers, a Sequence of Splits (DeepSeek-V3's three), added
+    # tokens with HF's flags, and a character-level model with Metaspace and byte fallback
+    deepseek_split = ["\\p{N}{1,3}", "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+",
+                      "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"]
+
+    def pipelines(t):
+        t["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "NFKC"}, {"type": "Replace", "pattern": {"String": "``"}, "content": "\""},
+            {"type": "Strip", "strip_left": True, "strip_right": False}, {"type": "Lowercase"}]}
+        t["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": False} for r in deepseek_split] + [
+            {"type": "Digits", "individual_digits": True},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+        t["added_tokens"] += [
+            {"id": 990, "content": "<tool>", "single_word": True, "lstrip": True, "rstrip": True, "normalized": True, "special": False},
+            {"id": 991, "content": "[SEP]", "single_word": False, "lstrip": False, "rstrip": True, "normalized": False, "special": True}]
+        t["post_processor"] = {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}},
+                                                                        {"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}],
+                               "pair": [], "special_tokens": {}}
+
+    put(d, "json-pipelines", b"\x60" + trimmed_tokenizer("cl100k-1000-special.json", 24, pipelines))
+    chars = "abcdefghijklmnopqrstuvwxyz .,\u2581\u65e5\u672c"
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    for c in chars:
+        vocab.setdefault(c, len(vocab))
+    merges = [["\u2581", "t"], ["h", "e"], ["\u2581t", "he"], ["i", "n"], ["\u2581", "in"]]
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    metaspace = {"version": "1.0", "added_tokens": [
+        {"id": 0, "content": "<unk>", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}],
+        "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                           {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True},
+        "post_processor": None, "decoder": None,
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
+                  "vocab": vocab, "merges": merges}}
+    put(d, "json-metaspace-bytefallback", b"\x60" + json.dumps(metaspace, ensure_ascii=False, separators=(",", ":")).encode())
+
+    # a Tekken file: the first 300 GPT-2 ranks as its vocabulary, Tekken's pattern, 4 special tokens
+    import base64
+    merged = [base64.b64decode(l.split(b" ")[0]) for l in ranks if l]
+    toks = [bytes([b]) for b in range(256)] + [t for t in merged if len(t) > 1]
+    tvocab = [{"rank": i, "token_bytes": base64.b64encode(t).decode(), "token_str": None} for i, t in enumerate(toks)]
+    tekken = {"config": {"pattern": "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+                         "num_vocab_tokens": len(tvocab), "default_vocab_size": len(tvocab) + 4, "default_num_special_tokens": 4,
+                         "version": "v3"},
+              "vocab": tvocab,
+              "special_tokens": [{"rank": i, "token_str": s, "is_control": True} for i, s in enumerate(["<unk>", "<s>", "</s>", "[INST]"])]}
+    put(d, "tekken-small", bytes([2 | 7 << 2 | 1 << 5]) + json.dumps(tekken, separators=(",", ":")).encode())
     return tik
 
 
@@ -205,6 +258,9 @@ def shards_seeds(llmdata, tik):
         tok = os.path.join(tmp, "ranks.tiktoken")
         with open(tok, "wb") as f:
             f.write(tik)
+        # a ranks file of its own names its special tokens in a sidecar (tokenize never guesses them)
+        with open(tok + ".json", "w") as f:
+            json.dump({"pattern": "gpt2", "special_tokens": {"<|endoftext|>": 300}}, f)
         variants = [("eos-ids", ["--ids"]), ("bos-eos", ["--bos", "<|endoftext|>"]), ("no-eos", ["--eos", "none"])]
         for name, extra in variants:
             out = os.path.join(tmp, name)
@@ -214,6 +270,8 @@ def shards_seeds(llmdata, tik):
                 m = json.load(f)
             assert len(m["shards"]) == 1, name
             m["tokenizer"]["path"] = "ranks.tiktoken"  # not the temporary directory's
+            if "sidecar" in m["tokenizer"]:
+                m["tokenizer"]["sidecar"] = "ranks.tiktoken.json"
             manifest = json.dumps(m, indent=2, sort_keys=True).encode()
 
             def read(n):
