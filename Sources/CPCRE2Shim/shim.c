@@ -138,6 +138,26 @@ static inline long run(const uint8_t *t, size_t n, size_t i, uint8_t k) {
     return (long)i;
 }
 
+/* `run(t, n, i, C_L)`, eight bytes at a time: the ASCII letters of a word are found with a few
+   word operations (bytes >= 0x80 are not letters, and end the run as `run` ends it). */
+static inline long run_letters(const uint8_t *t, size_t n, size_t i) {
+    const uint64_t hi = 0x8080808080808080ULL;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        uint64_t l = (w | 0x2020202020202020ULL) & 0x7F7F7F7F7F7F7F7FULL;
+        uint64_t ge = l + 0x1F1F1F1F1F1F1F1FULL;   /* high bit: l >= 'a' */
+        uint64_t gt = l + 0x0505050505050505ULL;   /* high bit: l > 'z' */
+        uint64_t notLetter = ~(ge & ~gt & ~w) & hi;
+        if (notLetter) {
+            i += (size_t)(__builtin_ctzll(notLetter) >> 3);
+            return NA(t[i]) ? BAIL : (long)i;
+        }
+        i += 8;
+    }
+    return run(t, n, i, C_L);
+}
+
 /* Whitespace alternatives shared by the patterns: e = end of the whitespace run at p. */
 static long ws_end(const uint8_t *t, size_t n, size_t p) { return run(t, n, p, C_S); }
 
@@ -148,7 +168,7 @@ static long ws_end(const uint8_t *t, size_t n, size_t p) { return run(t, n, p, C
    qwen2:  the same with \p{N} (one digit) for \p{N}{1,3}.
    Without `\s++$`, a whitespace run at the end of the text that holds a line break ends after its
    last line break (the rest is the next piece); otherwise the pieces are cl100k's. */
-static long m_cl100k_family(const uint8_t *t, size_t n, size_t p, int llama, size_t maxDigits) {
+static inline __attribute__((always_inline)) long m_cl100k_family(const uint8_t *t, size_t n, size_t p, int llama, size_t maxDigits) {
     uint8_t c = t[p], k = cls[c];
     if (c == '\'') {
         if (p + 1 < n) {
@@ -164,11 +184,11 @@ static long m_cl100k_family(const uint8_t *t, size_t n, size_t p, int llama, siz
             }
         }
     }
-    if (k & C_L) return run(t, n, p, C_L);
+    if (k & C_L) return run_letters(t, n, p);
     if (!(k & (C_CRLF | C_N)) && p + 1 < n) {
         uint8_t a = t[p + 1];
         if (NA(a)) return BAIL;
-        if (cls[a] & C_L) return run(t, n, p + 1, C_L);
+        if (cls[a] & C_L) return run_letters(t, n, p + 1);
     }
     if (k & C_N) {
         size_t i = p + 1;
@@ -206,9 +226,9 @@ static long m_cl100k_family(const uint8_t *t, size_t n, size_t p, int llama, siz
     return BAIL;
 }
 
-static long m_cl100k(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 0, 3); }
-static long m_llama3(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 3); }
-static long m_qwen2(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 1); }
+static inline __attribute__((always_inline)) long m_cl100k(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 0, 3); }
+static inline __attribute__((always_inline)) long m_llama3(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 3); }
+static inline __attribute__((always_inline)) long m_qwen2(const uint8_t *t, size_t n, size_t p) { return m_cl100k_family(t, n, p, 1, 1); }
 
 /* gpt2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static long m_gpt2(const uint8_t *t, size_t n, size_t p) {
@@ -226,7 +246,7 @@ static long m_gpt2(const uint8_t *t, size_t n, size_t p) {
         uint8_t a = t[q];
         if (NA(a)) return BAIL;
         uint8_t ka = cls[a];
-        if (ka & C_L) return run(t, n, q, C_L);
+        if (ka & C_L) return run_letters(t, n, q);
         if (ka & C_N) return run(t, n, q, C_N);
         if (ka & C_P) return run(t, n, q, C_P);
     }
@@ -311,8 +331,9 @@ static long m_o200k(const uint8_t *t, size_t n, size_t p) {
     return BAIL;
 }
 
-int64_t llm_re_split_fast(llm_re_ctx *c, int kind, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap) {
-    if (!cls_ready) init_cls();
+/* llm_re_split_fast's loop, made once per pattern (`kind` a constant below), so that the
+   pattern's matcher is inlined into it. */
+static inline __attribute__((always_inline)) int64_t split_fast(llm_re_ctx *c, int kind, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap) {
     size_t n = 0, pos = start;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
     while (pos < len && n < cap) {
@@ -348,4 +369,14 @@ int64_t llm_re_split_fast(llm_re_ctx *c, int kind, const uint8_t *text, size_t l
         pos = me;
     }
     return (int64_t)n;
+}
+
+int64_t llm_re_split_fast(llm_re_ctx *c, int kind, const uint8_t *text, size_t len, size_t start, uint32_t *ends, size_t cap) {
+    if (!cls_ready) init_cls();
+    switch (kind) {
+        case 1: return split_fast(c, 1, text, len, start, ends, cap);
+        case 2: return split_fast(c, 2, text, len, start, ends, cap);
+        case 3: return split_fast(c, 3, text, len, start, ends, cap);
+        default: return split_fast(c, kind, text, len, start, ends, cap);
+    }
 }
