@@ -96,9 +96,11 @@ public final class PieceCache: @unchecked Sendable {
             let hi = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
             return (lo | hi << UInt64(8 * (n - 4)), 0)
         }
-        var w: UInt64 = 0
-        for i in 0..<n { w |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i) }
-        return (w, 0)
+        // 1...3 bytes: the first, middle and last byte (some the same), no loop
+        let a = UInt64(p.load(as: UInt8.self))
+        let b = UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self))
+        let c = UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
+        return (a | b << UInt64(8 * (n >> 1)) | c << UInt64(8 * (n - 1)), 0)
     }
 
     @inline(__always) static func index(_ h: UInt64) -> Int {
