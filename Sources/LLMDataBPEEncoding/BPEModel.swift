@@ -93,7 +93,14 @@ public final class BPEModel: @unchecked Sendable {
 
     public func decode(_ ids: [UInt32]) -> [UInt8] {
         var out: [UInt8] = []
-        let specialByID = Dictionary(specials.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        // an id with two names (o200k_harmony's 200018: <|endofprompt|> and <|reserved_200018|>)
+        // decodes to the same one in every run: a name that is not a reserved placeholder, then
+        // the smallest (a dictionary's order changes from process to process)
+        func preferred(_ a: String, _ b: String) -> String {
+            let ra = a.hasPrefix("<|reserved"), rb = b.hasPrefix("<|reserved")
+            return ra != rb ? (ra ? b : a) : min(a, b)
+        }
+        let specialByID = Dictionary(specials.map { ($0.value, $0.key) }, uniquingKeysWith: preferred)
         for id in ids {
             if Int(id) < tokenBytes.count, let b = tokenBytes[Int(id)] { out.append(contentsOf: b) }
             else if let s = specialByID[id] { out.append(contentsOf: Array(s.utf8)) }

@@ -154,6 +154,21 @@ struct TokenizerDetectionTests {
         #expect(try decoded(out) == "Hello world, it's 2024! [INST] <s> naïve café 日本語 <|fim_prefix|> <|endoftext|>   x\n\n\n")
     }
 
+    @Test("an id with two special-token names decodes to the same name in every run (o200k_harmony's 200018 decoded to either name, by dictionary order)")
+    func twoNamesOneID() throws {
+        let dir = try CLI.tempDir()
+        let own = try ownRanks(dir, 300)
+        try #"{"pattern": "gpt2", "special_tokens": {"<|reserved_300|>": 300, "<|endofprompt|>": 300, "<|endoftext|>": 301}}"#
+            .write(toFile: own + ".json", atomically: true, encoding: .utf8)
+        let f = dir.appendingPathComponent("p.jsonl").path
+        try #"{"text": "a<|endofprompt|>b<|reserved_300|>c"}"#.appending("\n").write(toFile: f, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("s")
+        #expect(try CLI.run(["tokenize", f, "--tokenizer", own, "--allow-special", "-o", out.path, "--quiet", "--eos", "none"]).status == 0)
+        #expect(try ids(out).filter { $0 == 300 }.count == 2)
+        // a fresh process each time: a dictionary's iteration order changes from run to run
+        for _ in 0..<6 { #expect(try decoded(out) == "a<|endofprompt|>b<|endofprompt|>c\n") }
+    }
+
     @Test("a sidecar FILE.json gives a ranks file its pattern and special tokens (recorded in the manifest, used by shards decode); a wrong sidecar is refused naming it")
     func sidecar() throws {
         let dir = try CLI.tempDir()
