@@ -12,16 +12,21 @@
 set -euo pipefail
 DATA_DIR=${DATA_DIR:-$PWD/.data}
 out=$DATA_DIR/tokenizers
-PINS="llama-models==0.3.0 litellm==1.110.2 qwen-agent==0.0.34 mistral-common==1.13.1"
-if [ -s "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$PINS" ]; then echo "$out"; exit 0; fi
+WHEELS="llama-models==0.3.0 litellm==1.110.2 qwen-agent==0.0.34 mistral-common==1.13.1"
+if [ -s "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$WHEELS" ]; then echo "$out"; exit 0; fi
 mkdir -p "$out/wheels"
-PIP=${PIP:-$(command -v pip3 || command -v pip || echo "python3 -m pip")}
-for p in $PINS; do
+# the venv's pip (python3-venv brings it; a fresh Debian has no system pip)
+source scripts/lib.sh
+ensure_venv >&2
+PIP=$VENV/bin/pip
+for p in $WHEELS; do
   name=${p%%==*}; ver=${p##*==}
   ls "$out/wheels/${name//-/_}-$ver-"*.whl >/dev/null 2>&1 || $PIP download -q --no-deps "$p" -d "$out/wheels" >&2
 done
-x() { # wheel-glob member destination
-  unzip -p "$out"/wheels/$1 "$2" > "$out/$3.tmp" && mv "$out/$3.tmp" "$out/$3"
+x() { # wheel-glob member destination (python's zipfile: a fresh machine may have no unzip)
+  python3 -c 'import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)' "$(ls "$out"/wheels/$1 | head -1)" "$2" "$out/$3.tmp" && mv "$out/$3.tmp" "$out/$3"
 }
 L=litellm/litellm_core_utils/tokenizers
 x 'litellm-*.whl' $L/9b5ad71b2ce5302211f9c61530b329a4922fc6a4 cl100k_base.tiktoken
@@ -42,5 +47,5 @@ x 'mistral_common-*.whl' $M/mistral_instruct_tokenizer_241114.model.v7 mistral-v
 # the reference code beside them (patterns and special tokens of Llama 4, Tekkenizer)
 x 'llama_models-*.whl' llama_models/llama4/tokenizer.py llama4_tokenizer.py
 x 'llama_models-*.whl' llama_models/llama3/tokenizer.py llama3_tokenizer.py
-echo "$PINS" > "$out/.complete"
+echo "$WHEELS" > "$out/.complete"
 echo "$out"
