@@ -45,14 +45,9 @@ public final class Encoder {
     public var allowSpecial = false
     // scratch
     var ids: [UInt32] = []
-    var next: [Int32] = []
-    var prev: [Int32] = []
-    var heap: [(UInt64, Int32)] = []
-    var prios: [UInt64] = []
     /// Character-level symbols (Symbols.swift), nil for byte-level models; their scratch.
     let characters: CharacterSymbols?
     var unknownChars: [UInt64] = []
-    var symbolScratch: [UInt32] = []
     /// SentencePiece models: the normalizer, and the normalized text.
     let sentencePiece: SentencePieceNormalizer?
     var spText: [UInt8] = []
@@ -349,17 +344,87 @@ public final class Encoder {
         }
     }
 
-    /// `mergeLong` for a byte-level piece, in the scratch's raw buffers (grown to the piece):
-    /// the same heap, keys and sift order, so the same merges, without an array allocated, a
-    /// uniqueness or a bounds check per step.
+    /// A byte-level piece of more than `MergeScratch.capacity` bytes: its byte ids into the
+    /// scratch's long buffers, then `mergeHeap`.
     func mergeBytesLong(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
         let n = piece.count
+        scratch.reserveLong(n)
+        let ids = scratch.longIDs, b2i = byteToID
+        for i in 0..<n { ids[i] = b2i[Int(piece[i])] }
+        let count = mergeHeap(n)
+        out.append(contentsOf: UnsafeBufferPointer(start: ids, count: count))
+    }
+
+    /// A byte-level piece of 2...`MergeScratch.capacity` bytes: its byte ids into the scratch,
+    /// then `mergeScan`.
+    @inline(__always)
+    func mergeBytes(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
+        let n = piece.count
+        let p = scratch.ids, b2i = byteToID
+        for i in 0..<n { p[i] = b2i[Int(piece[i])] }
+        let count = mergeScan(n)
+        out.append(contentsOf: UnsafeBufferPointer(start: p, count: count))
+    }
+
+    /// BPE merges over the n symbols in `symbols` (character-level pieces), the merged symbols
+    /// passed to `body`: the same scan or heap as byte-level pieces, in the same scratch.
+    func mergeSymbols<R>(_ symbols: UnsafeBufferPointer<UInt32>, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
+        let n = symbols.count
+        if n <= MergeScratch.capacity {
+            let p = scratch.ids
+            for i in 0..<n { p[i] = symbols[i] }
+            return body(UnsafeBufferPointer(start: p, count: n < 2 ? n : mergeScan(n)))
+        }
+        scratch.reserveLong(n)
+        let p = scratch.longIDs
+        for i in 0..<n { p[i] = symbols[i] }
+        return body(UnsafeBufferPointer(start: p, count: mergeHeap(n)))
+    }
+
+    /// Direct scan over the n (2...`MergeScratch.capacity`) symbols in `scratch.ids`: the
+    /// priority of every adjacent pair is looked up once, the leftmost pair of lowest priority
+    /// merges, and only the two pairs next to it are looked up again. Leaves the merged symbols
+    /// in `scratch.ids` and returns their count. Raw memory: no array append, uniqueness or
+    /// bounds check per symbol or per merge.
+    @inline(__always)
+    func mergeScan(_ n: Int) -> Int {
+        let p = scratch.ids, q = scratch.prios, pairs = self.pairs
+        for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
+        var count = n
+        while count > 1 {
+            // the leftmost pair of lowest priority
+            var best = q[0], at = 0
+            var i = 1
+            while i < count - 1 {
+                if q[i] < best { best = q[i]; at = i }
+                i += 1
+            }
+            if best == UInt64.max { break }
+            p[at] = UInt32(truncatingIfNeeded: best)
+            // drop symbol at+1 and the pair (at+1, at+2); later ones move down (the last move
+            // copies a pair past the end, in the scratch's capacity and never read)
+            var j = at + 1
+            while j < count - 1 {
+                p[j] = p[j + 1]
+                q[j] = q[j + 1]
+                j += 1
+            }
+            count -= 1
+            if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
+            if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
+        }
+        return count
+    }
+
+    /// Heap-based merging, O(n log n), over the n symbols in `scratch.longIDs` (reserved for
+    /// n): a heap of (priority, position) with lazy invalidation over a linked list of symbols;
+    /// the same merges as `mergeScan`. Leaves the merged symbols at the start of
+    /// `scratch.longIDs` and returns their count.
+    func mergeHeap(_ n: Int) -> Int {
         let sc = scratch
-        sc.reserveLong(n)
         let ids = sc.longIDs, next = sc.next, prev = sc.prev, alive = sc.alive
-        let hk = sc.heapKeys, hr = sc.heapRight, pairs = self.pairs, b2i = byteToID
+        let hk = sc.heapKeys, hr = sc.heapRight, pairs = self.pairs
         for i in 0..<n {
-            ids[i] = b2i[Int(piece[i])]
             next[i] = Int32(i + 1)
             prev[i] = Int32(i - 1)
             alive[i] = true
@@ -401,6 +466,7 @@ public final class Encoder {
                     c = m
                 }
             }
+            // stale: the left symbol was merged away, the right neighbour changed, or ids changed
             let i = Int(k & 0xFFFF_FFFF)
             let j = Int(next[i])
             guard alive[i], j < n, ids[j] == rightID else { continue }
@@ -415,155 +481,19 @@ public final class Encoder {
             let p = Int(prev[i])
             if p >= 0 { push(p) }
         }
-        out.reserve(n)
-        var i = 0
+        // the live symbols, in order, to the front (each moves to a position at or before its own)
+        var k = 0, i = 0
         while i < n {
-            out.appendReserved(ids[i])
+            ids[k] = ids[i]
+            k += 1
             i = Int(next[i])
         }
-    }
-
-    /// `mergeSymbols`' direct scan for a byte-level piece of 2...48 bytes, in raw scratch memory
-    /// (no array append, uniqueness or bounds check per byte or per merge); the same merges.
-    @inline(__always)
-    func mergeBytes(_ piece: UnsafeBufferPointer<UInt8>, into out: inout IDSink) {
-        let n = piece.count
-        let p = scratch.ids, q = scratch.prios, pairs = self.pairs, b2i = byteToID
-        for i in 0..<n { p[i] = b2i[Int(piece[i])] }
-        for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
-        var count = n
-        while count > 1 {
-            // the leftmost pair of lowest priority
-            var best = q[0], at = 0
-            var i = 1
-            while i < count - 1 {
-                if q[i] < best { best = q[i]; at = i }
-                i += 1
-            }
-            if best == UInt64.max { break }
-            p[at] = UInt32(truncatingIfNeeded: best)
-            // drop symbol at+1 and the pair (at+1, at+2); later ones move down (the last move
-            // copies a pair past the end, in the scratch's capacity and never read)
-            var j = at + 1
-            while j < count - 1 {
-                p[j] = p[j + 1]
-                q[j] = q[j + 1]
-                j += 1
-            }
-            count -= 1
-            if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
-            if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
-        }
-        out.append(contentsOf: UnsafeBufferPointer(start: p, count: count))
-    }
-
-    /// BPE merges over the n symbols in `ids`, appended to `out`.
-    @inline(__always)
-    func mergeSymbols(_ n: Int, into out: inout [UInt32]) {
-        if n <= 48 {
-            // Direct scan: the priority of every adjacent pair is looked up once; after a merge
-            // only the two pairs next to it are looked up again.
-            var count = n
-            let pairs = self.pairs
-            if prios.count < n { prios = [UInt64](repeating: 0, count: max(n, 64)) }
-            ids.withUnsafeMutableBufferPointer { p in
-                prios.withUnsafeMutableBufferPointer { q in
-                    for i in 0..<(n - 1) { q[i] = pairs.get(p[i], p[i + 1]) }
-                    while count > 1 {
-                        var best = UInt64.max, at = -1
-                        for i in 0..<(count - 1) where q[i] < best {
-                            best = q[i]
-                            at = i
-                        }
-                        if at < 0 { break }
-                        p[at] = UInt32(truncatingIfNeeded: best)
-                        // drop symbol at+1 and the pair (at+1, at+2); later pairs move down
-                        var j = at + 1
-                        while j < count - 1 {
-                            p[j] = p[j + 1]
-                            if j < count - 2 { q[j] = q[j + 1] }
-                            j += 1
-                        }
-                        count -= 1
-                        if at > 0 { q[at - 1] = pairs.get(p[at - 1], p[at]) }
-                        if at < count - 1 { q[at] = pairs.get(p[at], p[at + 1]) }
-                    }
-                }
-            }
-            out.append(contentsOf: ids[0..<count])
-            return
-        }
-        mergeLong(n, into: &out)
-    }
-
-    /// Heap-based merging for long pieces: O(n log n).
-    func mergeLong(_ n: Int, into out: inout [UInt32]) {
-        let pairs = self.pairs
-        next = (0..<n).map { Int32($0 + 1) }
-        prev = (0..<n).map { Int32($0 - 1) }
-        heap.removeAll(keepingCapacity: true)
-        @inline(__always) func key(_ prio: UInt32, _ pos: Int) -> UInt64 { UInt64(prio) << 32 | UInt64(pos) }
-        func push(_ i: Int) {
-            let j = Int(next[i])
-            guard j < n else { return }
-            let v = pairs.get(ids[i], ids[j])
-            if v == UInt64.max { return }
-            heap.append((key(UInt32(truncatingIfNeeded: v >> 32), i), Int32(ids[j])))
-            var c = heap.count - 1
-            while c > 0 {
-                let p = (c - 1) / 2
-                if heap[p].0 <= heap[c].0 { break }
-                heap.swapAt(p, c)
-                c = p
-            }
-        }
-        func pop() -> (UInt64, Int32) {
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var c = 0
-                while true {
-                    let l = 2 * c + 1, r = l + 1
-                    var m = c
-                    if l < heap.count && heap[l].0 < heap[m].0 { m = l }
-                    if r < heap.count && heap[r].0 < heap[m].0 { m = r }
-                    if m == c { break }
-                    heap.swapAt(m, c)
-                    c = m
-                }
-            }
-            return top
-        }
-        var alive = [Bool](repeating: true, count: n)
-        for i in 0..<(n - 1) { push(i) }
-        while !heap.isEmpty {
-            let (k, rightID) = pop()
-            let i = Int(k & 0xFFFF_FFFF)
-            let j = Int(next[i])
-            // stale: the left symbol was merged away, the right neighbour changed, or ids changed
-            guard alive[i], j < n, ids[j] == UInt32(rightID) else { continue }
-            let v = pairs.get(ids[i], ids[j])
-            guard v != UInt64.max, v >> 32 == k >> 32 else { continue }
-            ids[i] = UInt32(truncatingIfNeeded: v)
-            alive[j] = false
-            let jn = Int(next[j])
-            next[i] = Int32(jn)
-            if jn < n { prev[jn] = Int32(i) }
-            push(i)
-            let p = Int(prev[i])
-            if p >= 0 { push(p) }
-        }
-        var i = 0
-        while i < n {
-            out.append(ids[i])
-            i = Int(next[i])
-        }
+        return k
     }
 }
 
-/// Raw scratch for `Encoder.mergeBytes` (a class of its own, so the encoder's init and deinit
-/// stay as they are).
+/// Raw scratch for the merges (`Encoder.mergeScan`, `mergeHeap`), the output buffer and the
+/// splitter's batches: a class of its own, so the encoder's init and deinit stay as they are.
 final class MergeScratch {
     static let capacity = 48
     let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
@@ -586,7 +516,7 @@ final class MergeScratch {
     var outBase = UnsafeMutablePointer<UInt32>.allocate(capacity: 4096)
     var outCapacity = 4096
 
-    /// `mergeBytesLong`'s symbols, links, liveness and heap (keys, right ids); `longCapacity`
+    /// `mergeHeap`'s symbols, links, liveness and heap (keys, right ids); `longCapacity`
     /// symbols, 3x that heap entries (n - 1 pushes, then at most two per merge).
     var longCapacity = 0
     var longIDs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)

@@ -293,8 +293,9 @@ extension Encoder {
         ids.removeAll(keepingCapacity: true)
         unknownChars.removeAll(keepingCapacity: true)
         c.fill(piece, ids: &ids, unknown: &unknownChars)
-        symbolScratch.removeAll(keepingCapacity: true)
-        mergeSymbols(ids.count, into: &symbolScratch)
-        symbolScratch.withUnsafeBufferPointer { c.emit($0, unknown: unknownChars, into: &out) }
+        let unknown = unknownChars
+        ids.withUnsafeBufferPointer { symbols in
+            mergeSymbols(symbols) { c.emit($0, unknown: unknown, into: &out) }
+        }
     }
 }
