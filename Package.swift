@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
 
-        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim"], swiftSettings: fast),
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim", "CZstd"], swiftSettings: fast),
 
         // `llmdata run`: a recipe's stages as one resumable run with provenance.
         .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizeStage"], swiftSettings: fast),
