@@ -190,6 +190,10 @@ public final class Jieba: @unchecked Sendable {
                 var k = s
                 while k < w {
                     let b = p[k]
+                    let len = b < 0x80 ? 1 : b < 0xC2 ? 0 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : b < 0xF5 ? 4 : 0
+                    guard len > 0, k + len <= w else {
+                        throw LLMDataError("\(dictPath): invalid UTF-8 at line \(lineNo)")
+                    }
                     var c: UInt32
                     if b < 0x80 { c = UInt32(b); k += 1 }
                     else if b < 0xE0 { c = UInt32(b & 0x1F) << 6 | UInt32(p[k + 1] & 0x3F); k += 2 }
@@ -209,6 +213,7 @@ public final class Jieba: @unchecked Sendable {
                             if 5 * (edges + 1) > 3 * cap { grow(); h = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift); continue }
                             edges += 1
                             let ch = freq.count
+                            guard ch < 1 << 21 else { throw LLMDataError("\(dictPath): more than 2M entries") }
                             freq.append(0)
                             slots[h] = key << 21 | UInt64(ch)
                             node = ch
@@ -222,7 +227,6 @@ public final class Jieba: @unchecked Sendable {
                 total += value
             }
         }
-        guard freq.count < 1 << 21 else { throw LLMDataError("\(dictPath): too many entries") }
         guard total > 0 else { throw LLMDataError("\(dictPath): no entries") }
         let logTotal = log(Double(total))
         let lp = UnsafeMutablePointer<Double>.allocate(capacity: freq.count)
