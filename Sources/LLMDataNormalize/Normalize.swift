@@ -25,6 +25,8 @@ public struct NormalizeOptions: Sendable {
     public var stripURLs = false
     public var stripEmails = false
     public var stripBrackets = false
+    /// `--pii`, `--pii-phones`: e-mail, public IP and phone replacement, after cleaning (PII.swift).
+    public var pii = PIIOptions()
     public init() {}
 }
 
@@ -48,9 +50,11 @@ public final class NormalizeWorker: RecordWorker {
     let normalizer: OpaquePointer?
     var scratch: [UInt8] = []
     var cleaner: Cleaner
+    let pii: PIIReplacer?
 
     public init(options: NormalizeOptions) throws {
         self.options = options
+        pii = options.pii.any ? PIIReplacer(options: options.pii) : nil
         let form: Int32
         switch options.form {
         case .nfc: form = Int32(LLM_FORM_NFC)
@@ -104,6 +108,12 @@ public final class NormalizeWorker: RecordWorker {
             let cleaned: [UInt8]? = current.map { c in c.withUnsafeBufferPointer { cleaner.clean($0, counters: &doc.counters) } }
                 ?? doc.withText { cleaner.clean($0, counters: &doc.counters) }
             if let cleaned { current = cleaned }
+        }
+        // 4. PII replacement, on the normalized and cleaned text (so NFKC has made ＠ an @ first).
+        if let pii {
+            let replaced: [UInt8]? = current.map { c in c.withUnsafeBufferPointer { pii.apply($0, counters: &doc.counters) } }
+                ?? doc.withText { pii.apply($0, counters: &doc.counters) }
+            if let replaced { current = replaced }
         }
         if let current {
             let same = doc.withText { t in t.elementsEqual(current) }

@@ -220,6 +220,19 @@ struct Page {
             b += Chart.hbar(rows: rrows, axisTitle: "records dropped by \(s.label)", ariaLabel: "drop reasons of \(s.label)")
         }
         if !any { b += "<p>No stage dropped a record.</p>\n" }
+        // PII replacements (normalize --pii): the counters pii:email, pii:ip, pii:phone
+        let pii = stages.filter { s in s.counters.keys.contains { $0.hasPrefix("pii:") } }
+        if !pii.isEmpty {
+            b += "<h3>PII replaced</h3>\n"
+            b += source("From the counters <code>pii:email</code>, <code>pii:ip</code> and <code>pii:phone</code> (one per replacement; docs/normalize.md).")
+            b += "<table><thead><tr><th>stage</th><th class=\"num\">e-mail addresses</th><th class=\"num\">IP addresses</th><th class=\"num\">phone numbers</th></tr></thead><tbody>"
+            for s in pii {
+                b += "<tr><td>\(esc(s.label))</td>"
+                for k in ["email", "ip", "phone"] { b += numCell(s.counters["pii:\(k)"] ?? 0, key: "stage.\(s.index).pii.\(k)") }
+                b += "</tr>"
+            }
+            b += "</tbody></table>\n"
+        }
         return section("funnel", "1. Funnel", b)
     }
 

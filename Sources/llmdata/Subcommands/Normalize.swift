@@ -37,6 +37,21 @@ struct Normalize: ParsableCommand {
     @Flag(name: .customLong("strip-brackets"), help: "Remove reference markers such as [12], [citation needed], [编辑] and short 【…】 labels.")
     var stripBrackets = false
 
+    @Flag(name: .customLong("pii"), help: "Replace e-mail addresses and public IPv4 addresses as datatrove's PIIFormatter does (after normalization and cleaning).")
+    var pii = false
+
+    @Flag(name: .customLong("pii-phones"), help: "Also replace phone numbers: Chinese mainland mobiles (+86 optional) and +E.164 numbers (implies --pii).")
+    var piiPhones = false
+
+    @Option(name: .customLong("pii-email"), help: "The e-mail replacement.")
+    var piiEmail = PIIOptions.defaultEmail
+
+    @Option(name: .customLong("pii-ip"), help: "The IP address replacement.")
+    var piiIP = PIIOptions.defaultIP
+
+    @Option(name: .customLong("pii-phone"), help: "The phone number replacement.")
+    var piiPhone = PIIOptions.defaultPhone
+
     /// The stage these flags describe (also a recipe's `normalize:`).
     func makeStage() -> NormalizeStage {
         var o = NormalizeOptions()
@@ -48,6 +63,12 @@ struct Normalize: ParsableCommand {
         o.stripURLs = stripURLs
         o.stripEmails = stripEmails
         o.stripBrackets = stripBrackets
+        o.pii.emails = pii || piiPhones
+        o.pii.ips = pii || piiPhones
+        o.pii.phones = piiPhones
+        o.pii.emailReplacement = piiEmail
+        o.pii.ipReplacement = piiIP
+        o.pii.phoneReplacement = piiPhone
         return NormalizeStage(options: o)
     }
 
