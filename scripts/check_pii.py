@@ -7,7 +7,8 @@ text) must give, on every document, byte-for-byte the text of
     PIIFormatter(email_replacement="email@example.com", ip_replacement="22.214.171.124").format(text)
 
 and its `pii:email` / `pii:ip` counters must equal the number of replacements datatrove makes.
-The documents:
+`--pii-phones` is checked the same way against datatrove followed by `phones()` below, a Python
+model of the phone rules of docs/normalize.md written with Python regexes. The documents:
 1. hand-written cases: e-mails (plain, subdomains, [1.2.3.4] literals, quoted and odd local-part
    characters, glued to CJK and to ASCII words, full-width), public, private, loopback,
    link-local, shared, reserved, multicast and documentation IPs and their network edges, and
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -136,6 +138,47 @@ def randomized(n, seed):
     return out
 
 
+# The phone rules of docs/normalize.md § PII, as Python regexes (independent of PII.swift's byte
+# matcher): left and right boundaries as look-arounds, E.164 possessive (the whole group sequence).
+LEFT = r"(?<![A-Za-z0-9_+@])(?<![A-Za-z0-9][./-])"
+RIGHT = r"(?![A-Za-z0-9_@])(?![./-][A-Za-z0-9])"
+CN = re.compile(LEFT + r"(?:(?:\(\+86\)|\+86|0086)[ -]?|86[ -])?1[3-9][0-9]"
+                r"(?:(?P<sep>[ -])[0-9]{4}(?P=sep)[0-9]{4}(?!(?P=sep)[0-9])|[0-9]{8})" + RIGHT)
+E164 = re.compile(LEFT + r"\+[1-9][0-9]*+(?:[ -][0-9]++)*+" + RIGHT)
+PHONE = "+00 0000 0000"
+
+
+def phones(s):
+    out, i, last, count = [], 0, 0, 0
+    while i < len(s):
+        m = CN.match(s, i)
+        if m and m.group("sep") and i >= 2 and s[i - 1] == m.group("sep") and s[i - 2] in "0123456789":
+            m = None
+        if not m:
+            m = E164.match(s, i)
+            if m and not 8 <= sum(c.isdigit() for c in m.group(0)) <= 15:
+                m = None
+        if m:
+            out.append(s[last:i])
+            out.append(PHONE)
+            last = i = m.end()
+            count += 1
+        else:
+            i += 1
+    out.append(s[last:])
+    return "".join(out), count
+
+
+PHONE_PIECES = ["1", "13812345678", "138", "1234", "5678", "+", "+86", "(+86)", "0086", "86", "86-", "+44", "+1",
+                " ", " ", "-", "-", ".", "/", "_", "@", "a", "X", "电话", "：", ",", "0", "9", "20", "7946",
+                "0958", "2026120812345", "110105199003071234", "\n", "é", "(", ")"]
+
+
+def random_phones(n, seed):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PHONE_PIECES) for _ in range(rng.randint(1, 16))) for _ in range(n)]
+
+
 def read_jsonl(path):
     texts = []
     with open(path, encoding="utf-8") as f:
@@ -157,14 +200,14 @@ def datatrove_counts(fmt, text):
     return e, ip
 
 
-def check(binary, name, texts, fmt):
+def check(binary, name, texts, fmt, with_phones=False):
     with tempfile.TemporaryDirectory() as d:
         inp = os.path.join(d, "in.jsonl")
         stats = os.path.join(d, "stats.json")
         with open(inp, "w", encoding="utf-8") as f:
             for i, t in enumerate(texts):
                 f.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
-        r = subprocess.run([binary, "normalize", "--pii", "--form", "none", "--no-clean", "--quiet",
+        r = subprocess.run([binary, "normalize", "--pii-phones" if with_phones else "--pii", "--form", "none", "--no-clean", "--quiet",
                             "--stats", stats, inp], capture_output=True)
         if r.returncode != 0:
             print(f"{name}: llmdata failed ({r.returncode}): {r.stderr.decode(errors='replace')}")
@@ -175,20 +218,24 @@ def check(binary, name, texts, fmt):
         print(f"{name}: {len(got)} records out, {len(texts)} in")
         return False
     bad = 0
-    want_e = want_ip = 0
+    want_e = want_ip = want_ph = 0
     for i, (t, g) in enumerate(zip(texts, got)):
         want = fmt.format(t)
         e, ip = datatrove_counts(fmt, t)
         want_e += e
         want_ip += ip
+        if with_phones:
+            want, ph = phones(want)
+            want_ph += ph
         if g.encode("utf-8") != want.encode("utf-8"):
             bad += 1
             if bad <= 5:
                 print(f"{name} #{i}: differs\n  text:      {t!r}\n  datatrove: {want!r}\n  llmdata:   {g!r}")
-    ce, ci = counters.get("pii:email", 0), counters.get("pii:ip", 0)
-    ok = bad == 0 and ce == want_e and ci == want_ip
-    print(f"{name}: {len(texts) - bad}/{len(texts)} documents identical; "
+    ce, ci, cp = counters.get("pii:email", 0), counters.get("pii:ip", 0), counters.get("pii:phone", 0)
+    ok = bad == 0 and ce == want_e and ci == want_ip and cp == want_ph
+    print(f"{name}{' --pii-phones' if with_phones else ''}: {len(texts) - bad}/{len(texts)} documents identical; "
           f"pii:email {ce} (datatrove {want_e}), pii:ip {ci} (datatrove {want_ip})"
+          + (f", pii:phone {cp} (model {want_ph})" if with_phones else "")
           + ("" if ok else "  MISMATCH"))
     return ok
 
@@ -211,8 +258,11 @@ def main():
     files += a.files
     ok = check(a.binary, "hand-written", handwritten(), fmt)
     ok &= check(a.binary, f"random (seed {a.seed})", randomized(a.random, a.seed), fmt)
+    ok &= check(a.binary, f"random phones (seed {a.seed})", random_phones(a.random, a.seed), fmt, with_phones=True)
     for f in files:
-        ok &= check(a.binary, os.path.relpath(f, root), read_jsonl(f), fmt)
+        texts = read_jsonl(f)
+        ok &= check(a.binary, os.path.relpath(f, root), texts, fmt)
+        ok &= check(a.binary, os.path.relpath(f, root), texts, fmt, with_phones=True)
     sys.exit(0 if ok else 1)
 
 
