@@ -89,7 +89,8 @@ def run(binary, args, data):
     p = subprocess.run([binary, "normalize", "--quiet", "--jobs", "2", *args], input=data, capture_output=True)
     if p.returncode != 0:
         sys.exit(f"llmdata failed ({p.returncode}): {p.stderr.decode()}")
-    return [json.loads(l) for l in p.stdout.decode("utf-8").splitlines()]
+    # split at \n only: str.splitlines() also breaks at U+2028, U+0085 … that JSON leaves unescaped
+    return [json.loads(l) for l in p.stdout.decode("utf-8").split("\n") if l]
 
 
 def main():
@@ -98,7 +99,7 @@ def main():
     for f in files:
         data = open(f, "rb").read()
         raw += data if data.endswith(b"\n") else data + b"\n"
-        records += [json.loads(l) for l in data.decode("utf-8").splitlines() if l.strip()]
+        records += [json.loads(l) for l in data.decode("utf-8").split("\n") if l.strip()]
     failures = 0
     compared = {}
     for form, args in (("NFKC", ["--form", "nfkc"]), ("NFC", ["--form", "nfc"])):
