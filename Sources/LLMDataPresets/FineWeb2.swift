@@ -101,6 +101,15 @@ public final class FineWeb2Preset: @unchecked Sendable {
         return configs[names[Scripts.dominant(text, among: scripts) ?? 0]]
     }
 
+    /// Whether the configuration for `language` depends on the text (FineWeb-2 has the language in
+    /// more than one script); when not, callers may cache config(language:...) per language.
+    public func dependsOnText(language: String) -> Bool {
+        if language.contains("_") { return false }
+        let code = language.lowercased()
+        let iso3 = iso1[code.split(separator: "-").first.map(String.init) ?? code]?.0 ?? code
+        return (byLanguage[iso3]?.count ?? 0) > 1
+    }
+
     /// The FineWeb-2 name for an ISO 639-1 code with its default script (for messages and maps).
     public func defaultName(iso1 code: String) -> String? {
         guard let (three, script) = iso1[code] else { return nil }
