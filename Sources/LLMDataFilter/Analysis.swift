@@ -178,7 +178,10 @@ public final class Analysis {
         }
         words.clear()
         wordHash.clear()
-        if unspaced {
+        if let language, language.hasPrefix("cmn") {
+            // cmn_Hani (FineWeb-2's name): datatrove's SpaCyTokenizer("zh"), i.e. jieba (Jieba.swift)
+            Jieba.sharedOrExit().split(text, 0, n, into: &words)
+        } else if unspaced {
             WordSplitter.splitICU(text, flags.p, 0, n, into: &words, scratch: &scratch)
         } else {
             WordSplitter.split(text, flags.p, 0, n, into: &words, hashes: &wordHash, scratch: &scratch)
