@@ -17,10 +17,13 @@ public struct FilterStage: RecordStage {
     /// `--preset fineweb2`: the configurations, loaded once for every worker.
     let preset: FineWeb2Preset?
 
-    /// Data files the stage reads (a preset's configurations), for a run's fingerprint.
-    public var resources: [String] { preset?.files ?? [] }
+    /// The jieba data, loaded up front when Chinese words may be needed (cmn_Hani).
+    let jieba: Jieba?
 
-    /// Throws PresetError when a preset's configurations cannot be read.
+    /// Data files the stage reads (a preset's configurations, jieba's data), for a run's fingerprint.
+    public var resources: [String] { (preset?.files ?? []) + (jieba?.files ?? []) }
+
+    /// Throws PresetError when a preset's configurations cannot be read, LLMDataError when jieba's data cannot.
     public init(options: FilterOptions) throws {
         self.options = options
         if let p = options.preset {
@@ -29,6 +32,8 @@ public struct FilterStage: RecordStage {
         } else {
             preset = nil
         }
+        // loaded here so that missing data is an error before the first record, not in a worker
+        jieba = preset != nil || options.language?.hasPrefix("cmn") == true ? try Jieba.shared() : nil
     }
 
     public final class Worker: RecordWorker {
@@ -54,7 +59,9 @@ public struct FilterStage: RecordStage {
 
         public func process(_ doc: inout Document) -> Verdict {
             guard let preset else {
-                return process(&doc, o, language: o.language ?? doc.metadataString("language"), exact: false)
+                // a datatrove/FineWeb-2 language name (cmn_Hani) asks for datatrove's arithmetic
+                let language = o.language ?? doc.metadataString("language")
+                return process(&doc, o, language: language, exact: language.map(Self.isDatatroveName) ?? false)
             }
             // the language's FineWeb-2 configuration; its name is the language the words follow
             let code = o.language ?? doc.metadataString("language")
@@ -73,6 +80,14 @@ public struct FilterStage: RecordStage {
                 presetOptions[c.name] = opts
             }
             return process(&doc, opts, language: c.name, exact: true, configName: c.name)
+        }
+
+        /// `{iso3}_{Script}`, as datatrove and FineWeb-2 name languages.
+        static func isDatatroveName(_ s: String) -> Bool {
+            let u = Array(s.utf8)
+            guard u.count == 8, u[3] == 0x5F else { return false }
+            return u[0..<3].allSatisfy { $0 >= 0x61 && $0 <= 0x7A } && (0x41...0x5A).contains(u[4])
+                && u[5..<8].allSatisfy { $0 >= 0x61 && $0 <= 0x7A }
         }
 
         /// The rule sets over one document with these options. `exact`: datatrove's arithmetic

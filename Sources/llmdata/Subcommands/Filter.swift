@@ -95,7 +95,9 @@ struct Filter: ParsableCommand {
         }
         o.annotate = annotate
         o.language = language
-        return try FilterStage(options: o)
+        do { return try FilterStage(options: o) } catch let e as LLMDataError {
+            throw ValidationError(e.message + (e.hint.map { " (\($0))" } ?? ""))
+        }
     }
 
     /// `--preset`: the thresholds come from the language's configuration, so flags that set
@@ -126,7 +128,9 @@ struct Filter: ParsableCommand {
         o.presetMissing = missing
         o.annotate = annotate
         o.language = language
-        do { return try FilterStage(options: o) } catch let e as PresetError { throw ValidationError(e.message) }
+        do { return try FilterStage(options: o) } catch let e as PresetError { throw ValidationError(e.message) } catch let e as LLMDataError {
+            throw ValidationError(e.message + (e.hint.map { " (\($0))" } ?? ""))
+        }
     }
 
     func run() throws {
