@@ -53,9 +53,12 @@ let package = Package(
         .target(name: "LLMDataDedup", dependencies: ["LLMDataCore", "CICUShim", "CXXHash", "CTextKernels"], swiftSettings: fast),
 
         .target(name: "CLangIDKernels", path: "Sources/CLangIDKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels"], swiftSettings: fast),
+        .target(name: "LLMDataLangID", dependencies: ["LLMDataCore", "CICUShim", "CLangIDKernels", "LLMDataPresets"], swiftSettings: fast),
 
-        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim", "CZstd"], swiftSettings: fast),
+        // FineWeb-2's per-language configurations (models/fineweb2) for `filter --preset fineweb2`
+        // and `langid --min-score-preset fineweb2`.
+        .target(name: "LLMDataPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim", "CZstd", "LLMDataPresets"], swiftSettings: fast),
 
         // `llmdata run`: a recipe's stages as one resumable run with provenance.
         .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizeStage"], swiftSettings: fast),

@@ -96,6 +96,9 @@ public final class Analysis {
     /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
     /// between words use their documented equivalents.
     public private(set) var unspaced = false
+    /// datatrove's arithmetic for every script (`--preset fineweb2`): GopherQuality's word-length
+    /// bounds, alpha share and stop words as datatrove computes them, also for unspaced scripts.
+    public var exact = false
     /// The document's language from metadata.language, if any.
     public private(set) var language: String?
     /// Words with a character that is not punctuation (datatrove's non-symbol words), their
@@ -116,7 +119,8 @@ public final class Analysis {
     @inline(__always) func wordStart(_ i: Int) -> Int { Int(words[2 * i]) }
     @inline(__always) func wordEnd(_ i: Int) -> Int { Int(words[2 * i + 1]) }
 
-    static let unspacedLanguages: Set<String> = ["zh", "ja", "th", "lo", "km", "my", "bo"]
+    /// ISO 639-1, and ISO 639-3 as in FineWeb-2's names (cmn_Hani, jpn_Jpan, tha_Thai, ...).
+    static let unspacedLanguages: Set<String> = ["zh", "ja", "th", "lo", "km", "my", "bo", "cmn", "jpn", "tha", "lao", "khm", "mya", "bod"]
 
     /// Decodes valid UTF-8 into scalars and their flags; returns the scalar count and, when
     /// `countLetters`, the letters and the letters of unspaced scripts.

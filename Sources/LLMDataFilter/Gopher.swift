@@ -42,7 +42,7 @@ enum GopherQuality {
         e.signal("avg_word_length", avg)
         // Dictionary words of unspaced scripts average under 2 characters: the English bounds
         // would drop every Chinese document, so this check is skipped for them (docs/filters.md).
-        if !a.unspaced {
+        if !a.unspaced || a.exact {
             if e.fail(o.minAvgWordLength > 0 && avg < o.minAvgWordLength, "gopher_below_avg_threshold") { return }
             if e.fail(o.maxAvgWordLength > 0 && avg > o.maxAvgWordLength, "gopher_above_avg_threshold") { return }
         }
@@ -111,7 +111,7 @@ enum GopherQuality {
         }
         // Unspaced scripts: ICU makes every punctuation mark a word, about twice as often as
         // spaCy does in English, so the share is taken over the words that are not symbols.
-        let alphaRatio = a.unspaced ? ratio(alphaWords, nonSymbol) : ratio(alphaWords, nWords)
+        let alphaRatio = a.unspaced && !a.exact ? ratio(alphaWords, nonSymbol) : ratio(alphaWords, nWords)
         e.signal("alpha_words_ratio", alphaRatio)
         if e.fail(o.maxNonAlphaWordsRatio > 0 && alphaRatio < o.maxNonAlphaWordsRatio, "gopher_below_alpha_threshold") { return }
         if o.minStopWords > 0, let list = stopWords(a, o) {
@@ -123,6 +123,7 @@ enum GopherQuality {
 
     /// The stop-word list for the document's language; nil when there is none (Thai, Lao, ...).
     static func stopWords(_ a: Analysis, _ o: GopherQualityOptions) -> [String]? {
+        if a.exact { return o.stopWords }
         if !a.unspaced {
             // Gopher's list is English: applied to English and to text of unknown language (as
             // datatrove does); a document known to be in another language skips the check

@@ -72,6 +72,8 @@ public final class Jieba: @unchecked Sendable {
 
     static let dictFile = "dict.txt.zst"
     static let hmmFile = "hmm.txt.zst"
+    /// The data files read (for a run's fingerprint).
+    public var files: [String] { [directory + "/" + Self.dictFile, directory + "/" + Self.hmmFile] }
 
     /// The shipped dictionary and HMM tables, loaded once per process (thread-safe).
     public static func shared() throws -> Jieba {

@@ -103,6 +103,13 @@ public struct FilterOptions: Sendable, Codable, Equatable {
     public var annotate = false
     /// Treat every document as this language (ISO 639-1) instead of metadata.language or the script.
     public var language: String?
+    /// `--preset fineweb2`: each record filtered with its language's FineWeb-2 configuration
+    /// (FineWeb2Preset.swift); `presetDir` adds configurations, `presetMissing` decides records
+    /// of a language without one.
+    public var preset: String?
+    public var presetDir: String?
+    public var presetMissing: PresetMissing = .keep
+    public enum PresetMissing: String, Sendable, Codable, CaseIterable { case keep, drop }
     public init() {}
 
     enum CodingKeys: String, CodingKey {

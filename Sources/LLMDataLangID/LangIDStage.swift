@@ -1,4 +1,5 @@
 import LLMDataCore
+import LLMDataPresets
 
 public struct LangIDOptions: Sendable {
     /// Keep only these languages (nil: every language).
@@ -7,6 +8,9 @@ public struct LangIDOptions: Sendable {
     /// `dropLowScore` is set (the CLI sets it with --keep, --min-score or --drop-low-score).
     public var minScore = 0.65
     public var dropLowScore = false
+    /// `--min-score-preset fineweb2`: each language's own minimum, FineWeb-2's `language_score`;
+    /// languages without a configuration keep `minScore`.
+    public var scorePreset: FineWeb2Preset?
     /// Also write metadata.language_top with the K best languages.
     public var topK = 0
     /// Documents longer than this many bytes are sampled for the n-gram model (docs/langid.md); 0 reads all.
@@ -50,9 +54,21 @@ public final class LangIDWorker: RecordWorker {
     /// built on first use: no number formatting per record.
     var scoreBytes = [JSONValue?](repeating: nil, count: 10001)
 
+    /// The preset's minimum per language, for languages with one configuration.
+    var presetMinimum: [String: Double] = [:]
+
     init(options: LangIDOptions, identifier: LanguageIdentifier) {
         self.options = options
         self.identifier = identifier
+    }
+
+    /// The minimum score for a record identified as `language`.
+    func minimum(_ language: String, _ doc: Document) -> Double {
+        guard let p = options.scorePreset else { return options.minScore }
+        if let m = presetMinimum[language] { return m }
+        let m = doc.withText { p.config(language: language, script: nil, text: $0) }?.languageScore ?? options.minScore
+        if !p.dependsOnText(language: language) { presetMinimum[language] = m }
+        return m
     }
 
     @inline(__always) func count(_ language: String, bytes: Int, score: Double) {
@@ -107,9 +123,12 @@ public final class LangIDWorker: RecordWorker {
         if let keep = options.keep, !keep.contains(r.language) {
             return .drop(reason: "langid:not_kept", annotation: ("langid_reason", .string("language \(r.language) not in --keep")))
         }
-        if options.dropLowScore && r.score < options.minScore {
-            return .drop(reason: "langid:low_score",
-                         annotation: ("langid_reason", .string("language_score \(rounded(r.score)) < \(options.minScore)")))
+        if options.dropLowScore {
+            let minimum = minimum(r.language, doc)
+            if r.score < minimum {
+                return .drop(reason: "langid:low_score",
+                             annotation: ("langid_reason", .string("language_score \(rounded(r.score)) < \(minimum)")))
+            }
         }
         return .keep
     }

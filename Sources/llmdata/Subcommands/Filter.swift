@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMDataCore
 import LLMDataFilter
+import LLMDataPresets
 
 struct Filter: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,15 @@ struct Filter: ParsableCommand {
     @Option(help: "Treat every document as this language (en, zh, ja, th, ...) instead of metadata.language or its script, as datatrove's language= does.")
     var language: String?
 
+    @Option(help: ArgumentHelp("Filter each record with its language's published configuration: fineweb2 (FineWeb-2's per-language thresholds and stop words, with its pipeline's overrides; the language from --language or metadata.language).", valueName: "name"))
+    var preset: String?
+
+    @Option(name: .customLong("preset-dir"), help: ArgumentHelp("More FineWeb-2 configurations ({iso3}_{script}.yml, e.g. a fineweb-2 checkout's configs/); they replace shipped ones of the same name.", valueName: "dir"))
+    var presetDir: String?
+
+    @Option(name: .customLong("preset-missing"), help: "A record whose language has no configuration: keep (counted) or drop (reason fineweb2:no_config).")
+    var presetMissing: String = "keep"
+
     @Option(name: .customLong("min-chars")) var minChars: Int?
     @Option(name: .customLong("max-chars")) var maxChars: Int?
     @Option(name: .customLong("min-words")) var minWords: Int?
@@ -56,6 +66,10 @@ struct Filter: ParsableCommand {
 
     /// The stage these flags describe (also a recipe's `filter:`); bad values throw ValidationError.
     func makeStage() throws -> FilterStage {
+        if preset != nil { return try makePresetStage() }
+        if presetDir != nil || presetMissing != "keep" {
+            throw ValidationError("--preset-dir and --preset-missing need --preset fineweb2")
+        }
         var table: [String: Any] = [:]
         do {
             if let config { table = try FilterOptions.readConfig(path: config) }
@@ -81,7 +95,42 @@ struct Filter: ParsableCommand {
         }
         o.annotate = annotate
         o.language = language
-        return FilterStage(options: o)
+        do { return try FilterStage(options: o) } catch let e as LLMDataError {
+            throw ValidationError(e.message + (e.hint.map { " (\($0))" } ?? ""))
+        }
+    }
+
+    /// `--preset`: the thresholds come from the language's configuration, so flags that set
+    /// thresholds are refused rather than silently overridden per language.
+    func makePresetStage() throws -> FilterStage {
+        let thresholdFlags: [(String, Bool)] = [
+            ("--config", config != nil), ("--set", !sets.isEmpty), ("--c4-lines", c4Lines), ("--spam-lines", spamLines),
+            ("--min-chars", minChars != nil), ("--max-chars", maxChars != nil), ("--min-words", minWords != nil),
+            ("--min-doc-words", minDocWords != nil), ("--max-doc-words", maxDocWords != nil),
+            ("--min-stop-words", minStopWords != nil), ("--min-sentences", minSentences != nil),
+        ]
+        if let (flag, _) = thresholdFlags.first(where: { $0.1 }) {
+            throw ValidationError("\(flag) cannot be combined with --preset: the preset sets every threshold per language (edit a copy of its configurations and pass --preset-dir)")
+        }
+        var o = FilterOptions()
+        o.rules = FineWeb2Rules.names
+        if let rules {
+            o.rules = rules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let bad = o.rules.first(where: { !FineWeb2Rules.names.contains($0) }) {
+                throw ValidationError("--preset \(preset!) runs \(FineWeb2Rules.names.joined(separator: ", ")); \(bad) is not one of them")
+            }
+        }
+        guard let missing = FilterOptions.PresetMissing(rawValue: presetMissing) else {
+            throw ValidationError("--preset-missing \(presetMissing): expected keep or drop")
+        }
+        o.preset = preset
+        o.presetDir = presetDir
+        o.presetMissing = missing
+        o.annotate = annotate
+        o.language = language
+        do { return try FilterStage(options: o) } catch let e as PresetError { throw ValidationError(e.message) } catch let e as LLMDataError {
+            throw ValidationError(e.message + (e.hint.map { " (\($0))" } ?? ""))
+        }
     }
 
     func run() throws {

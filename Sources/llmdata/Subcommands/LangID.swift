@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMDataCore
 import LLMDataLangID
+import LLMDataPresets
 
 struct LangID: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,9 @@ struct LangIDRun: ParsableCommand {
 
     @Option(name: .customLong("min-score"), help: "Drop records whose language_score is below this (default 0.65; applies when given, with --keep, or with --drop-low-score).")
     var minScore: Double?
+
+    @Option(name: .customLong("min-score-preset"), help: ArgumentHelp("Each language's own minimum score: fineweb2 (FineWeb-2's per-language language_score; languages without a configuration use --min-score). Implies dropping low scores.", valueName: "name"))
+    var minScorePreset: String?
 
     @Flag(name: .customLong("drop-low-score"), help: "Drop records below --min-score (0.65) even without --keep.")
     var dropLowScore = false
@@ -68,7 +72,11 @@ struct LangIDRun: ParsableCommand {
             o.keep = set
         }
         o.minScore = minScore ?? 0.65
-        o.dropLowScore = dropLowScore || minScore != nil || keep != nil
+        o.dropLowScore = dropLowScore || minScore != nil || keep != nil || minScorePreset != nil
+        if let p = minScorePreset {
+            guard p == FineWeb2Preset.name else { throw ValidationError("--min-score-preset \(p): unknown (known: \(FineWeb2Preset.name))") }
+            do { o.scorePreset = try FineWeb2Preset() } catch let e as PresetError { throw ValidationError(e.message) }
+        }
         o.topK = topK
         o.sampleBytes = max(0, sampleBytes)
         return LangIDStage(options: o, model: m)

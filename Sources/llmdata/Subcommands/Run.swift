@@ -149,13 +149,17 @@ struct RunRecipe: ParsableCommand {
                     planned = .record(AnyStage(c.makeStage()))
                 case let c as LangIDRun:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
-                    planned = .record(AnyStage(try c.makeStage()))
+                    let stage = try c.makeStage()
+                    planned = .record(AnyStage(stage))
                     // the model is part of what makes the output, shipped or given
                     if let m = c.model ?? LangIDModel.shippedPath { resources.append(m) }
+                    resources += stage.options.scorePreset?.files ?? []
                 case let c as Filter:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
-                    planned = .record(AnyStage(try c.makeStage()))
+                    let stage = try c.makeStage()
+                    planned = .record(AnyStage(stage))
                     if let f = c.config { resources.append(f) }
+                    resources += stage.resources
                 case let c as Dedup.Run:
                     if i == 0 { plan.reader = c.input.reader; plan.format = c.input.format }
                     planned = .dedup(c.dedup.options(mode: c.mode))
