@@ -12,7 +12,8 @@ struct Filter: ParsableCommand {
         Reasons read rule:check (gopher_quality:gopher_short_doc); dropped records go to --rejected \
         with metadata.filter_reason. Chinese, Japanese and Thai text (metadata.language, or by script) \
         is split into words by ICU. Every threshold can be set in --config (TOML or JSON) or with \
-        --set RULE.KEY=VALUE; docs/filters.md lists them with their sources.
+        --set RULE.KEY=VALUE; docs/filters.md lists them with their sources. --preset fineweb2 filters \
+        each record with its language's FineWeb-2 configuration instead (docs/fineweb2.md).
         """
     )
 
