@@ -173,7 +173,9 @@ def main():
     groups, mismatches, unconfigured = {}, [], {}
     for (r, lang), q in zip(rows, ours):
         name = q.get("fineweb2_config")
-        mine = configs.choose(lang, r["text"], (r.get("metadata") or {}).get("language_script")) if lang else None
+        # as llmdata: metadata.language_script counts only when --language is not given
+        script = None if forced else (r.get("metadata") or {}).get("language_script")
+        mine = configs.choose(lang, r["text"], script) if lang else None
         if name != mine:
             mismatches.append((r.get("id"), lang, name, mine))
         if name is None:
