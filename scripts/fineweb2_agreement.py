@@ -116,6 +116,7 @@ def tokenizer_problem(name):
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         # datatrove's own message names the package: "Please install `stanza` to use ..."
         missing = getattr(e, "name", None) or (msg.split("`")[1] if msg.count("`") >= 2 else msg)
+        missing = missing.removeprefix("pip install ")
         return f"datatrove tokenizer unavailable: {missing}"
     except Exception as e:  # e.g. a model that would have to be downloaded
         return f"datatrove tokenizer unavailable: {type(e).__name__}: {str(e).splitlines()[0][:160]}"

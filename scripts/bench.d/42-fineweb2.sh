@@ -8,7 +8,7 @@
 set -euo pipefail
 source scripts/lib.sh
 ensure_langid_data
-EXTRA_PIP="datatrove spacy jieba" ensure_venv
+EXTRA_PIP="datatrove spacy jieba pyyaml" ensure_venv
 ZH=$DATA_DIR/fineweb2/zh-docs.jsonl
 [ -s "$ZH" ] || "$PY" scripts/build-fineweb2-corpus.py "$LANGID_DATA" "$DATA_DIR/fineweb2" 2>/dev/null
 best=""

@@ -10,7 +10,7 @@
 # compared when present, reported as unavailable otherwise, never floored here.
 set -euo pipefail
 source scripts/lib.sh
-EXTRA_PIP="datatrove spacy jieba" ensure_venv
+EXTRA_PIP="datatrove spacy jieba pyyaml" ensure_venv
 quiet() { grep -v "^Building prefix\|^Loading model\|^Prefix dict\|^Dumping model" >&2; }
 SPACY="ar,bg,ca,cs,da,de,el,es,fa,fi,fr,he,hu,id,it,nl,pl,pt,ro,ru,sv,tr,uk"
 "$PY" scripts/fineweb2_agreement.py "$LLMDATA_BIN" fixtures/sample/fineweb2-multi.jsonl \
