@@ -18,10 +18,14 @@ ensure_langid_data() {
 }
 
 # The peer tools' versions: every check and benchmark compares against exactly these (numpy 2.3:
-# mistral-common 1.13.1 requires numpy < 2.4 on Python 3.11).
+# mistral-common 1.13.1 requires numpy < 2.4 on Python 3.11). The last two lines are datatrove's
+# word tokenizers for tha, jpn, kor (datatrove 0.10.1 needs kiwipiepy < 0.22, whose model package
+# has the "sbg" model it loads), hin_Deva and vie, for by-hand FineWeb-2 measurements only.
 PINS="regex==2026.12.2 numpy==2.3.5 zstandard==0.25.0 orjson==3.13.0 tokenizers==0.23.3 tiktoken==0.14.0
 datatrove==0.10.1 datasketch==2.0.0 rensa==0.5.0 spacy==3.8.18 jieba==0.42.1 pyarrow==26.0.1
-sentencepiece==0.2.1 fastokens==0.3.5 mistral-common==1.13.1"
+sentencepiece==0.2.1 fastokens==0.3.5 mistral-common==1.13.1
+pythainlp==5.4.0 sudachipy==0.7.0 sudachidict-core==20261015 kiwipiepy==0.21.0 kiwipiepy-model==0.21.0
+indic-nlp-library==0.92 pyvi==0.1.1"
 
 # A throw-away venv with the peer tools used by checks and benchmarks: the base set and EXTRA_PIP
 # (names; the version comes from PINS when it is there).
