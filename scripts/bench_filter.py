@@ -39,7 +39,7 @@ def main():
         p = subprocess.run(cmd, capture_output=True, check=True)
         t = time.perf_counter() - t0
         best = t if best is None else min(best, t)
-    kept_ll = [json.loads(l)["text"] for l in p.stdout.decode().splitlines()]
+    kept_ll = [json.loads(l)["text"] for l in p.stdout.decode().split("\n")[:-1]]
     same = sum(a == b for a, b in zip(kept_dt, kept_ll)) if len(kept_dt) == len(kept_ll) else None
     print(f"{path}: {len(rows)} documents, {mb:.1f} MB; kept: datatrove {len(kept_dt)}, llmdata {len(kept_ll)}"
           + (f", same texts {same}" if same is not None else ""))

@@ -45,7 +45,7 @@ def main():
     if p.returncode != 0:
         sys.stderr.write(p.stderr.decode(errors="replace")[-2000:])
         sys.exit(f"llmdata exited {p.returncode}")
-    ours = [json.loads(l) for l in p.stderr.decode().splitlines() if l.startswith("[")]
+    ours = [json.loads(l) for l in p.stderr.decode().split("\n")[:-1] if l.startswith("[")]
     if len(ours) != len(texts):
         sys.exit(f"llmdata printed {len(ours)} word lists for {len(texts)} documents")
 

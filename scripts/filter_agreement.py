@@ -39,7 +39,7 @@ def main():
     p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", ",".join(rules), "--language", language]
                        + (["--set", "fineweb.new_line_ratio=1000000"] if line_only else []), capture_output=True, check=True)
     t_ll = time.perf_counter() - t0
-    ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().splitlines()]
+    ours = [json.loads(l)["metadata"]["quality"]["failed"] for l in p.stdout.decode().split("\n")[:-1]]
     every = {"gopher_quality": GopherQualityFilter, "gopher_repetition": GopherRepetitionFilter,
              "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
     filters = {k: every[k](language=language) for k in rules}
@@ -69,7 +69,7 @@ def main():
         # --c4-lines against the text datatrove's C4QualityFilter leaves (it always rewrites)
         p = subprocess.run([binary, "filter", inp, "--annotate", "--quiet", "--rules", "c4", "--c4-lines", "--language", language],
                            capture_output=True, check=True)
-        rewritten = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        rewritten = [json.loads(l) for l in p.stdout.decode().split("\n")[:-1]]
         c4 = C4QualityFilter(language=language)
         both = same = 0
         for i, r in enumerate(rows):

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     binary, dev = sys.argv[1], sys.argv[2]
     rows = [json.loads(l) for l in open(dev, encoding="utf-8")]
-    out = subprocess.run([binary, "langid", dev, "--quiet"], capture_output=True, check=True).stdout.decode().splitlines()
+    out = subprocess.run([binary, "langid", dev, "--quiet"], capture_output=True, check=True).stdout.decode().split("\n")[:-1]
     got = [json.loads(l)["metadata"] for l in out]
     lang3 = {}
     for line in open(os.path.join(ROOT, "models/fineweb2/languages.tsv"), encoding="utf-8"):
