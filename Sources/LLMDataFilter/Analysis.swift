@@ -181,6 +181,9 @@ public final class Analysis {
         if let language, language.hasPrefix("cmn") {
             // cmn_Hani (FineWeb-2's name): datatrove's SpaCyTokenizer("zh"), i.e. jieba (Jieba.swift)
             Jieba.sharedOrExit().split(text, 0, n, into: &words)
+        } else if let language, language.contains("_"), let spacy = SpacyTokenizer.forThread(name: language) {
+            // a FineWeb-2 name whose datatrove tokenizer is spaCy's blank(code) (models/spacy/index.tsv)
+            spacy.split(text, flags.p, 0, n, into: &words)
         } else if unspaced {
             WordSplitter.splitICU(text, flags.p, 0, n, into: &words, scratch: &scratch)
         } else {
