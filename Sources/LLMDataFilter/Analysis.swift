@@ -181,6 +181,12 @@ public final class Analysis {
         if let language, language.hasPrefix("cmn") {
             // cmn_Hani (FineWeb-2's name): datatrove's SpaCyTokenizer("zh"), i.e. jieba (Jieba.swift)
             Jieba.sharedOrExit().split(text, 0, n, into: &words)
+        } else if let language, language.hasPrefix("tha_") {
+            // tha_Thai: datatrove's ThaiTokenizer, pythainlp's newmm-safe (ThaiNewmm.swift)
+            ThaiNewmm.sharedOrExit().split(text, 0, n, into: &words)
+        } else if language == "hin_Deva" {
+            // datatrove's IndicNLPTokenizer("hi"): indic-nlp-library's trivial_tokenize (IndicTrivial.swift)
+            IndicTrivial.split(text, 0, n, into: &words)
         } else if let language, language.contains("_"), let spacy = SpacyTokenizer.forThread(name: language) {
             // a FineWeb-2 name whose datatrove tokenizer is spaCy's blank(code) (models/spacy/index.tsv)
             spacy.split(text, flags.p, 0, n, into: &words)
