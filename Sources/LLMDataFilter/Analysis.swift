@@ -92,7 +92,7 @@ public final class Analysis {
     var table = HashCounter()
     let chainScratch = ChainScratch()
     /// GopherQuality's stop-word list and its scalars.
-    var stopWordsCache: ([String], [[UInt32]])?
+    var stopWordsCache: [StopWordSet] = []
     /// Chinese, Japanese, Thai ...: words come from ICU's dictionaries; rules that assume spaces
     /// between words use their documented equivalents.
     public private(set) var unspaced = false

@@ -145,26 +145,66 @@ enum GopherQuality {
     }
 
     static func distinctStopWords(_ a: Analysis, _ list: [String]) -> Int {
-        // the list as scalars, converted once per worker and list (not per document)
-        let words: [[UInt32]]
-        if let c = a.stopWordsCache, c.0 == list { words = c.1 } else {
-            words = list.map { Array($0.unicodeScalars.map(\.value)) }
-            a.stopWordsCache = (list, words)
+        // the list's table, built once per worker and list (a preset alternates between lists)
+        let set: StopWordSet
+        if let c = a.stopWordsCache.first(where: { $0.list == list }) { set = c } else {
+            set = StopWordSet(list)
+            if a.stopWordsCache.count >= 8 { a.stopWordsCache.removeFirst() }
+            a.stopWordsCache.append(set)
         }
-        let longest = words.map(\.count).max() ?? 0
-        var seen = [Bool](repeating: false, count: words.count)
+        var seen = [Bool](repeating: false, count: set.words.count)
         var found = 0
         let t = a.text
+        let wh = a.wordHash.p
         for k in 0..<a.wordCount {
-            let s = a.wordStart(k), end = a.wordEnd(k)
-            guard end - s <= longest else { continue }
-            for (j, w) in words.enumerated() where !seen[j] && WordSplitter.equals(t, s, end, w) {
-                seen[j] = true
-                found += 1
-                if found == words.count { return found }
-            }
+            let j = set.find(wh[k])
+            guard j >= 0, !seen[j], WordSplitter.equals(t, a.wordStart(k), a.wordEnd(k), set.words[j]) else { continue }
+            seen[j] = true
+            found += 1
+            if found == set.words.count { return found }
         }
         return found
+    }
+}
+
+/// A stop-word list as a table from each word's hash (Analysis.wordHash: PolyHash over its scalars,
+/// low 62 bits) to its index: one probe per word of the document instead of a comparison with
+/// every word of the list (FineWeb-2's lists hold 20-100 words).
+final class StopWordSet {
+    let list: [String]
+    let words: [[UInt32]]
+    private let keys: [UInt64]
+    private let index: [Int32]
+    private let mask: Int
+
+    init(_ list: [String]) {
+        self.list = list
+        words = list.map { Array($0.unicodeScalars.map(\.value)) }
+        var size = 16
+        while size < 4 * words.count { size *= 2 }
+        var keys = [UInt64](repeating: 0, count: size), index = [Int32](repeating: -1, count: size)
+        for (j, w) in words.enumerated() {
+            var h: UInt64 = 0
+            for c in w { h = PolyHash.step(h, c) }
+            h &= 0x3FFF_FFFF_FFFF_FFFF
+            var s = Self.slot(h, size - 1)
+            // a repeated word is one entry, as in datatrove's set(stop_words)
+            while index[s] >= 0 && keys[s] != h { s = (s + 1) & (size - 1) }
+            if index[s] < 0 { keys[s] = h; index[s] = Int32(j) }
+        }
+        self.keys = keys; self.index = index; mask = size - 1
+    }
+
+    @inline(__always) static func slot(_ h: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask }
+
+    /// The index of the word with this hash, or -1 (the caller compares the characters).
+    @inline(__always) func find(_ h: UInt64) -> Int {
+        var s = Self.slot(h, mask)
+        while true {
+            let j = index[s]
+            if j < 0 || keys[s] == h { return Int(j) }
+            s = (s + 1) & mask
+        }
     }
 }
 
