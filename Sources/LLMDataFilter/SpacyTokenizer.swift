@@ -48,8 +48,9 @@ final class SpacyRules: @unchecked Sendable {
     let firstKeys: [UInt64]
     let nextPattern: [Int32]
     let firstMask: Int
-    /// First scalars (low 8 bits) of the patterns' first tokens.
+    /// (first scalar, length) of the patterns' first tokens, hashed into 4096 flags.
     let firstChar: [Bool]
+    @inline(__always) static func firstFlag(_ c: UInt32, _ length: Int) -> Int { Int((c &* 31 &+ UInt32(truncatingIfNeeded: length)) & 4095) }
 
     static func hashKey(_ p: UnsafePointer<UInt32>, _ a: Int, _ b: Int) -> UInt64 {
         var h: UInt64 = 0
@@ -73,7 +74,9 @@ final class SpacyRules: @unchecked Sendable {
             guard let o = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { throw LLMDataError("cannot read \(path)") }
             return o
         }
-        let pats = try json(directory + "/patterns.json.zst")["patterns"] as? [String] ?? []
+        // patterns.txt.zst: a comment line, then one pattern a line
+        let lines = try Jieba.readZstd(directory + "/patterns.txt.zst").split(separator: 0x0A, omittingEmptySubsequences: false)
+        let pats = lines.dropFirst().map { String(decoding: $0, as: UTF8.self) }
         let o = try json(directory + "/\(code).json.zst")
         func re(_ k: String) throws -> OpaquePointer? {
             guard let i = o[k] as? Int, i >= 0, i < pats.count else { return nil }
@@ -112,7 +115,7 @@ final class SpacyRules: @unchecked Sendable {
         while fsize < 2 * matcher.count { fsize *= 2 }
         var fslots = [Int32](repeating: -1, count: fsize), fkeys = [UInt64](repeating: 0, count: fsize)
         var next: [Int32] = []
-        var fc = [Bool](repeating: false, count: 256)
+        var fc = [Bool](repeating: false, count: 4096)
         for m in matcher {
             guard let first = m.first, !first.isEmpty else { continue }
             let toks = m.map { $0.unicodeScalars.map(\.value) }
@@ -122,7 +125,7 @@ final class SpacyRules: @unchecked Sendable {
             next.append(fslots[slot])  // chain patterns with the same first token
             fslots[slot] = Int32(pt.count)
             fkeys[slot] = k
-            fc[Int(toks[0][0] & 0xFF)] = true
+            fc[Self.firstFlag(toks[0][0], toks[0].count)] = true
             pt.append(toks)
         }
         patterns = pt; firstSlots = fslots; firstKeys = fkeys; nextPattern = next; firstMask = fsize - 1
@@ -149,7 +152,7 @@ final class SpacyRules: @unchecked Sendable {
 
     /// The first pattern whose first token is p[a..<b], or -1 (then nextPattern).
     @inline(__always) func firstPattern(_ p: UnsafePointer<UInt32>, _ a: Int, _ b: Int) -> Int {
-        guard !patterns.isEmpty, firstChar[Int(p[a] & 0xFF)] else { return -1 }
+        guard firstChar[Self.firstFlag(p[a], b - a)] else { return -1 }
         let k = Self.hashKey(p, a, b)
         var slot = Int(truncatingIfNeeded: k >> 40) & firstMask
         while true {
@@ -240,8 +243,16 @@ final class SpacyTokenizer {
     private var joins = Buf<UInt8>(capacity: 64)
     private var old = Buf<Int32>(capacity: 64)
     /// Chunk text -> its tokens as (start, end) offsets into the chunk.
-    private struct Cached { var text: [UInt32]; var toks: [Int32] }
-    private var cache: [UInt64: Cached] = [:]
+    /// An open-addressing table (key, entry + 1; 0 empty) over flat pools of chunk texts and
+    /// tokens; emptied when it holds cacheMax chunks or its pools grow past 4M entries. (A
+    /// Dictionary of arrays cost a third of the tokenizer's time.)
+    private struct Entry { var key: UInt64; var text: Int32; var length: Int32; var toks: Int32; var count: Int32 }
+    private static let cacheSlots = 1 << 17, cacheMax = 1 << 16
+    private var slots = [Int32](repeating: 0, count: SpacyTokenizer.cacheSlots)
+    private var slotKeys = [UInt64](repeating: 0, count: SpacyTokenizer.cacheSlots)
+    private var entries: [Entry] = []
+    private var textPool = Buf<UInt32>(capacity: 1 << 16)
+    private var tokPool = Buf<Int32>(capacity: 1 << 16)
 
     init(rules: SpacyRules) {
         self.rules = rules
@@ -257,6 +268,7 @@ final class SpacyTokenizer {
         llm_re_ctx_free(prefixCtx); llm_re_ctx_free(suffixCtx); llm_re_ctx_free(infixCtx)
         for c in tokenCtx { llm_re_ctx_free(c) }
         for c in urlCtx { llm_re_ctx_free(c) }
+        textPool.free(); tokPool.free()
         bytes.free(); offsets.free(); toks.free(); suffixes.free(); matches.free(); seen.free(); joins.free(); old.free()
     }
 
@@ -317,16 +329,39 @@ final class SpacyTokenizer {
 
     private func chunk(_ p: UnsafePointer<UInt32>, _ a: Int, _ b: Int, into out: inout Buf<Int32>) {
         let k = SpacyRules.hashKey(p, a, b)
-        if let c = cache[k], c.text.count == b - a, c.text.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p + a, 4 * (b - a)) == 0 }) {
-            for v in c.toks { out.append(Int32(a) + v) }
-            return
+        let mask = Self.cacheSlots - 1
+        var slot = Int(truncatingIfNeeded: k >> 40) & mask
+        let n = b - a
+        while true {
+            let v = Int(slots[slot])
+            if v == 0 { break }
+            if slotKeys[slot] == k {
+                let e = entries[v - 1]
+                if Int(e.length) == n && memcmp(textPool.p + Int(e.text), p + a, 4 * n) == 0 {
+                    out.reserve(out.count + Int(e.count))
+                    let tp = tokPool.p + Int(e.toks)
+                    for j in 0..<Int(e.count) { out.append(Int32(a) + tp[j]) }
+                    return
+                }
+            }
+            slot = (slot + 1) & mask
         }
         toks.clear()
         tokenize(p, a, b)
-        var rel = [Int32](repeating: 0, count: toks.count)
-        for j in 0..<toks.count { out.append(toks[j]); rel[j] = toks[j] - Int32(a) }
-        if cache.count >= 1 << 16 { cache.removeAll(keepingCapacity: true) }
-        cache[k] = Cached(text: Array(UnsafeBufferPointer(start: p + a, count: b - a)), toks: rel)
+        for j in 0..<toks.count { out.append(toks[j]) }
+        if entries.count >= Self.cacheMax || textPool.count > 1 << 22 || tokPool.count > 1 << 22 {
+            entries.removeAll(keepingCapacity: true)
+            for q in 0..<slots.count { slots[q] = 0 }
+            textPool.clear(); tokPool.clear()
+            slot = Int(truncatingIfNeeded: k >> 40) & mask
+        }
+        entries.append(Entry(key: k, text: Int32(textPool.count), length: Int32(n), toks: Int32(tokPool.count), count: Int32(toks.count)))
+        textPool.reserve(textPool.count + n)
+        for j in 0..<n { textPool.append(p[a + j]) }
+        tokPool.reserve(tokPool.count + toks.count)
+        for j in 0..<toks.count { tokPool.append(toks[j] - Int32(a)) }
+        slots[slot] = Int32(entries.count)
+        slotKeys[slot] = k
     }
 
     @inline(__always) private func emit(_ s: Int, _ e: Int) { toks.append(Int32(s)); toks.append(Int32(e)) }
