@@ -25,6 +25,8 @@ import LLMDataCore
 public final class ThaiNewmm: @unchecked Sendable {
     let isEnd: UnsafeMutablePointer<Bool>
     let nodeCount: Int
+    /// The root's children for the Thai block U+0E00-U+0E7F (0: none), without hashing.
+    let rootThai: UnsafeMutablePointer<Int32>
     /// Edges: (parent + 1) << 42 | scalar << 21 | child; 0 is an empty slot.
     let slots: UnsafeMutablePointer<UInt64>
     let slotMask: Int
@@ -33,7 +35,7 @@ public final class ThaiNewmm: @unchecked Sendable {
     public let loadSeconds: Double
     public let directory: String
 
-    deinit { isEnd.deallocate(); slots.deallocate() }
+    deinit { isEnd.deallocate(); slots.deallocate(); rootThai.deallocate() }
 
     // MARK: loading
 
@@ -90,50 +92,90 @@ public final class ThaiNewmm: @unchecked Sendable {
         self.directory = directory
         let path = directory + "/" + Self.dictFile
         let bytes = try Jieba.readZstd(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw LLMDataError("\(path): invalid UTF-8") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        if let first = lines.first, first.hasPrefix("#") { lines.removeFirst() }
-        let bits = 21
-        let cap = 1 << bits
-        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: cap)
+        // the edge table starts at 2^19 slots (235,351 nodes for pythainlp 5.4.0's list) and
+        // doubles at a load of 0.6
+        var bits = 19
+        var cap = 1 << bits
+        var slots = UnsafeMutablePointer<UInt64>.allocate(capacity: cap)
         slots.initialize(repeating: 0, count: cap)
-        let mask = cap - 1
-        let shift = UInt64(64 - bits)
-        var ends: [Bool] = [false]
-        var edges = 0
-        for line in lines {
-            var node = 0
-            for s in line.unicodeScalars {
-                let key = UInt64(node + 1) << 42 | UInt64(s.value) << 21
-                var h = Int(truncatingIfNeeded: ((key >> 21) &* 0x9E37_79B9_7F4A_7C15) >> shift)
-                var child = 0
-                while slots[h] != 0 {
-                    if slots[h] & ~UInt64(0x1F_FFFF) == key { child = Int(slots[h] & 0x1F_FFFF); break }
-                    h = (h + 1) & mask
-                }
-                if child == 0 {
-                    child = ends.count
-                    ends.append(false)
-                    guard child < 0x1F_FFFF, edges * 10 < cap * 6 else { throw LLMDataError("\(path): dictionary too large") }
-                    slots[h] = key | UInt64(child)
-                    edges += 1
-                }
-                node = child
+        var mask = cap - 1
+        var shift = UInt64(64 - bits)
+        func grow() {
+            let old = slots, oldCap = cap
+            bits += 1
+            cap = 1 << bits
+            mask = cap - 1
+            shift = UInt64(64 - bits)
+            slots = .allocate(capacity: cap)
+            slots.initialize(repeating: 0, count: cap)
+            for k in 0..<oldCap where old[k] != 0 {
+                var h = Int(truncatingIfNeeded: ((old[k] >> 21) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                while slots[h] != 0 { h = (h + 1) & mask }
+                slots[h] = old[k]
             }
-            ends[node] = true
+            old.deallocate()
         }
+        var ends: [Bool] = [false]
+        ends.reserveCapacity(250_000)
+        var rootLocal = [Int32](repeating: 0, count: 128)
+        var edges = 0
+        var lineCount = 0
+        try bytes.withUnsafeBufferPointer { bp in
+            let p = bp.baseAddress!
+            let n = bp.count
+            var i = 0
+            // the "#" header line
+            if n > 0 && p[0] == 0x23 { while i < n && p[i] != 0x0A { i += 1 }; i += 1 }
+            while i < n {
+                if p[i] == 0x0A { i += 1; continue }
+                var node = 0
+                while i < n && p[i] != 0x0A {
+                    let b = p[i]
+                    var c: UInt32
+                    if b < 0x80 { c = UInt32(b); i += 1 }
+                    else if b < 0xE0 { guard i + 1 < n else { break }; c = UInt32(b & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F); i += 2 }
+                    else if b < 0xF0 { guard i + 2 < n else { break }; c = UInt32(b & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F); i += 3 }
+                    else { guard i + 3 < n else { break }; c = UInt32(b & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F); i += 4 }
+                    let key = UInt64(node + 1) << 42 | UInt64(c) << 21
+                    var h = Int(truncatingIfNeeded: ((key >> 21) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                    var child = 0
+                    while slots[h] != 0 {
+                        if slots[h] & ~UInt64(0x1F_FFFF) == key { child = Int(slots[h] & 0x1F_FFFF); break }
+                        h = (h + 1) & mask
+                    }
+                    if child == 0 {
+                        child = ends.count
+                        ends.append(false)
+                        guard child < 0x1F_FFFF else { throw LLMDataError("\(path): dictionary too large") }
+                        slots[h] = key | UInt64(child)
+                        edges += 1
+                        if edges * 10 > cap * 6 { grow() }
+                    }
+                    if node == 0 && c &- 0x0E00 < 128 { rootLocal[Int(c - 0x0E00)] = Int32(child) }
+                    node = child
+                }
+                ends[node] = true
+                lineCount += 1
+            }
+        }
+        rootThai = .allocate(capacity: 128)
+        rootThai.initialize(from: rootLocal, count: 128)
         isEnd = .allocate(capacity: ends.count)
         isEnd.initialize(from: ends, count: ends.count)
         nodeCount = ends.count
         self.slots = slots
         slotMask = mask
         slotShift = shift
-        words = lines.count
+        words = lineCount
         loadSeconds = Date().timeIntervalSince(t0)
     }
 
     /// The child of `node` for scalar `c`, or 0.
     @inline(__always) func child(_ node: Int, _ c: UInt32) -> Int {
+        if node == 0 {
+            let d = c &- 0x0E00
+            if d < 128 { return Int(rootThai[Int(d)]) }
+        }
         let key = UInt64(node + 1) << 42 | UInt64(c) << 21
         var h = Int(truncatingIfNeeded: ((key >> 21) &* 0x9E37_79B9_7F4A_7C15) >> slotShift)
         while true {
@@ -279,12 +321,25 @@ public final class ThaiNewmm: @unchecked Sendable {
         return r
     }()
 
+    /// Per scalar of the Thai block, the alternatives whose first item (always a required
+    /// scalar) takes it, in order, as bits (29 alternatives).
+    static let tccCandidates: [UInt32] = (0..<128).map { d in
+        var m: UInt32 = 0
+        for k in 0..<tccStart.count - 1 where tccItems[tccStart[k]].has(UInt32(0x0E00 + d)) { m |= 1 << UInt32(k) }
+        return m
+    }
+
     /// `_PAT_TCC.match(text[p:])` on the chunk ending at `b`: the cluster's length, or 1 without a match.
-    @inline(__always) static func tccLength(_ t: UnsafeBufferPointer<UInt32>, _ p: Int, _ b: Int, _ items: UnsafeBufferPointer<Item>, _ starts: UnsafeBufferPointer<Int>) -> Int {
-        let c = t[p]
-        guard (c >= 0x0E01 && c <= 0x0E2E) || (c >= 0x0E40 && c <= 0x0E44) else { return 1 }
-        for k in 0..<starts.count - 1 {
-            let e = match(t, b, items, starts[k], starts[k + 1], p)
+    @inline(__always) static func tccLength(_ t: UnsafeBufferPointer<UInt32>, _ p: Int, _ b: Int, _ items: UnsafeBufferPointer<Item>,
+                                            _ starts: UnsafeBufferPointer<Int>, _ cands: UnsafeBufferPointer<UInt32>) -> Int {
+        let d = t[p] &- 0x0E00
+        guard d < 128 else { return 1 }
+        var m = cands[Int(d)]
+        while m != 0 {
+            let k = m.trailingZeroBitCount
+            m &= m - 1
+            // the first item matched: the rest from p + 1
+            let e = match(t, b, items, starts[k] + 1, starts[k + 1], p + 1)
             if e >= 0 { return e - p }
         }
         return 1
@@ -367,20 +422,22 @@ public final class ThaiNewmm: @unchecked Sendable {
         let base = out.count
         Self.tccItems.withUnsafeBufferPointer { items in
             Self.tccStart.withUnsafeBufferPointer { starts in
+              Self.tccCandidates.withUnsafeBufferPointer { cands in
                 // segment(text, safe_mode=True)
                 if hi - lo < Self.maxChunk {
-                    onecut(t, lo, hi, &out, &s, items, starts)
+                    onecut(t, lo, hi, &out, &s, items, starts, cands)
                 } else {
                     var sample = Buf<Int32>(capacity: 128)
                     defer { sample.free() }
                     var a = lo
                     while hi - a >= Self.maxChunk {
-                        let cut = cutPosition(t, a, &sample, &s, items, starts)
-                        onecut(t, a, a + cut, &out, &s, items, starts)
+                        let cut = cutPosition(t, a, &sample, &s, items, starts, cands)
+                        onecut(t, a, a + cut, &out, &s, items, starts, cands)
                         a += cut
                     }
-                    if a < hi { onecut(t, a, hi, &out, &s, items, starts) }
+                    if a < hi { onecut(t, a, hi, &out, &s, items, starts, cands) }
                 }
+              }
             }
         }
         rejoinAndStrip(t, lo, hi, &out, base)
@@ -388,12 +445,12 @@ public final class ThaiNewmm: @unchecked Sendable {
 
     /// _find_cut_pos: where the chunk starting at `a` ends (the text from `a` has >= 140 scalars).
     func cutPosition(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ sample: inout Buf<Int32>, _ s: inout Scratch,
-                     _ items: UnsafeBufferPointer<Item>, _ starts: UnsafeBufferPointer<Int>) -> Int {
+                     _ items: UnsafeBufferPointer<Item>, _ starts: UnsafeBufferPointer<Int>, _ cands: UnsafeBufferPointer<UInt32>) -> Int {
         let b0 = a + 100, b1 = a + 140
         var i = b1 - 1
         while i >= b0 { if t[i] == 0x20 { return i - a + 1 }; i -= 1 }
         sample.clear()
-        onecut(t, b0, b1, &sample, &s, items, starts)
+        onecut(t, b0, b1, &sample, &s, items, starts, cands)
         var maxIdx = 0, maxLen = 0
         for k in 0..<sample.count / 2 {
             let len = Int(sample[2 * k + 1] - sample[2 * k])
@@ -404,14 +461,14 @@ public final class ThaiNewmm: @unchecked Sendable {
 
     /// _onecut on the chunk t[a..<b] (at most 140 scalars): appends its segments.
     func onecut(_ t: UnsafeBufferPointer<UInt32>, _ a: Int, _ b: Int, _ out: inout Buf<Int32>, _ s: inout Scratch,
-                _ items: UnsafeBufferPointer<Item>, _ starts: UnsafeBufferPointer<Int>) {
+                _ items: UnsafeBufferPointer<Item>, _ starts: UnsafeBufferPointer<Int>, _ cands: UnsafeBufferPointer<UInt32>) {
         let n = b - a
         guard n > 0 else { return }
         let valid = s.valid, inHeap = s.inHeap, head = s.head, tail = s.tail
         for k in 0...n { valid[k] = false; inHeap[k] = false; head[k] = -1 }
         var p = 0
         while p < n {
-            p += Self.tccLength(t, a + p, b, items, starts)
+            p += Self.tccLength(t, a + p, b, items, starts, cands)
             valid[p] = true
         }
         var edges = 0
