@@ -22,6 +22,23 @@ if stale:
     sys.exit(f"models/spacy is not what scripts/gen-spacy-rules.py makes now ({', '.join(stale)}); rerun it")
 print(f"models/spacy: current ({len(names)} files)")
 PYCMP
+# and 1,000 seeded random mixes of the pieces spaCy's rules act on (punctuation, quotes, elisions,
+# special cases such as z.B. and и пр., URLs, emoji, Unicode spaces, \r\n, tabs, letters of 8 scripts)
+"$PY" - "$tmp/random.jsonl" <<'PYGEN'
+import json, random, sys
+random.seed(7)
+pieces = ["a", "b", "Z", "é", "ß", "ü", "ñ", "ç", "ı", "İ", "д", "Ж", "λ", "Ω", "ש", "ع", "ی", "1", "2", "0", "9", ".", ",", ":",
+          ";", "!", "?", "'", "’", '"', "«", "»", "„", "“", "(", ")", "[", "]", "{", "}", "-", "–", "—", "/", "\\", "&", "%", "$",
+          "€", "£", "+", "=", "*", "#", "@", "_", "~", "^", "…", "...", "´", "`", "¿", "¡", " ", " ", " ", "  ", "\t", "\n",
+          "\u00a0", "\u3000", "\r\n", "😀", "👍🏽", "http://x.org/a?b=1", "www.test.de", "a@b.com", "z.B.", "z. B.", "usw.",
+          "d.h.", "l'", "qu'", "c'est", "aujourd'hui", "и пр.", "т.д.", "т. д.", "Dr.", "St.", "n°", "3,5", "10.000", "1.5kg",
+          "km/h", "e-mail", "J.-C.", "(:", ":-)", ":)", "<3", "'s", "n't", "Paket-Befehle", "co-op", "anti-", "-based", "#tag",
+          "@user", "C++", "a.b.C", "U.S.A.", "etc.", "Nr.", "S.", "v.a.", "bzw."]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    for _ in range(1000):
+        f.write(json.dumps({"text": "".join(random.choice(pieces) for _ in range(random.randint(1, 25)))}, ensure_ascii=False) + "\n")
+PYGEN
 grep -v '^#' models/spacy/index.tsv | cut -f1 | while read -r name; do
   "$PY" scripts/check_spacy_words.py "$LLMDATA_BIN" fixtures/sample/multilingual.jsonl "$name" --floor 1.0
+  "$PY" scripts/check_spacy_words.py "$LLMDATA_BIN" "$tmp/random.jsonl" "$name" --floor 1.0
 done
