@@ -57,8 +57,8 @@ let package = Package(
 
         // FineWeb-2's per-language configurations (models/fineweb2) for `filter --preset fineweb2`
         // and `langid --min-score-preset fineweb2`.
-        .target(name: "LLMDataPresets", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim", "CZstd", "LLMDataPresets", "CPCRE2Shim"], swiftSettings: fast),
+        .target(name: "LLMDataPresets", dependencies: ["LLMDataCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LLMDataFilter", dependencies: ["LLMDataCore", "CICUShim", "LLMDataPresets", "CPCRE2Shim"], swiftSettings: fast),
 
         // `llmdata run`: a recipe's stages as one resumable run with provenance.
         .target(name: "LLMDataRun", dependencies: ["LLMDataCore", "LLMDataDedup", "LLMDataShards", "LLMDataTokenizeStage"], swiftSettings: fast),

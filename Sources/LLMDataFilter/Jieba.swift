@@ -1,4 +1,3 @@
-import CZstd
 import Foundation
 import LLMDataCore
 
@@ -56,18 +55,7 @@ public final class Jieba: @unchecked Sendable {
     /// The directories searched, in order: $LLMDATA_JIEBA_DICT (alone, when set), `jieba/` beside
     /// the executable, `<exe>/../share/llmdata/jieba`, and the source tree's models/jieba.
     public static func candidateDirectories() -> [String] {
-        if let env = ProcessInfo.processInfo.environment["LLMDATA_JIEBA_DICT"], !env.isEmpty { return [env] }
-        var dirs: [String] = []
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if let exe = n > 0 ? String(cString: buf) : CommandLine.arguments.first {
-            let dir = (exe as NSString).deletingLastPathComponent
-            dirs.append(dir + "/jieba")
-            dirs.append((dir as NSString).deletingLastPathComponent + "/share/llmdata/jieba")
-        }
-        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        dirs.append(src.appendingPathComponent("models/jieba").path)
-        return dirs
+        ShippedData.candidateDirectories("jieba", env: "LLMDATA_JIEBA_DICT")
     }
 
     static let dictFile = "dict.txt.zst"
@@ -102,27 +90,11 @@ public final class Jieba: @unchecked Sendable {
         }
     }
 
-    static func readZstd(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw LLMDataError("cannot read \(path)") }
-        return try data.withUnsafeBytes { (src: UnsafeRawBufferPointer) -> [UInt8] in
-            let size = ZSTD_getFrameContentSize(src.baseAddress, src.count)
-            guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size < 1 << 30 else {
-                throw LLMDataError("\(path): not a zstd frame with its size")
-            }
-            var out = [UInt8](repeating: 0, count: Int(size))
-            let n = out.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, $0.count, src.baseAddress, src.count) }
-            guard ZSTD_isError(n) == 0, n == Int(size) else {
-                throw LLMDataError("\(path): " + String(cString: ZSTD_getErrorName(n)))
-            }
-            return out
-        }
-    }
-
     public init(directory: String) throws {
         let t0 = Date()
         self.directory = directory
         let dictPath = directory + "/" + Self.dictFile
-        let text = try Self.readZstd(dictPath)
+        let text = try ShippedData.readZstd(dictPath)
         var slotBits = 19
         var cap = 1 << slotBits
         var slots = UnsafeMutablePointer<UInt64>.allocate(capacity: cap)
@@ -244,7 +216,7 @@ public final class Jieba: @unchecked Sendable {
         self.logTotal = logTotal
         self.negLogTotal = log(1.0) - logTotal
         self.total = total
-        self.hmm = try JiebaHMM(text: Self.readZstd(directory + "/" + Self.hmmFile), path: directory + "/" + Self.hmmFile)
+        self.hmm = try JiebaHMM(text: ShippedData.readZstd(directory + "/" + Self.hmmFile), path: directory + "/" + Self.hmmFile)
         var key = pthread_key_t()
         pthread_key_create(&key) { p in
             if let p { Unmanaged<JiebaScratch>.fromOpaque(p).release() }

@@ -70,12 +70,12 @@ final class SpacyRules: @unchecked Sendable {
     init(directory: String, code: String) throws {
         self.code = code
         func json(_ path: String) throws -> [String: Any] {
-            let bytes = try Jieba.readZstd(path)
+            let bytes = try ShippedData.readZstd(path)
             guard let o = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { throw LLMDataError("cannot read \(path)") }
             return o
         }
         // patterns.txt.zst: a comment line, then one pattern a line
-        let lines = try Jieba.readZstd(directory + "/patterns.txt.zst").split(separator: 0x0A, omittingEmptySubsequences: false)
+        let lines = try ShippedData.readZstd(directory + "/patterns.txt.zst").split(separator: 0x0A, omittingEmptySubsequences: false)
         let pats = lines.dropFirst().map { String(decoding: $0, as: UTF8.self) }
         let o = try json(directory + "/\(code).json.zst")
         func re(_ k: String) throws -> OpaquePointer? {
@@ -172,18 +172,7 @@ final class SpacyRules: @unchecked Sendable {
     /// $LLMDATA_SPACY_RULES (alone, when set), `spacy/` beside the executable,
     /// `<exe>/../share/llmdata/spacy`, and the source tree's models/spacy.
     static func candidateDirectories() -> [String] {
-        if let env = ProcessInfo.processInfo.environment["LLMDATA_SPACY_RULES"], !env.isEmpty { return [env] }
-        var dirs: [String] = []
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if let exe = n > 0 ? String(cString: buf) : CommandLine.arguments.first {
-            let dir = (exe as NSString).deletingLastPathComponent
-            dirs.append(dir + "/spacy")
-            dirs.append((dir as NSString).deletingLastPathComponent + "/share/llmdata/spacy")
-        }
-        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        dirs.append(src.appendingPathComponent("models/spacy").path)
-        return dirs
+        ShippedData.candidateDirectories("spacy", env: "LLMDATA_SPACY_RULES")
     }
 
     nonisolated(unsafe) private static var directory: String?

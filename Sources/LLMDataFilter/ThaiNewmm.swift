@@ -47,18 +47,7 @@ public final class ThaiNewmm: @unchecked Sendable {
     /// The directories searched, in order: $LLMDATA_THAI_DICT (alone, when set), `thai/` beside
     /// the executable, `<exe>/../share/llmdata/thai`, and the source tree's models/thai.
     public static func candidateDirectories() -> [String] {
-        if let env = ProcessInfo.processInfo.environment["LLMDATA_THAI_DICT"], !env.isEmpty { return [env] }
-        var dirs: [String] = []
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if let exe = n > 0 ? String(cString: buf) : CommandLine.arguments.first {
-            let dir = (exe as NSString).deletingLastPathComponent
-            dirs.append(dir + "/thai")
-            dirs.append((dir as NSString).deletingLastPathComponent + "/share/llmdata/thai")
-        }
-        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        dirs.append(src.appendingPathComponent("models/thai").path)
-        return dirs
+        ShippedData.candidateDirectories("thai", env: "LLMDATA_THAI_DICT")
     }
 
     /// The shipped dictionary, loaded once per process (thread-safe).
@@ -91,7 +80,7 @@ public final class ThaiNewmm: @unchecked Sendable {
         let t0 = Date()
         self.directory = directory
         let path = directory + "/" + Self.dictFile
-        let bytes = try Jieba.readZstd(path)
+        let bytes = try ShippedData.readZstd(path)
         // the edge table starts at 2^19 slots (235,351 nodes for pythainlp 5.4.0's list) and
         // doubles at a load of 0.6
         var bits = 19

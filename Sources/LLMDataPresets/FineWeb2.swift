@@ -1,4 +1,5 @@
 import Foundation
+import LLMDataCore
 import Yams
 
 /// FineWeb-2's per-language filter configurations (`configs/{iso3}_{script}.yml` of
@@ -118,20 +119,9 @@ public final class FineWeb2Preset: @unchecked Sendable {
 
     // MARK: reading
 
-    /// models/fineweb2, found like the langid model: $LLMDATA_FINEWEB2_DIR, beside the
-    /// executable (fineweb2/), <exe>/../share/llmdata/fineweb2, then the source tree's models/.
+    /// models/fineweb2 (ShippedData's places; $LLMDATA_FINEWEB2_DIR alone when set).
     static func shippedDirectory() throws -> String {
-        var paths: [String] = []
-        if let env = ProcessInfo.processInfo.environment["LLMDATA_FINEWEB2_DIR"], !env.isEmpty { paths.append(env) }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 {
-            let dir = (String(cString: buf) as NSString).deletingLastPathComponent
-            paths.append(dir + "/fineweb2")
-            paths.append((dir as NSString).deletingLastPathComponent + "/share/llmdata/fineweb2")
-        }
-        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        paths.append(src.appendingPathComponent("models/fineweb2").path)
+        let paths = ShippedData.candidateDirectories("fineweb2", env: "LLMDATA_FINEWEB2_DIR")
         for p in paths where FileManager.default.fileExists(atPath: p + "/languages.tsv") { return p }
         throw PresetError("FineWeb-2 configurations not found; looked in: " + paths.joined(separator: ", ") + " (set LLMDATA_FINEWEB2_DIR)")
     }
