@@ -157,9 +157,12 @@ public final class Analysis {
         return (n, letters, unspacedLetters)
     }
 
-    /// Loads valid UTF-8. `language` is metadata.language when present: zh, ja, th, lo, km, my and
-    /// bo select ICU word breaks; other languages the spaced splitter; nil decides by script (more
-    /// than a third of the letters in unspaced scripts: Chinese pages often carry code and Latin names).
+    /// Loads valid UTF-8. `language` is metadata.language when present (or --language). A datatrove
+    /// name selects datatrove's tokenizer for it: cmn_* jieba, tha_* newmm-safe, hin_Deva
+    /// trivial_tokenize, the spaCy names of models/spacy/index.tsv spaCy's rules. Otherwise zh, ja,
+    /// th, lo, km, my and bo (and their ISO 639-3 codes) select ICU word breaks; other languages the
+    /// spaced splitter (spaCy's English rules); nil decides by script (more than a third of the
+    /// letters in unspaced scripts: Chinese pages often carry code and Latin names).
     public func load(utf8 t: UnsafeBufferPointer<UInt8>, language: String?) {
         self.language = language
         scalars.clear()
