@@ -38,4 +38,14 @@ public enum ShippedData {
             return out
         }
     }
+
+    /// `load()`, or its error printed as the stage's and exit 2: for shipped data first needed
+    /// where the caller cannot throw (a worker's per-document path).
+    public static func orExit<T>(stage: String, _ load: () throws -> T) -> T {
+        do { return try load() } catch {
+            let e = error as? LLMDataError
+            Diagnostics.error(stage: stage, e?.message ?? "\(error)", hint: e?.hint)
+            exit(ExitCode.fatal.rawValue)
+        }
+    }
 }

@@ -83,11 +83,7 @@ public final class Jieba: @unchecked Sendable {
 
     /// shared(), or the error printed and exit 2 (for callers that cannot throw).
     public static func sharedOrExit(stage: String = "filter") -> Jieba {
-        do { return try shared() } catch {
-            let e = error as? LLMDataError
-            Diagnostics.error(stage: stage, e?.message ?? "\(error)", hint: e?.hint)
-            exit(ExitCode.fatal.rawValue)
-        }
+        ShippedData.orExit(stage: stage, shared)
     }
 
     public init(directory: String) throws {

@@ -69,11 +69,7 @@ public final class ThaiNewmm: @unchecked Sendable {
 
     /// shared(), or the error printed and exit 2 (for callers that cannot throw).
     public static func sharedOrExit(stage: String = "filter") -> ThaiNewmm {
-        do { return try shared() } catch {
-            let e = error as? LLMDataError
-            Diagnostics.error(stage: stage, e?.message ?? "\(error)", hint: e?.hint)
-            exit(ExitCode.fatal.rawValue)
-        }
+        ShippedData.orExit(stage: stage, shared)
     }
 
     public init(directory: String) throws {
